@@ -1,0 +1,74 @@
+//! Command-line definitions only: no behaviour lives here.
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::contract::values::parse_iso_date;
+
+#[derive(Debug, Parser)]
+#[command(name = "reestr", version, about = "Analytics engine for the registry of the All-Russian Education Trade Union")]
+pub struct Cli {
+    /// Only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a registry snapshot and load it into the warehouse.
+    Ingest(IngestArgs),
+    /// Write a synthetic registry snapshot (deterministic for a seed).
+    Generate(GenerateArgs),
+    /// Generate the demo snapshots and run the nightly job on each.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write the snapshot's files into.
+    #[arg(long, value_name = "FOLDER")]
+    pub out: std::path::PathBuf,
+    /// Snapshot date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: NaiveDate,
+    /// Size relative to the union (1 = 3.1 million members).
+    #[arg(long, default_value_t = 0.01)]
+    pub scale: f64,
+    #[arg(long, default_value_t = 2023)]
+    pub seed: u64,
+    /// Write an office export: windows-1251, `;`, personal-data columns, broken rows.
+    #[arg(long)]
+    pub messy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo's snapshots and warehouse go.
+    #[arg(long, value_name = "FOLDER", default_value = "reestr-demo")]
+    pub out: std::path::PathBuf,
+    /// Size relative to the union (1 = 3.1 million members).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Folder (or object-store URL) holding the snapshot's files.
+    #[arg(long, value_name = "FOLDER")]
+    pub snapshot: String,
+    /// Warehouse folder (or object-store URL); created if missing.
+    #[arg(long, value_name = "FOLDER")]
+    pub warehouse: String,
+    /// Snapshot date; defaults to the snapshot folder's name when it is a date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: Option<NaiveDate>,
+}
+
+fn date_arg(s: &str) -> Result<NaiveDate, String> {
+    parse_iso_date(s).ok_or_else(|| format!("{s:?} is not a date in the form YYYY-MM-DD"))
+}

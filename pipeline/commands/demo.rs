@@ -1,0 +1,41 @@
+//! `reestr demo`: generates the snapshots of 2022-11-21 and 2023-11-21 and runs
+//! the nightly job on each, oldest first, so the newer one has its year-before.
+
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use tracing::info;
+
+use crate::Error;
+use crate::cli::DemoArgs;
+use crate::generate::{GenerateRequest, generate};
+use crate::ingest::{IngestRequest, ingest};
+
+const DEMO_DATES: [(i32, u32, u32); 2] = [(2022, 11, 21), (2023, 11, 21)];
+
+pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
+    let started = Instant::now();
+    let warehouse = args.out.join("warehouse");
+    for (n, (y, m, d)) in DEMO_DATES.into_iter().enumerate() {
+        let as_of = NaiveDate::from_ymd_opt(y, m, d).expect("demo date");
+        let folder = args.out.join("snapshots").join(as_of.to_string());
+        info!("demo: generating the snapshot of {as_of} at scale {}", args.scale);
+        // The newer snapshot is an office export, as the registry delivers it.
+        let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: 2022 + n as u64, messy: n == 1 };
+        tokio::task::spawn_blocking(move || generate(&request)).await.map_err(|e| Error::Runtime(e.to_string()))??;
+        ingest(&IngestRequest { snapshot: path_text(&folder), warehouse: path_text(&warehouse), as_of: Some(as_of) }).await?;
+    }
+    if !quiet {
+        println!("Demo finished in {:.0} s.", started.elapsed().as_secs_f64());
+        println!("Snapshots:  {}", args.out.join("snapshots").display());
+        println!("Warehouse:  {}", warehouse.display());
+        println!("Manifest:   {}", warehouse.join("runs/2023-11-21/manifest.json").display());
+        println!("Rejects:    {}", warehouse.join("rejects/as_of=2023-11-21").display());
+    }
+    Ok(())
+}
+
+fn path_text(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}

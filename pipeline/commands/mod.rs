@@ -1,0 +1,17 @@
+//! One file per subcommand; each turns parsed arguments into a library call
+//! and a short report on stdout.
+
+mod demo;
+mod generate;
+mod ingest;
+
+use crate::Error;
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(args, cli.quiet).await,
+        Command::Generate(args) => generate::run(args, cli.quiet).await,
+        Command::Demo(args) => demo::run(args, cli.quiet).await,
+    }
+}

@@ -1,0 +1,80 @@
+//! Reference data shipped with reestr: the union's regional organizations and the
+//! federal districts (`schemas/reference/*.csv`, embedded in the binary).
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+const REGIONS_CSV: &str = include_str!("../../schemas/reference/regions.csv");
+const DISTRICTS_CSV: &str = include_str!("../../schemas/reference/federal_districts.csv");
+
+/// One regional (interregional, okrug) organization of the union.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Region {
+    pub region_code: String,
+    /// Full name as the Executive Committee's decrees write it.
+    pub name: String,
+    /// Genitive (= dative = prepositional) singular of `name`.
+    pub name_genitive: String,
+    /// The subject of the federation as people say it.
+    pub short_name: String,
+    pub kind: String,
+    pub district_code: String,
+    pub tile_row: u16,
+    pub tile_col: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FederalDistrict {
+    pub district_code: String,
+    pub name: String,
+    pub short_name: String,
+    pub sort_order: u16,
+}
+
+#[derive(Debug)]
+pub struct RegionReference {
+    pub regions: Vec<Region>,
+    pub districts: Vec<FederalDistrict>,
+}
+
+static REFERENCE: LazyLock<RegionReference> = LazyLock::new(|| {
+    RegionReference::parse(REGIONS_CSV, DISTRICTS_CSV)
+        .unwrap_or_else(|e| panic!("embedded reference data is invalid: {e}"))
+});
+
+impl RegionReference {
+    pub fn embedded() -> &'static RegionReference {
+        &REFERENCE
+    }
+
+    pub fn parse(regions_csv: &str, districts_csv: &str) -> Result<RegionReference, String> {
+        let regions: Vec<Region> = read_csv(regions_csv).map_err(|e| format!("regions.csv: {e}"))?;
+        let districts: Vec<FederalDistrict> =
+            read_csv(districts_csv).map_err(|e| format!("federal_districts.csv: {e}"))?;
+        for r in &regions {
+            if !districts.iter().any(|d| d.district_code == r.district_code) {
+                return Err(format!("region {} names unknown district {}", r.region_code, r.district_code));
+            }
+        }
+        Ok(RegionReference { regions, districts })
+    }
+
+    pub fn region(&self, code: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.region_code == code)
+    }
+
+    /// The region whose official name is exactly `name` (after trimming).
+    pub fn region_by_name(&self, name: &str) -> Option<&Region> {
+        let name = name.trim();
+        self.regions.iter().find(|r| r.name == name)
+    }
+
+    pub fn contains_code(&self, code: &str) -> bool {
+        self.region(code).is_some()
+    }
+}
+
+fn read_csv<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<T>, csv::Error> {
+    csv::Reader::from_reader(text.as_bytes()).deserialize().collect()
+}

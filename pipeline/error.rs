@@ -1,0 +1,59 @@
+//! The one place where a failure becomes a message for a person and an exit
+//! code: 2 for what the user can fix (input, flags), 1 for everything else.
+
+use std::error::Error as _;
+
+use thiserror::Error;
+
+use crate::generate::GenerateError;
+use crate::ingest::IngestError;
+use crate::warehouse::WarehouseError;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+    #[error("cannot start: {0}")]
+    Runtime(String),
+}
+
+pub const EXIT_INTERNAL: u8 = 1;
+pub const EXIT_USER: u8 = 2;
+
+impl Error {
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            Error::Ingest(e) => e.is_user_error(),
+            Error::Warehouse(e) => e.is_user_error(),
+            Error::Generate(e) => matches!(e, GenerateError::BadScale(_)),
+            Error::Runtime(_) => false,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.is_user_error() { EXIT_USER } else { EXIT_INTERNAL }
+    }
+
+    /// One sentence for a user error; for an internal one, its causes and
+    /// what to do about it.
+    pub fn render(&self) -> String {
+        if self.is_user_error() {
+            return format!("error: {self}");
+        }
+        let mut text = format!("error: {self}");
+        let mut cause = self.source();
+        while let Some(c) = cause {
+            let line = c.to_string();
+            if !text.contains(&line) {
+                text.push_str(&format!("\n  caused by: {line}"));
+            }
+            cause = c.source();
+        }
+        text.push_str("\nThis is not a problem with the input. Nothing was published; check the disk or storage and rerun with -v.");
+        text
+    }
+}

@@ -1,0 +1,174 @@
+//! Turns the bytes of a CSV export into UTF-8 text: detects the encoding (UTF-8
+//! with or without BOM, or windows-1251) and the separator (`,` or `;`) from the
+//! file itself. Never asks the user, never guesses silently: anything else is an
+//! error naming the file.
+
+use std::io::{self, Read};
+
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1251};
+use encoding_rs_io::DecodeReaderBytesBuilder;
+use sha2::{Digest, Sha256};
+
+/// How much of a file is looked at to decide its encoding and separator.
+pub const SNIFF_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Windows1251,
+}
+
+impl TextEncoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "utf-8",
+            TextEncoding::Utf8Bom => "utf-8 (BOM)",
+            TextEncoding::Windows1251 => "windows-1251",
+        }
+    }
+
+    fn encoding(self) -> &'static Encoding {
+        match self {
+            TextEncoding::Utf8 | TextEncoding::Utf8Bom => UTF_8,
+            TextEncoding::Windows1251 => WINDOWS_1251,
+        }
+    }
+}
+
+/// Decides the encoding from the first bytes of a file. `complete` tells that
+/// the sample is the whole file (so a cut multi-byte character is an error).
+pub fn detect_encoding(sample: &[u8], complete: bool) -> Result<TextEncoding, String> {
+    if sample.starts_with(b"\xEF\xBB\xBF") {
+        return Ok(TextEncoding::Utf8Bom);
+    }
+    if sample.starts_with(b"\xFF\xFE") || sample.starts_with(b"\xFE\xFF") {
+        return Err("it is UTF-16".into());
+    }
+    if sample.contains(&0) {
+        return Err("it holds NUL bytes, so it is binary or UTF-16/32 text".into());
+    }
+    match std::str::from_utf8(sample) {
+        Ok(_) => return Ok(TextEncoding::Utf8),
+        // A multi-byte character cut by the end of the sample is still UTF-8.
+        Err(e) if e.error_len().is_none() && !complete => return Ok(TextEncoding::Utf8),
+        Err(_) => {}
+    }
+    // Not UTF-8. Russian text in windows-1251 has mostly lower-case letters
+    // (0xE0–0xFF); in KOI8-R the lower-case letters sit at 0xC0–0xDF instead.
+    let high = sample.iter().filter(|&&b| b >= 0xC0).count();
+    let upper_half = sample.iter().filter(|&&b| (0xE0..=0xFF).contains(&b)).count();
+    if high >= 20 && upper_half * 3 < high {
+        return Err("it looks like KOI8-R".into());
+    }
+    let undefined = sample.iter().any(|&b| b == 0x98);
+    if undefined {
+        return Err("it holds bytes that are neither UTF-8 nor windows-1251 text".into());
+    }
+    Ok(TextEncoding::Windows1251)
+}
+
+/// `;` or `,`, whichever the header line holds more of (outside quotes).
+pub fn detect_separator(header_text: &str) -> u8 {
+    let line = header_text.split(['\n', '\r']).next().unwrap_or("");
+    let mut in_quotes = false;
+    let (mut semicolons, mut commas) = (0usize, 0usize);
+    for c in line.chars() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ';' if !in_quotes => semicolons += 1,
+            ',' if !in_quotes => commas += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas { b';' } else { b',' }
+}
+
+/// Decodes the sample's first line for separator detection.
+pub fn decode_sample(sample: &[u8], encoding: TextEncoding) -> String {
+    let (text, _, _) = encoding.encoding().decode(sample);
+    text.into_owned()
+}
+
+/// A reader yielding UTF-8 for a source in `encoding` (the BOM removed).
+pub fn utf8_reader<R: Read + Send + 'static>(inner: R, encoding: TextEncoding) -> Box<dyn Read + Send> {
+    match encoding {
+        // Passed through as bytes; the CSV reader checks UTF-8 per record and
+        // reports the line of any invalid byte.
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => Box::new(
+            DecodeReaderBytesBuilder::new().bom_sniffing(true).utf8_passthru(true).strip_bom(true).build(inner),
+        ),
+        TextEncoding::Windows1251 => Box::new(
+            DecodeReaderBytesBuilder::new().encoding(Some(encoding.encoding())).bom_sniffing(false).build(inner),
+        ),
+    }
+}
+
+/// The size and sha256 of a source file, known once its reader hit the end.
+#[derive(Clone, Default)]
+pub struct Digests(std::sync::Arc<std::sync::Mutex<(u64, String)>>);
+
+impl Digests {
+    pub fn get(&self) -> (u64, String) {
+        self.0.lock().expect("digest lock").clone()
+    }
+}
+
+/// Counts and hashes the raw bytes read through it, for the manifest; the file
+/// is read once, for parsing and checksum together.
+pub struct HashedRead<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+    out: Digests,
+}
+
+impl<R: Read> HashedRead<R> {
+    pub fn new(inner: R) -> (Self, Digests) {
+        let out = Digests::default();
+        (HashedRead { inner, hasher: Sha256::new(), bytes: 0, out: out.clone() }, out)
+    }
+}
+
+impl<R: Read> Read for HashedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        if n == 0 && !buf.is_empty() {
+            let digest = hex::encode(self.hasher.clone().finalize());
+            *self.out.0.lock().expect("digest lock") = (self.bytes, digest);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_told_apart() {
+        let utf8 = "org_id;name\n1;Краснодарская краевая организация\n".as_bytes();
+        assert_eq!(detect_encoding(utf8, true), Ok(TextEncoding::Utf8));
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(utf8);
+        assert_eq!(detect_encoding(&bom, true), Ok(TextEncoding::Utf8Bom));
+        let (cp, _, _) = WINDOWS_1251.encode("org_id;name\n1;Краснодарская краевая организация\n");
+        assert_eq!(detect_encoding(&cp, true), Ok(TextEncoding::Windows1251));
+        let (koi, _, _) = encoding_rs::KOI8_R.encode("org_id;name\n1;Краснодарская краевая организация Профсоюза\n");
+        assert!(detect_encoding(&koi, true).is_err());
+        assert!(detect_encoding(b"\xFF\xFEo\0r\0", true).is_err());
+        // A character cut by the end of the sample is not a reason to doubt UTF-8.
+        let cut = &"ab Ж".as_bytes()[..4];
+        assert_eq!(detect_encoding(cut, false), Ok(TextEncoding::Utf8));
+    }
+
+    #[test]
+    fn separator_from_header() {
+        assert_eq!(detect_separator("org_id;name;level\n1,2,3"), b';');
+        assert_eq!(detect_separator("org_id,name,level"), b',');
+        assert_eq!(detect_separator("\"a;b\",c,d"), b',');
+        assert_eq!(detect_separator("only"), b',');
+    }
+}

@@ -1,0 +1,252 @@
+//! Row sources: one record at a time from a CSV or a Parquet file, as text
+//! fields addressed by contract column. Columns outside the contract are named
+//! (for the manifest) and otherwise never touched: a CSV record holds their text
+//! in memory only as long as the record, and a Parquet file is read with a
+//! projection that leaves them on disk.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use futures::StreamExt;
+use object_store::ObjectStore;
+use object_store::path::Path;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::async_reader::{ParquetRecordBatchStream, ParquetRecordBatchStreamBuilder};
+
+use super::IngestError;
+use crate::contract::Table;
+use crate::warehouse::ObjectParquetReader;
+
+/// Records of one source file, field by field.
+pub trait RowSource: Send {
+    /// Moves to the next record; `false` at the end of the file.
+    fn advance(&mut self) -> Result<bool, IngestError>;
+    /// CSV: the physical line where the record starts. Parquet: the row number.
+    fn line(&self) -> u64;
+    /// The raw text of a contract column in the current record (`""` for an
+    /// empty field); `None` when the file has no such column.
+    fn field(&self, column: usize) -> Option<&str>;
+    /// `(expected, found)` when the record has another number of fields than
+    /// the header.
+    fn shape_error(&self) -> Option<(usize, usize)>;
+}
+
+/// Where each contract column sits in the file, and which columns are dropped.
+pub struct HeaderMap {
+    pub positions: Vec<Option<usize>>,
+    pub dropped: Vec<String>,
+}
+
+/// Matches a header to the contract: names compared trimmed and case-blind.
+pub fn map_header(table: &Table, names: &[String], file: &str) -> Result<HeaderMap, IngestError> {
+    let mut positions: Vec<Option<usize>> = vec![None; table.columns.len()];
+    let mut dropped = Vec::new();
+    for (i, raw) in names.iter().enumerate() {
+        let name = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_lowercase();
+        match table.column_index(&name) {
+            Some(c) => {
+                if let Some(first) = positions[c] {
+                    return Err(IngestError::DuplicateColumn {
+                        file: file.to_string(),
+                        column: name,
+                        first: first + 1,
+                        second: i + 1,
+                    });
+                }
+                positions[c] = Some(i);
+            }
+            None => dropped.push(if name.is_empty() { format!("(column {})", i + 1) } else { name }),
+        }
+    }
+    for (c, column) in table.columns.iter().enumerate() {
+        if column.required && positions[c].is_none() {
+            return Err(IngestError::MissingColumn { file: file.to_string(), column: column.name.clone() });
+        }
+    }
+    Ok(HeaderMap { positions, dropped })
+}
+
+pub struct CsvSource {
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    record: csv::StringRecord,
+    positions: Vec<Option<usize>>,
+    header_len: usize,
+    file: String,
+}
+
+impl CsvSource {
+    /// Reads the header. `input` yields UTF-8.
+    pub fn open(input: Box<dyn Read + Send>, separator: u8, table: &Table, file: &str) -> Result<(CsvSource, Vec<String>), IngestError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(true)
+            .flexible(true)
+            .buffer_capacity(256 * 1024)
+            .from_reader(input);
+        let header = reader.headers().map_err(|e| csv_error(file, e))?.clone();
+        if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
+            return Err(IngestError::EmptyFile { file: file.to_string() });
+        }
+        let names: Vec<String> = header.iter().map(str::to_string).collect();
+        let map = map_header(table, &names, file)?;
+        let source = CsvSource {
+            reader,
+            record: csv::StringRecord::new(),
+            positions: map.positions,
+            header_len: names.len(),
+            file: file.to_string(),
+        };
+        Ok((source, map.dropped))
+    }
+}
+
+impl RowSource for CsvSource {
+    fn advance(&mut self) -> Result<bool, IngestError> {
+        self.reader.read_record(&mut self.record).map_err(|e| csv_error(&self.file, e))
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map_or(0, csv::Position::line)
+    }
+
+    fn field(&self, column: usize) -> Option<&str> {
+        self.positions[column].map(|i| self.record.get(i).unwrap_or(""))
+    }
+
+    fn shape_error(&self) -> Option<(usize, usize)> {
+        (self.record.len() != self.header_len).then_some((self.header_len, self.record.len()))
+    }
+}
+
+/// Names the line of a CSV error and says what is wrong, without any field text.
+fn csv_error(file: &str, e: csv::Error) -> IngestError {
+    let line = e.position().map_or(0, csv::Position::line);
+    let detail = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8 here, though the start of the file is".to_string(),
+        csv::ErrorKind::Io(io) => return IngestError::Read { file: file.to_string(), detail: io.to_string() },
+        _ => "the record cannot be parsed as CSV".to_string(),
+    };
+    IngestError::BadCsv { file: file.to_string(), line, detail }
+}
+
+/// A Parquet export of a table, read batch by batch. Every contract column is
+/// cast to text so the same validation applies as for CSV.
+pub struct ParquetSource {
+    stream: ParquetRecordBatchStream<ObjectParquetReader>,
+    runtime: tokio::runtime::Handle,
+    /// Per contract column: its position in the projected batch.
+    positions: Vec<Option<usize>>,
+    columns: Vec<Option<StringArray>>,
+    rows_in_batch: usize,
+    row: usize,
+    rows_before: u64,
+    file: String,
+}
+
+impl ParquetSource {
+    pub async fn open(
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+        size: u64,
+        table: &Table,
+        file: &str,
+    ) -> Result<(ParquetSource, Vec<String>), IngestError> {
+        let reader = ObjectParquetReader::new(store, path, size);
+        let builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(|e| parquet_error(file, e))?;
+        let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let map = map_header(table, &names, file)?;
+        let mut kept: Vec<usize> = map.positions.iter().flatten().copied().collect();
+        kept.sort_unstable();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), kept.iter().copied());
+        let positions = map
+            .positions
+            .iter()
+            .map(|p| p.map(|file_idx| kept.iter().position(|&k| k == file_idx).expect("kept column")))
+            .collect();
+        let stream = builder.with_projection(mask).with_batch_size(8192).build().map_err(|e| parquet_error(file, e))?;
+        let source = ParquetSource {
+            stream,
+            runtime: tokio::runtime::Handle::current(),
+            positions,
+            columns: Vec::new(),
+            rows_in_batch: 0,
+            row: 0,
+            rows_before: 0,
+            file: file.to_string(),
+        };
+        Ok((source, map.dropped))
+    }
+
+    fn load(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+        let mut columns = Vec::with_capacity(self.positions.len());
+        for p in &self.positions {
+            columns.push(match p {
+                None => None,
+                Some(i) => Some(as_text(batch.column(*i)).map_err(|detail| IngestError::BadParquet {
+                    file: self.file.clone(),
+                    detail: format!("column {}: {detail}", batch.schema().field(*i).name()),
+                })?),
+            });
+        }
+        self.columns = columns;
+        self.rows_in_batch = batch.num_rows();
+        Ok(())
+    }
+}
+
+/// Contract values as the text a CSV export would hold (dates ISO, `.` money).
+fn as_text(array: &ArrayRef) -> Result<StringArray, String> {
+    let array = match array.data_type() {
+        DataType::Timestamp(_, _) | DataType::Date64 => cast(array, &DataType::Date32).map_err(|e| e.to_string())?,
+        DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(_, _) => {
+            return Err("a nested type, where the contract expects a plain value".to_string());
+        }
+        _ => array.clone(),
+    };
+    let text = cast(&array, &DataType::Utf8).map_err(|e| e.to_string())?;
+    Ok(text.as_any().downcast_ref::<StringArray>().expect("cast to Utf8 gives a StringArray").clone())
+}
+
+impl RowSource for ParquetSource {
+    fn advance(&mut self) -> Result<bool, IngestError> {
+        if self.row + 1 < self.rows_in_batch {
+            self.row += 1;
+            return Ok(true);
+        }
+        loop {
+            self.rows_before += self.rows_in_batch as u64;
+            self.rows_in_batch = 0;
+            let next = self.runtime.block_on(self.stream.next());
+            match next {
+                None => return Ok(false),
+                Some(Err(e)) => return Err(parquet_error(&self.file, e)),
+                Some(Ok(batch)) => {
+                    self.load(&batch)?;
+                    self.row = 0;
+                    if self.rows_in_batch > 0 {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+    }
+
+    fn line(&self) -> u64 {
+        self.rows_before + self.row as u64 + 1
+    }
+
+    fn field(&self, column: usize) -> Option<&str> {
+        self.columns[column].as_ref().map(|a| if a.is_null(self.row) { "" } else { a.value(self.row) })
+    }
+
+    fn shape_error(&self) -> Option<(usize, usize)> {
+        None
+    }
+}
+
+fn parquet_error(file: &str, e: parquet::errors::ParquetError) -> IngestError {
+    IngestError::BadParquet { file: file.to_string(), detail: e.to_string() }
+}

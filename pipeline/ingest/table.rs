@@ -1,0 +1,244 @@
+//! Loads one table: every record of its source is parsed, checked for duplicates
+//! and references, and either appended to the table's Parquet file or written to
+//! its rejects file. Streams, except for a table that references itself
+//! (organizations → parent), which is small and is resolved in memory.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use tracing::info;
+
+use super::IngestError;
+use super::batch::{BATCH_ROWS, BatchBuilder, parquet_writer};
+use super::keys::{KeyIndex, key_hash};
+use super::rejects::{self, Reject, RejectWriter};
+use super::source::RowSource;
+use super::validate::{Cell, ParsedRow, parse_row, record_id};
+use crate::contract::Table;
+
+/// Ids loaded so far, per table, for the referential checks of later tables.
+#[derive(Debug, Default)]
+pub struct Indexes {
+    pub tables: HashMap<String, KeyIndex>,
+    pub region_codes: HashSet<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct TableOutcome {
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_rejected: u64,
+    pub rejects_by_reason: std::collections::BTreeMap<String, u64>,
+}
+
+/// Logs progress a person can follow: rows so far and the rate.
+struct Progress {
+    table: &'static str,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(2);
+
+    fn new(table: &'static str) -> Progress {
+        let now = Instant::now();
+        Progress { table, started: now, last: now }
+    }
+
+    fn tick(&mut self, rows: u64) {
+        if rows % 4096 == 0 && self.last.elapsed() >= Self::EVERY {
+            self.last = Instant::now();
+            info!("{}: {} rows read ({}/s)", self.table, rows, rate(rows, self.started.elapsed()));
+        }
+    }
+}
+
+pub fn rate(rows: u64, elapsed: Duration) -> u64 {
+    (rows as f64 / elapsed.as_secs_f64().max(1e-3)) as u64
+}
+
+/// Loads `source` into `data` (Parquet) and `rejected` (CSV). The outputs stay
+/// the caller's, so a failed load can abort them.
+pub fn load_table(
+    table: &'static Table,
+    source: &mut dyn RowSource,
+    file: &str,
+    indexes: &mut Indexes,
+    data: &mut (dyn Write + Send),
+    rejected: &mut (dyn Write + Send),
+    as_of: &str,
+) -> Result<TableOutcome, IngestError> {
+    let write_err = |e: std::io::Error| IngestError::Write { what: format!("{} output", table.name), detail: e.to_string() };
+    let parquet_err =
+        |e: parquet::errors::ParquetError| IngestError::Write { what: format!("{}.parquet", table.name), detail: e.to_string() };
+
+    let mut batch = BatchBuilder::new(table);
+    let mut writer = parquet_writer(data, batch.schema(), as_of).map_err(parquet_err)?;
+    let mut rejects = RejectWriter::new(rejected, file).map_err(write_err)?;
+    let mut own = KeyIndex::default();
+    let mut outcome = TableOutcome::default();
+    let mut row = ParsedRow::default();
+    let mut progress = Progress::new(&table.name);
+    // Rows of a self-referencing table, held until every id is known.
+    let mut held: Vec<(ParsedRow, String)> = Vec::new();
+    let hold = table.self_referencing();
+
+    while source.advance()? {
+        outcome.rows_read += 1;
+        progress.tick(outcome.rows_read);
+        match check(table, &*source, &mut row, &mut own, indexes) {
+            Ok(key) => {
+                if let Some(key) = key {
+                    own.mark_loaded(key);
+                }
+                if hold {
+                    held.push((row.clone(), record_id(table, &*source)));
+                } else {
+                    batch.append(&row);
+                    outcome.rows_loaded += 1;
+                    if batch.len() >= BATCH_ROWS {
+                        writer.write(&batch.finish()).map_err(parquet_err)?;
+                    }
+                }
+            }
+            Err(reject) => {
+                outcome.rows_rejected += 1;
+                rejects.write(source.line(), &record_id(table, &*source), &reject).map_err(write_err)?;
+            }
+        }
+    }
+
+    if hold {
+        for (row, id, reject) in resolve_self_references(table, &mut held, &mut own) {
+            outcome.rows_rejected += 1;
+            rejects.write(row.line, &id, &reject).map_err(write_err)?;
+        }
+        for (row, _) in &held {
+            batch.append(row);
+            outcome.rows_loaded += 1;
+            if batch.len() >= BATCH_ROWS {
+                writer.write(&batch.finish()).map_err(parquet_err)?;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        writer.write(&batch.finish()).map_err(parquet_err)?;
+    }
+    writer.close().map_err(parquet_err)?;
+    let (_, by_reason) = rejects.finish().map_err(write_err)?;
+    outcome.rejects_by_reason = by_reason;
+
+    let elapsed = progress.started.elapsed();
+    info!(
+        "{}: {} rows read, {} loaded, {} rejected in {:.1} s ({}/s)",
+        table.name,
+        outcome.rows_read,
+        outcome.rows_loaded,
+        outcome.rows_rejected,
+        elapsed.as_secs_f64(),
+        rate(outcome.rows_read, elapsed)
+    );
+    if !table.key.is_empty() {
+        indexes.tables.insert(table.name.clone(), own);
+    }
+    Ok(outcome)
+}
+
+/// Text of a cell as it takes part in a key.
+fn key_part(row: &ParsedRow, column: usize) -> Option<String> {
+    match row.cells[column] {
+        Cell::Text { .. } => row.text(column).map(str::to_string),
+        Cell::Date(d) => Some(d.to_string()),
+        Cell::Int(v) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// Format, duplicate and reference checks of the current record. Returns the
+/// row's key hash when the table has a key. Duplicates are looked for among
+/// rows that pass the format checks: a malformed row claims no id.
+fn check(
+    table: &'static Table,
+    source: &dyn RowSource,
+    row: &mut ParsedRow,
+    own: &mut KeyIndex,
+    indexes: &Indexes,
+) -> Result<Option<u128>, Reject> {
+    parse_row(table, source, row)?;
+    let key = if table.key_indices().is_empty() {
+        None
+    } else {
+        let parts: Vec<String> = table.key_indices().iter().filter_map(|&c| key_part(row, c)).collect();
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let hash = key_hash(&refs);
+        if let Err(first_line) = own.first_seen(hash, row.line) {
+            let column = &table.columns[table.key_indices()[0]];
+            return Err(Reject::new(Some(&column.name), rejects::DUPLICATE_ID, &record_id(table, source))
+                .with("first_line", first_line.to_string()));
+        }
+        Some(hash)
+    };
+    for (index, column) in table.columns.iter().enumerate() {
+        let (Some(reference), Some(value)) = (&column.references, row.text(index)) else { continue };
+        let known = if reference.table == "reference.regions" {
+            indexes.region_codes.contains(value)
+        } else if reference.table == table.name {
+            true // resolved once the whole table is read
+        } else {
+            indexes.tables.get(&reference.table).is_some_and(|ix| ix.is_loaded(key_hash(&[value])))
+        };
+        if !known {
+            let reason: &'static str = &reference.reason;
+            return Err(Reject::new(Some(&column.name), reason, value).with("title", column.title.clone()));
+        }
+    }
+    Ok(key)
+}
+
+/// Rejects held rows whose reference into their own table points to a row not
+/// loaded — repeatedly, since rejecting a parent orphans its children.
+fn resolve_self_references(
+    table: &'static Table,
+    held: &mut Vec<(ParsedRow, String)>,
+    own: &mut KeyIndex,
+) -> Vec<(ParsedRow, String, Reject)> {
+    let key_column = table.key_indices()[0];
+    let self_refs: Vec<usize> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.references.as_ref().is_some_and(|r| r.table == table.name))
+        .map(|(i, _)| i)
+        .collect();
+    let mut rejected = Vec::new();
+    loop {
+        let mut keep = Vec::with_capacity(held.len());
+        let before = rejected.len();
+        for (row, id) in held.drain(..) {
+            let orphan = self_refs.iter().find_map(|&c| {
+                let value = row.text(c)?;
+                (!own.is_loaded(key_hash(&[value]))).then(|| (c, value.to_string()))
+            });
+            match orphan {
+                None => keep.push((row, id)),
+                Some((c, value)) => {
+                    let column = &table.columns[c];
+                    if let Some(key) = row.text(key_column) {
+                        own.unmark_loaded(key_hash(&[key]));
+                    }
+                    let reason: &'static str = &column.references.as_ref().expect("self reference").reason;
+                    let reject = Reject::new(Some(&column.name), reason, &value).with("title", column.title.clone());
+                    rejected.push((row, id, reject));
+                }
+            }
+        }
+        *held = keep;
+        if rejected.len() == before {
+            break;
+        }
+    }
+    rejected.sort_by_key(|(row, _, _)| row.line);
+    rejected
+}

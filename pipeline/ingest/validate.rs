@@ -1,0 +1,128 @@
+//! Checks one record against its table's contract and turns its fields into
+//! typed cells. Referential and duplicate checks, which need the other rows,
+//! are the loader's (`table.rs`).
+
+use super::rejects::{self, Reject};
+use super::source::RowSource;
+use crate::contract::values::{normalize_region_code, parse_bool, parse_date, parse_int, parse_money};
+use crate::contract::{Column, ColumnType, Table};
+
+/// A typed value; text lives in the row's arena so a row costs no allocation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Null,
+    Text { start: u32, end: u32 },
+    Date(i32),
+    Bool(bool),
+    Int(i64),
+    Money(i128),
+}
+
+/// One parsed record, reused from row to row.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedRow {
+    pub line: u64,
+    pub cells: Vec<Cell>,
+    pub arena: String,
+}
+
+impl ParsedRow {
+    pub fn text(&self, column: usize) -> Option<&str> {
+        match self.cells[column] {
+            Cell::Text { start, end } => Some(&self.arena[start as usize..end as usize]),
+            _ => None,
+        }
+    }
+
+    fn push_text(&mut self, text: &str) -> Cell {
+        let start = self.arena.len() as u32;
+        self.arena.push_str(text);
+        Cell::Text { start, end: self.arena.len() as u32 }
+    }
+}
+
+/// The key of the record as the operator knows it (for the rejects file).
+pub fn record_id(table: &Table, source: &dyn RowSource) -> String {
+    let columns: &[usize] = if table.key_indices().is_empty() { &[0] } else { table.key_indices() };
+    columns.iter().map(|&c| source.field(c).unwrap_or("").trim()).collect::<Vec<_>>().join("/")
+}
+
+/// Parses the current record of `source` into `row`, or says why it cannot be loaded.
+pub fn parse_row(table: &'static Table, source: &dyn RowSource, row: &mut ParsedRow) -> Result<(), Reject> {
+    row.line = source.line();
+    row.cells.clear();
+    row.arena.clear();
+    if let Some((expected, found)) = source.shape_error() {
+        return Err(Reject::new(None, rejects::BAD_ROW_SHAPE, "")
+            .with("expected", expected.to_string())
+            .with("found", found.to_string()));
+    }
+    for (index, column) in table.columns.iter().enumerate() {
+        let raw = source.field(index).unwrap_or("").trim();
+        let cell = if raw.is_empty() {
+            if column.required && !exempt(table, column, source) {
+                return Err(reject(column, rejects::MISSING_REQUIRED, raw));
+            }
+            Cell::Null
+        } else {
+            parse_cell(column, raw, row)?
+        };
+        row.cells.push(cell);
+    }
+    Ok(())
+}
+
+/// `required_unless`: e.g. a regional organization needs no parent.
+fn exempt(table: &Table, column: &Column, source: &dyn RowSource) -> bool {
+    let Some(cond) = &column.required_unless else { return false };
+    let Some(index) = table.column_index(&cond.column) else { return false };
+    let raw = source.field(index).unwrap_or("").trim();
+    let cond_column = &table.columns[index];
+    let value = if cond_column.kind == ColumnType::Enum { cond_column.canonical_enum(raw) } else { Some(raw) };
+    value == Some(cond.value.as_str())
+}
+
+fn reject(column: &Column, reason: &'static str, raw: &str) -> Reject {
+    Reject::new(Some(&column.name), reason, raw).with("title", column.title.clone())
+}
+
+fn parse_cell(column: &Column, raw: &str, row: &mut ParsedRow) -> Result<Cell, Reject> {
+    Ok(match column.kind {
+        ColumnType::Text => row.push_text(raw),
+        ColumnType::Enum => match column.canonical_enum(raw) {
+            Some(canonical) => row.push_text(canonical),
+            None => return Err(reject(column, rejects::BAD_ENUM, raw).with("allowed", column.values.join(", "))),
+        },
+        ColumnType::RegionCode => match normalize_region_code(raw) {
+            Some(code) => row.push_text(&code),
+            None => return Err(reject(column, rejects::BAD_REGION_CODE, raw)),
+        },
+        ColumnType::Date => Cell::Date(parse_date(raw).ok_or_else(|| reject(column, rejects::BAD_DATE, raw))?),
+        ColumnType::Bool => Cell::Bool(parse_bool(raw).ok_or_else(|| reject(column, rejects::BAD_BOOL, raw))?),
+        ColumnType::Int => {
+            let v = parse_int(raw).ok_or_else(|| reject(column, rejects::BAD_NUMBER, raw))?;
+            check_range(column, i128::from(v), 1, raw)?;
+            Cell::Int(v)
+        }
+        ColumnType::Money => {
+            let v = parse_money(raw).ok_or_else(|| reject(column, rejects::BAD_NUMBER, raw))?;
+            check_range(column, v, 100, raw)?;
+            Cell::Money(v)
+        }
+    })
+}
+
+/// `min` / `min_exclusive` bounds from the schema, in whole units.
+fn check_range(column: &Column, value: i128, scale: i128, raw: &str) -> Result<(), Reject> {
+    if let Some(min) = column.min_exclusive {
+        if value <= i128::from(min) * scale {
+            return Err(reject(column, rejects::NOT_POSITIVE, raw));
+        }
+    }
+    if let Some(min) = column.min {
+        if value < i128::from(min) * scale {
+            return Err(reject(column, rejects::NEGATIVE, raw));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! A folder or object-store prefix, opened through `object_store`. Every file
+//! reestr reads or writes goes through a `Location`, so moving a snapshot or the
+//! warehouse to S3-compatible storage is a matter of the URL given.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+
+use super::WarehouseError;
+
+#[derive(Clone)]
+pub struct Location {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    /// What the user gave, for messages and the manifest (never credentials).
+    display: String,
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// Whether opening a local folder that does not exist creates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Create,
+    Fail,
+}
+
+impl Location {
+    /// Opens a local folder or a `scheme://` URL.
+    pub fn open(spec: &str, missing: Missing) -> Result<Location, WarehouseError> {
+        if spec.contains("://") && !spec.starts_with("file://") {
+            let url = url::Url::parse(spec)
+                .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
+            let (store, root) = object_store::parse_url(&url)
+                .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
+            return Ok(Location { store: Arc::from(store), root, display: spec.to_string() });
+        }
+        let folder = std::path::PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec));
+        if !folder.is_dir() {
+            if missing == Missing::Fail || folder.exists() {
+                return Err(WarehouseError::NotAFolder { location: spec.to_string() });
+            }
+            std::fs::create_dir_all(&folder)
+                .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
+        }
+        let store = LocalFileSystem::new_with_prefix(&folder)
+            .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
+        Ok(Location { store: Arc::new(store), root: Path::default(), display: spec.to_string() })
+    }
+
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The last segment of the location (a snapshot folder's date).
+    pub fn leaf_name(&self) -> Option<String> {
+        let trimmed = self.display.trim_end_matches('/');
+        trimmed.rsplit(['/', '\\']).next().map(str::to_string)
+    }
+
+    /// Absolute object path of a `/`-separated path relative to this location.
+    pub fn path(&self, relative: &str) -> Path {
+        relative
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .fold(self.root.clone(), |p, part| p.clone().join(part))
+    }
+
+    /// The path relative to this location, `/`-separated.
+    pub fn relative(&self, path: &Path) -> String {
+        match path.prefix_match(&self.root) {
+            Some(parts) => parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"),
+            None => path.to_string(),
+        }
+    }
+
+    /// Files directly inside a folder (not recursing).
+    pub async fn list_files(&self, relative: &str) -> Result<Vec<ObjectMeta>, WarehouseError> {
+        let prefix = self.path(relative);
+        let listing = self
+            .store
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map_err(|e| self.storage_error(relative, e))?;
+        Ok(listing.objects)
+    }
+
+    /// Sub-folder names directly inside a folder.
+    pub async fn list_folders(&self, relative: &str) -> Result<Vec<String>, WarehouseError> {
+        let prefix = self.path(relative);
+        let listing = self
+            .store
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map_err(|e| self.storage_error(relative, e))?;
+        Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+    }
+
+    /// Every file under a folder, recursively.
+    pub async fn list_all(&self, relative: &str) -> Result<Vec<ObjectMeta>, WarehouseError> {
+        let prefix = self.path(relative);
+        self.store.list(Some(&prefix)).try_collect().await.map_err(|e| self.storage_error(relative, e))
+    }
+
+    pub async fn read(&self, relative: &str) -> Result<Option<bytes::Bytes>, WarehouseError> {
+        match self.store.get(&self.path(relative)).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| self.storage_error(relative, e))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.storage_error(relative, e)),
+        }
+    }
+
+    /// Writes a whole object at once; atomic on every object store.
+    pub async fn write(&self, relative: &str, data: impl Into<PutPayload>) -> Result<(), WarehouseError> {
+        self.store.put(&self.path(relative), data.into()).await.map_err(|e| self.storage_error(relative, e))?;
+        Ok(())
+    }
+
+    /// Moves a file, replacing the target as one step (a rename on a local
+    /// disk, copy-then-delete on an object store where the copy is atomic).
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), WarehouseError> {
+        self.store.rename(&self.path(from), &self.path(to)).await.map_err(|e| self.storage_error(from, e))
+    }
+
+    pub async fn delete(&self, relative: &str) -> Result<(), WarehouseError> {
+        match self.store.delete(&self.path(relative)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.storage_error(relative, e)),
+        }
+    }
+
+    pub async fn delete_all(&self, relative: &str) -> Result<(), WarehouseError> {
+        for meta in self.list_all(relative).await? {
+            match self.store.delete(&meta.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.storage_error(relative, e)),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn storage_error(&self, relative: &str, source: object_store::Error) -> WarehouseError {
+        WarehouseError::Storage { path: format!("{}/{}", self.display.trim_end_matches('/'), relative), source }
+    }
+}

@@ -1,0 +1,46 @@
+//! The run manifest, `runs/<D>/manifest.json`: what a run read, loaded,
+//! rejected and wrote. Later stages (compute, publish) add their own sections.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub engine: String,
+    pub engine_version: String,
+    pub as_of: NaiveDate,
+    pub snapshot: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub files: Vec<SourceFile>,
+    pub tables: BTreeMap<String, TableCounts>,
+    /// Warehouse paths this run wrote.
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SourceFile {
+    pub table: String,
+    pub file: String,
+    pub format: String,
+    /// `utf-8`, `utf-8 (BOM)` or `windows-1251` for CSV.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub encoding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub separator: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TableCounts {
+    pub source: Option<String>,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_rejected: u64,
+    /// Names of source columns not in the contract; their values are never read.
+    pub dropped_columns: Vec<String>,
+    pub rejects_by_reason: BTreeMap<String, u64>,
+}

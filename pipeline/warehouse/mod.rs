@@ -1,0 +1,116 @@
+//! The warehouse: where everything reestr produces lives, and how it gets there.
+//!
+//! Layout (all paths relative to the warehouse location):
+//!
+//! ```text
+//! registry/<table>/as_of=<D>/<table>.parquet   loaded rows, one file per table and date
+//! rejects/as_of=<D>/<table>.csv                rows not loaded, with the reason
+//! runs/<D>/manifest.json                       what the run read, loaded and wrote
+//! _staging/<run>/…                             a run in progress (never read by users)
+//! ```
+//!
+//! A run writes only under `_staging/<run>/`; `Stage::commit` then moves its files
+//! into place. Every move replaces one whole file, and a journal written before
+//! the first move lets the next run finish an interrupted commit, so a date's
+//! partitions are always either the old ones or the new ones.
+
+mod location;
+mod manifest;
+mod parquet_reader;
+mod stage;
+mod staged_file;
+
+use chrono::NaiveDate;
+use thiserror::Error;
+
+pub use location::{Location, Missing};
+pub use manifest::{Manifest, SourceFile, TableCounts};
+pub use parquet_reader::ObjectParquetReader;
+pub use stage::Stage;
+pub use staged_file::StagedFile;
+
+#[derive(Debug, Error)]
+pub enum WarehouseError {
+    #[error("cannot open {location}: {detail}")]
+    BadLocation { location: String, detail: String },
+    #[error("{location} is not a folder; give the path of an existing folder")]
+    NotAFolder { location: String },
+    #[error("storage error at {path}: {source}")]
+    Storage { path: String, source: object_store::Error },
+    #[error("{path} is not a valid reestr manifest: {source}")]
+    BadManifest { path: String, source: serde_json::Error },
+}
+
+impl WarehouseError {
+    /// A location the user named that cannot be opened is theirs to fix; a
+    /// failing read or write underneath is an environment problem.
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, WarehouseError::BadLocation { .. } | WarehouseError::NotAFolder { .. })
+    }
+}
+
+/// Relative paths of the warehouse layout, in one place.
+pub mod layout {
+    use chrono::NaiveDate;
+
+    pub const STAGING: &str = "_staging";
+
+    pub fn partition(as_of: NaiveDate) -> String {
+        format!("as_of={}", as_of.format("%Y-%m-%d"))
+    }
+
+    pub fn registry_dir(table: &str, as_of: NaiveDate) -> String {
+        format!("registry/{table}/{}", partition(as_of))
+    }
+
+    pub fn registry_file(table: &str, as_of: NaiveDate) -> String {
+        format!("{}/{table}.parquet", registry_dir(table, as_of))
+    }
+
+    pub fn rejects_dir(as_of: NaiveDate) -> String {
+        format!("rejects/{}", partition(as_of))
+    }
+
+    pub fn rejects_file(table: &str, as_of: NaiveDate) -> String {
+        format!("{}/{table}.csv", rejects_dir(as_of))
+    }
+
+    pub fn manifest_file(as_of: NaiveDate) -> String {
+        format!("runs/{}/manifest.json", as_of.format("%Y-%m-%d"))
+    }
+}
+
+/// The warehouse location with the operations a run needs.
+#[derive(Debug, Clone)]
+pub struct Warehouse {
+    location: Location,
+}
+
+impl Warehouse {
+    /// Opens (creating a local folder if needed) and finishes or discards what
+    /// an interrupted earlier run left in staging.
+    pub async fn open(spec: &str) -> Result<Warehouse, WarehouseError> {
+        let warehouse = Warehouse { location: Location::open(spec, Missing::Create)? };
+        stage::recover(&warehouse.location).await?;
+        Ok(warehouse)
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// A new staging area for one run.
+    pub fn begin(&self, run_id: &str) -> Stage {
+        Stage::new(self.location.clone(), run_id)
+    }
+
+    pub async fn read_manifest(&self, as_of: NaiveDate) -> Result<Option<Manifest>, WarehouseError> {
+        let path = layout::manifest_file(as_of);
+        match self.location.read(&path).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| WarehouseError::BadManifest { path, source }),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Staging and commit: a run's files are written under `_staging/<run>/` and only
+//! moved into the warehouse when the whole run has succeeded.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use super::{Location, WarehouseError, layout};
+
+const JOURNAL: &str = "_COMMIT.json";
+
+/// What a commit will move, written before the first move so that a commit
+/// killed half-way is finished by the next run instead of leaving a mix.
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    /// Final relative paths, in the order they are moved (manifest last).
+    files: Vec<String>,
+    /// Folders whose other files are removed once the new ones are in place,
+    /// so a date's partition holds exactly the files of this run.
+    replace_dirs: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Stage {
+    location: Location,
+    prefix: String,
+    files: Vec<String>,
+    replace_dirs: BTreeSet<String>,
+}
+
+impl Stage {
+    pub(super) fn new(location: Location, run_id: &str) -> Stage {
+        Stage {
+            location,
+            prefix: format!("{}/{run_id}", layout::STAGING),
+            files: Vec::new(),
+            replace_dirs: BTreeSet::new(),
+        }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The staging path to write for a file whose final place is `final_path`;
+    /// it is moved there on commit, in the order files were added.
+    pub fn file(&mut self, final_path: &str) -> String {
+        if !self.files.iter().any(|f| f == final_path) {
+            self.files.push(final_path.to_string());
+        }
+        format!("{}/{final_path}", self.prefix)
+    }
+
+    /// As `file`, for the one file of a partition: on commit the partition's
+    /// other files are removed, so it holds exactly this run's file.
+    pub fn partition_file(&mut self, final_path: &str) -> String {
+        if let Some((dir, _)) = final_path.rsplit_once('/') {
+            self.replace_dirs.insert(dir.to_string());
+        }
+        self.file(final_path)
+    }
+
+    /// Moves every staged file into place. Returns the final paths.
+    pub async fn commit(self) -> Result<Vec<String>, WarehouseError> {
+        let journal = Journal { files: self.files, replace_dirs: self.replace_dirs.into_iter().collect() };
+        let text = serde_json::to_vec_pretty(&journal).expect("journal serializes");
+        self.location.write(&format!("{}/{JOURNAL}", self.prefix), text).await?;
+        roll_forward(&self.location, &self.prefix, &journal).await?;
+        Ok(journal.files)
+    }
+
+    /// Discards everything staged; the warehouse is as it was.
+    pub async fn abort(self) {
+        if let Err(e) = self.location.delete_all(&self.prefix).await {
+            warn!("could not remove the staging area {}: {e}", self.prefix);
+        }
+    }
+}
+
+async fn roll_forward(location: &Location, prefix: &str, journal: &Journal) -> Result<(), WarehouseError> {
+    let staged: BTreeSet<String> = location
+        .list_all(prefix)
+        .await?
+        .iter()
+        .map(|m| location.relative(&m.location))
+        .collect();
+    for file in &journal.files {
+        let from = format!("{prefix}/{file}");
+        // Absent means an earlier, interrupted commit already moved it.
+        if staged.contains(&from) {
+            location.rename(&from, file).await?;
+        }
+    }
+    let keep: BTreeSet<&str> = journal.files.iter().map(String::as_str).collect();
+    for dir in &journal.replace_dirs {
+        for meta in location.list_files(dir).await? {
+            let path = location.relative(&meta.location);
+            if !keep.contains(path.as_str()) {
+                location.delete(&path).await?;
+            }
+        }
+    }
+    // The journal goes last: until it is gone, a rerun repeats the steps above.
+    for meta in location.list_all(prefix).await? {
+        let path = location.relative(&meta.location);
+        if !path.ends_with(JOURNAL) {
+            location.delete(&path).await?;
+        }
+    }
+    location.delete(&format!("{prefix}/{JOURNAL}")).await
+}
+
+/// Finishes interrupted commits and removes abandoned staging areas.
+pub(super) async fn recover(location: &Location) -> Result<(), WarehouseError> {
+    for run in location.list_folders(layout::STAGING).await? {
+        let prefix = format!("{}/{run}", layout::STAGING);
+        match location.read(&format!("{prefix}/{JOURNAL}")).await? {
+            Some(bytes) => {
+                let journal: Journal = serde_json::from_slice(&bytes).map_err(|source| {
+                    WarehouseError::BadManifest { path: format!("{prefix}/{JOURNAL}"), source }
+                })?;
+                info!("finishing the interrupted commit of run {run}");
+                roll_forward(location, &prefix, &journal).await?;
+            }
+            None => {
+                info!("removing the staging area of unfinished run {run}");
+                location.delete_all(&prefix).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The `reestr` binary: exit codes and messages a person reads.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn reestr(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_reestr")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn ingest_reports_counts_and_exits_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), AS_OF, &valid_snapshot(), OFFICE);
+    let wh = tmp.path().join("wh");
+    let (code, stdout, stderr) = reestr(&["ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("members") && stdout.contains("Manifest:"), "{stdout}");
+    assert!(stderr.contains("members: 4 rows read, 4 loaded, 0 rejected"), "{stderr}");
+
+    let (code, stdout, stderr) = reestr(&["--quiet", "ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty() && stderr.is_empty(), "quiet run printed: {stdout}{stderr}");
+}
+
+#[test]
+fn user_errors_exit_2_with_one_clear_sentence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), "today", &valid_snapshot(), PLAIN);
+    let wh = tmp.path().join("wh");
+    let (code, _, stderr) = reestr(&["ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--as-of YYYY-MM-DD"), "{stderr}");
+
+    std::fs::write(snap.join("members.csv"), "member_id;org_id\nM1;P1\n").unwrap();
+    let (code, _, stderr) = reestr(&["ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap(), "--as-of", "2023-11-21"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("members.csv") && stderr.contains("category") == false && stderr.contains("registered_on"), "{stderr}");
+    let error = stderr.split("error: ").nth(1).expect("an error line");
+    assert_eq!(error.trim().lines().count(), 1, "one sentence: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal");
+
+    let (code, _, stderr) = reestr(&["ingest", "--snapshot", "/nonexistent/2023-11-21", "--warehouse", wh.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent/2023-11-21"), "{stderr}");
+
+    let (code, _, stderr) = reestr(&["ingest", "--snapshot", "x", "--warehouse", "y", "--as-of", "21.11.2023"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("YYYY-MM-DD"), "{stderr}");
+}

@@ -1,0 +1,229 @@
+//! Test fixtures made by code: small snapshots in every form the contract
+//! allows, and helpers to read the warehouse back.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use encoding_rs::WINDOWS_1251;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use reestr::ingest::{IngestError, IngestRequest, ingest};
+use reestr::warehouse::Manifest;
+
+pub const AS_OF: &str = "2023-11-21";
+
+/// How a CSV file is written.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvForm {
+    pub separator: u8,
+    pub encoding: Enc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Enc {
+    Utf8,
+    Utf8Bom,
+    Cp1251,
+}
+
+pub const PLAIN: CsvForm = CsvForm { separator: b',', encoding: Enc::Utf8 };
+pub const OFFICE: CsvForm = CsvForm { separator: b';', encoding: Enc::Cp1251 };
+
+/// A table as header + rows of text.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Rows {
+    pub fn new(header: &[&str], rows: &[&[&str]]) -> Rows {
+        Rows {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect(),
+        }
+    }
+
+    pub fn push(&mut self, row: &[&str]) {
+        self.rows.push(row.iter().map(|s| s.to_string()).collect());
+    }
+
+    /// Sets one column of every row (by header name).
+    pub fn set(&mut self, row: usize, column: &str, value: &str) {
+        let i = self.header.iter().position(|h| h == column).unwrap_or_else(|| panic!("no column {column}"));
+        self.rows[row][i] = value.to_string();
+    }
+
+    pub fn add_column(&mut self, name: &str, values: &[&str]) {
+        self.header.push(name.to_string());
+        for (row, v) in self.rows.iter_mut().zip(values.iter().cycle()) {
+            row.push(v.to_string());
+        }
+    }
+
+    pub fn to_csv(&self, form: CsvForm) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new().delimiter(form.separator).flexible(true).from_writer(Vec::new());
+        w.write_record(&self.header).unwrap();
+        for r in &self.rows {
+            w.write_record(r).unwrap();
+        }
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        encode(&text, form.encoding)
+    }
+}
+
+pub fn encode(text: &str, enc: Enc) -> Vec<u8> {
+    match enc {
+        Enc::Utf8 => text.as_bytes().to_vec(),
+        Enc::Utf8Bom => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        Enc::Cp1251 => {
+            let (bytes, _, unmappable) = WINDOWS_1251.encode(text);
+            assert!(!unmappable, "fixture text not representable in windows-1251");
+            bytes.into_owned()
+        }
+    }
+}
+
+/// A small, valid snapshot: one region (23) with a territorial, two primary
+/// organizations and a subdivision; members, reports, official stats, purchases.
+pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
+    let mut t = BTreeMap::new();
+    t.insert(
+        "organizations",
+        Rows::new(
+            &[
+                "org_id", "parent_id", "level", "region_code", "name", "registered_on", "excluded_on",
+                "legal_entity", "territorial_rights", "inn", "chair_filled", "chair_term_until", "chair_access",
+                "chair_email",
+            ],
+            &[
+                &["R23", "", "regional", "23", "Краснодарская краевая организация Профсоюза", "2010-01-01", "", "true", "false", "2310000000", "true", "2026-01-01", "true", "true"],
+                &["T1", "R23", "territorial", "23", "Территориальная организация г. Сочи", "2011-02-01", "", "true", "false", "2310000001", "true", "", "true", "true"],
+                &["P1", "T1", "primary", "23", "ППО школы № 1 «Ромашка»", "2012-03-01", "", "false", "false", "2310000002", "true", "2025-05-01", "true", "false"],
+                &["P2", "T1", "primary", "23", "ППО гимназии № 2", "2012-03-02", "2020-01-01", "false", "true", "", "false", "", "false", "false"],
+                &["S1", "P1", "subdivision", "23", "Профгруппа начальных классов", "2013-01-01", "", "false", "false", "", "false", "", "false", "false"],
+            ],
+        ),
+    );
+    t.insert(
+        "members",
+        Rows::new(
+            &[
+                "member_id", "org_id", "category", "registered_on", "left_on", "joined_online", "card_status",
+                "card_ordered_on", "profcards", "profcards_app", "pd_consent", "personal_account",
+            ],
+            &[
+                &["M1", "P1", "working", "2019-01-10", "", "false", "issued", "2019-02-01", "true", "true", "true", "true"],
+                &["M2", "P1", "student", "2020-09-01", "", "true", "ordered", "2023-10-01", "false", "false", "true", "false"],
+                &["M3", "S1", "", "2021-05-05", "2023-01-01", "false", "none", "", "false", "false", "false", "false"],
+                &["M4", "P2", "pensioner", "2018-01-01", "", "false", "refused", "", "true", "false", "true", "true"],
+            ],
+        ),
+    );
+    t.insert(
+        "stat_reports",
+        Rows::new(
+            &["org_id", "form", "period", "mode", "submitted_on"],
+            &[
+                &["P1", "5-SP", "2023-10-01", "auto", "2023-10-05"],
+                &["T1", "2-SP", "2023-10-01", "manual", ""],
+            ],
+        ),
+    );
+    t.insert(
+        "official_stats",
+        Rows::new(
+            &[
+                "region_code", "as_of", "members", "working", "students", "pensioners", "primary_orgs",
+                "territorial_orgs", "primary_created", "legal_entities_primary", "legal_entities_territorial",
+                "primary_with_territorial_rights",
+            ],
+            &[&["23", "2023-01-01", "5", "3", "1", "1", "2", "1", "0", "0", "1", "1"]],
+        ),
+    );
+    t.insert(
+        "profcards_purchases",
+        Rows::new(
+            &["purchase_id", "member_id", "purchased_on", "amount", "cashback"],
+            &[
+                &["B1", "M1", "2023-03-15", "12789.50", "383.69"],
+                &["B2", "M4", "2023-04-01", "100", "0"],
+            ],
+        ),
+    );
+    t
+}
+
+/// Writes a snapshot folder `<root>/<date>/` with every table as CSV in `form`.
+pub fn write_snapshot(root: &Path, date: &str, tables: &BTreeMap<&'static str, Rows>, form: CsvForm) -> PathBuf {
+    let dir = root.join(date);
+    fs::create_dir_all(&dir).unwrap();
+    for (name, rows) in tables {
+        fs::write(dir.join(format!("{name}.csv")), rows.to_csv(form)).unwrap();
+    }
+    dir
+}
+
+pub async fn run_ingest(snapshot: &Path, warehouse: &Path) -> Result<Manifest, IngestError> {
+    ingest(&IngestRequest {
+        snapshot: snapshot.to_string_lossy().into_owned(),
+        warehouse: warehouse.to_string_lossy().into_owned(),
+        as_of: None,
+    })
+    .await
+}
+
+pub fn registry_file(warehouse: &Path, table: &str, date: &str) -> PathBuf {
+    warehouse.join(format!("registry/{table}/as_of={date}/{table}.parquet"))
+}
+
+/// All rows of a warehouse table partition as one batch.
+pub fn read_table(warehouse: &Path, table: &str, date: &str) -> RecordBatch {
+    let file = fs::File::open(registry_file(warehouse, table, date)).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
+        let file = fs::File::open(registry_file(warehouse, table, date)).unwrap();
+        ParquetRecordBatchReaderBuilder::try_new(file).unwrap().schema().clone()
+    });
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
+}
+
+/// A column of a batch as display strings (nulls as "∅").
+pub fn column_text(batch: &RecordBatch, name: &str) -> Vec<String> {
+    let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    let options = arrow::util::display::FormatOptions::default().with_null("∅");
+    let formatter = arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &options).unwrap();
+    (0..batch.num_rows()).map(|i| formatter.value(i).to_string()).collect()
+}
+
+/// The rejects file of a table as records keyed by column name.
+pub fn read_rejects(warehouse: &Path, table: &str, date: &str) -> Vec<HashMap<String, String>> {
+    let path = warehouse.join(format!("rejects/as_of={date}/{table}.csv"));
+    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| header.iter().map(str::to_string).zip(r.unwrap().iter().map(str::to_string)).collect())
+        .collect()
+}
+
+/// Every file under a folder, relative path → bytes.
+pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
