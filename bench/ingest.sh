@@ -5,7 +5,9 @@
 #
 # reestr: `reestr ingest` (decode, validate, reject, write typed zstd Parquet).
 # DuckDB: CSV → zstd Parquet for the same files with read_csv's auto-detection,
-# i.e. the conversion alone, without contract validation — the floor to compare to.
+# i.e. the conversion alone, without contract validation — the floor to compare
+# to. DuckDB cannot read windows-1251 without a downloaded extension, so for the
+# messy (office) form its run includes transcoding the files to UTF-8 first.
 # Needs: a release build (cargo build --release), python3 with duckdb
 # (pip install duckdb), GNU time (apt-get install time).
 set -euo pipefail
@@ -36,10 +38,15 @@ snap, out, form = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(out, exist_ok=True)
 con = duckdb.connect()
 con.execute("SET threads TO 2")
-enc = ", encoding='latin-1'" if form == "messy" else ""  # DuckDB has no windows-1251 decoder
 for f in sorted(os.listdir(snap)):
     t = f.removesuffix(".csv")
-    con.execute(f"COPY (SELECT * FROM read_csv('{snap}/{f}'{enc})) TO '{out}/{t}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+    src = f"{snap}/{f}"
+    if form == "messy":
+        src = f"{out}/{f}"
+        with open(f"{snap}/{f}", encoding="cp1251", newline="") as i, open(src, "w", encoding="utf-8", newline="") as o:
+            while chunk := i.read(1 << 20):
+                o.write(chunk)
+    con.execute(f"COPY (SELECT * FROM read_csv('{src}')) TO '{out}/{t}.parquet' (FORMAT parquet, COMPRESSION zstd)")
 PY
 )
 members=$(python3 -c "import json,sys; print(json.load(open('$work/wh/runs/2023-11-21/manifest.json'))['tables']['members']['rows_read'])")

@@ -54,18 +54,34 @@ pub fn detect_encoding(sample: &[u8], complete: bool) -> Result<TextEncoding, St
         Err(e) if e.error_len().is_none() && !complete => return Ok(TextEncoding::Utf8),
         Err(_) => {}
     }
-    // Not UTF-8. Russian text in windows-1251 has mostly lower-case letters
-    // (0xE0–0xFF); in KOI8-R the lower-case letters sit at 0xC0–0xDF instead.
-    let high = sample.iter().filter(|&&b| b >= 0xC0).count();
-    let upper_half = sample.iter().filter(|&&b| (0xE0..=0xFF).contains(&b)).count();
-    if high >= 20 && upper_half * 3 < high {
-        return Err("it looks like KOI8-R".into());
+    // Not UTF-8. Russian text has about 42 % vowels among its letters; KOI8-R
+    // bytes read as windows-1251 do not (and vice versa). Only when the
+    // windows-1251 reading looks wrong and the KOI8-R one looks right is the
+    // file refused — uppercase-only fields such as `3-СП` or `ДА` stay fine.
+    let as_1251 = vowel_share(&WINDOWS_1251.decode_without_bom_handling(sample).0);
+    let as_koi8 = vowel_share(&encoding_rs::KOI8_R.decode_without_bom_handling(sample).0);
+    if let (Some(cp), Some(koi)) = (as_1251, as_koi8) {
+        if !(0.28..=0.6).contains(&cp) && (0.3..=0.55).contains(&koi) {
+            return Err("it looks like KOI8-R".into());
+        }
     }
     let undefined = sample.iter().any(|&b| b == 0x98);
     if undefined {
         return Err("it holds bytes that are neither UTF-8 nor windows-1251 text".into());
     }
     Ok(TextEncoding::Windows1251)
+}
+
+/// The share of vowels among Cyrillic letters, when there are enough letters
+/// to judge.
+fn vowel_share(text: &str) -> Option<f64> {
+    const VOWELS: &str = "аеёиоуыэюяАЕЁИОУЫЭЮЯ";
+    let (mut letters, mut vowels) = (0usize, 0usize);
+    for c in text.chars().filter(|c| ('\u{0410}'..='\u{044F}').contains(c) || *c == 'ё' || *c == 'Ё') {
+        letters += 1;
+        vowels += usize::from(VOWELS.contains(c));
+    }
+    (letters >= 50).then(|| vowels as f64 / letters as f64)
 }
 
 /// `;` or `,`, whichever the header line holds more of (outside quotes).
@@ -82,6 +98,13 @@ pub fn detect_separator(header_text: &str) -> u8 {
         }
     }
     if semicolons > commas { b';' } else { b',' }
+}
+
+/// Records in a file of `file_size` bytes, from the line length in its sample
+/// (quoted newlines make it an overestimate, which is harmless).
+pub fn estimate_records(sample: &[u8], file_size: u64) -> Option<usize> {
+    let lines = sample.iter().filter(|&&b| b == b'\n').count();
+    (lines > 1).then(|| (file_size as f64 * lines as f64 / sample.len() as f64) as usize)
 }
 
 /// Decodes the sample's first line for separator detection.
@@ -156,8 +179,15 @@ mod tests {
         assert_eq!(detect_encoding(&bom, true), Ok(TextEncoding::Utf8Bom));
         let (cp, _, _) = WINDOWS_1251.encode("org_id;name\n1;Краснодарская краевая организация\n");
         assert_eq!(detect_encoding(&cp, true), Ok(TextEncoding::Windows1251));
-        let (koi, _, _) = encoding_rs::KOI8_R.encode("org_id;name\n1;Краснодарская краевая организация Профсоюза\n");
+        let text = "org_id;name\n1;Краснодарская краевая организация Профсоюза\n2;Первичная профсоюзная организация школы\n";
+        let (koi, _, _) = encoding_rs::KOI8_R.encode(text);
         assert!(detect_encoding(&koi, true).is_err());
+        // Upper-case-only Cyrillic in windows-1251 is not mistaken for KOI8-R.
+        for line in ["P1;3-СП;2023-10-01;ДА;НЕТ\n", "P1;5-СП;2023-10-01\n"] {
+            let text = line.repeat(100);
+            let (bytes, _, _) = WINDOWS_1251.encode(&text);
+            assert_eq!(detect_encoding(&bytes, true), Ok(TextEncoding::Windows1251), "{line}");
+        }
         assert!(detect_encoding(b"\xFF\xFEo\0r\0", true).is_err());
         // A character cut by the end of the sample is not a reason to doubt UTF-8.
         let cut = &"ab Ж".as_bytes()[..4];

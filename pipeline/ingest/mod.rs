@@ -279,11 +279,12 @@ impl TableJob {
                         return Err(IngestError::EmptyFile { file });
                     }
                     let complete = sample.len() < SNIFF_BYTES;
+                    let rows_estimate = decode::estimate_records(&sample, meta.size);
                     let encoding = decode::detect_encoding(&sample, complete)
                         .map_err(|detail| IngestError::UnknownEncoding { file: file.clone(), detail })?;
                     let separator = decode::detect_separator(&decode::decode_sample(&sample, encoding));
                     let input = decode::utf8_reader(Cursor::new(sample).chain(hashed), encoding);
-                    let (mut source, dropped) = CsvSource::open(input, separator, table, &file)?;
+                    let (mut source, dropped) = CsvSource::open(input, separator, rows_estimate, table, &file)?;
                     let outcome = out.write(&mut source, &file)?;
                     let (size, sha256) = digests.get();
                     let source_file = SourceFile {

@@ -32,6 +32,11 @@ pub trait RowSource: Send {
     /// `(expected, found)` when the record has another number of fields than
     /// the header.
     fn shape_error(&self) -> Option<(usize, usize)>;
+    /// About how many records the source holds, to size the id sets once
+    /// instead of growing them (a growing hash table briefly needs 1.5×).
+    fn size_hint(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Where each contract column sits in the file, and which columns are dropped.
@@ -71,6 +76,7 @@ pub fn map_header(table: &Table, names: &[String], file: &str) -> Result<HeaderM
 
 pub struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send>>,
+    size_hint: Option<usize>,
     record: csv::StringRecord,
     positions: Vec<Option<usize>>,
     header_len: usize,
@@ -78,8 +84,15 @@ pub struct CsvSource {
 }
 
 impl CsvSource {
-    /// Reads the header. `input` yields UTF-8.
-    pub fn open(input: Box<dyn Read + Send>, separator: u8, table: &Table, file: &str) -> Result<(CsvSource, Vec<String>), IngestError> {
+    /// Reads the header. `input` yields UTF-8; `size_hint` is an estimate of
+    /// the number of records.
+    pub fn open(
+        input: Box<dyn Read + Send>,
+        separator: u8,
+        size_hint: Option<usize>,
+        table: &Table,
+        file: &str,
+    ) -> Result<(CsvSource, Vec<String>), IngestError> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(separator)
             .has_headers(true)
@@ -94,6 +107,7 @@ impl CsvSource {
         let map = map_header(table, &names, file)?;
         let source = CsvSource {
             reader,
+            size_hint,
             record: csv::StringRecord::new(),
             positions: map.positions,
             header_len: names.len(),
@@ -119,6 +133,10 @@ impl RowSource for CsvSource {
     fn shape_error(&self) -> Option<(usize, usize)> {
         (self.record.len() != self.header_len).then_some((self.header_len, self.record.len()))
     }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.size_hint
+    }
 }
 
 /// Names the line of a CSV error and says what is wrong, without any field text.
@@ -143,6 +161,7 @@ pub struct ParquetSource {
     rows_in_batch: usize,
     row: usize,
     rows_before: u64,
+    total_rows: usize,
     file: String,
 }
 
@@ -157,6 +176,7 @@ impl ParquetSource {
         let reader = ObjectParquetReader::new(store, path, size);
         let builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(|e| parquet_error(file, e))?;
         let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let total_rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         let map = map_header(table, &names, file)?;
         let mut kept: Vec<usize> = map.positions.iter().flatten().copied().collect();
         kept.sort_unstable();
@@ -175,6 +195,7 @@ impl ParquetSource {
             rows_in_batch: 0,
             row: 0,
             rows_before: 0,
+            total_rows,
             file: file.to_string(),
         };
         Ok((source, map.dropped))
@@ -244,6 +265,10 @@ impl RowSource for ParquetSource {
 
     fn shape_error(&self) -> Option<(usize, usize)> {
         None
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.total_rows)
     }
 }
 

@@ -77,7 +77,7 @@ pub fn load_table(
     let mut batch = BatchBuilder::new(table);
     let mut writer = parquet_writer(data, batch.schema(), as_of).map_err(parquet_err)?;
     let mut rejects = RejectWriter::new(rejected, file).map_err(write_err)?;
-    let mut own = KeyIndex::default();
+    let mut own = if table.key.is_empty() { KeyIndex::default() } else { KeyIndex::with_capacity(source.size_hint().unwrap_or(0)) };
     let mut outcome = TableOutcome::default();
     let mut row = ParsedRow::default();
     let mut progress = Progress::new(&table.name);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ListResult, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::WarehouseError;
 
@@ -77,7 +77,7 @@ impl Location {
         relative
             .split('/')
             .filter(|s| !s.is_empty())
-            .fold(self.root.clone(), |p, part| p.clone().join(part))
+            .fold(self.root.clone(), |p, part| p.join(part))
     }
 
     /// The path relative to this location, `/`-separated.
@@ -90,24 +90,18 @@ impl Location {
 
     /// Files directly inside a folder (not recursing).
     pub async fn list_files(&self, relative: &str) -> Result<Vec<ObjectMeta>, WarehouseError> {
-        let prefix = self.path(relative);
-        let listing = self
-            .store
-            .list_with_delimiter(Some(&prefix))
-            .await
-            .map_err(|e| self.storage_error(relative, e))?;
-        Ok(listing.objects)
+        Ok(self.listing(relative).await?.objects)
     }
 
     /// Sub-folder names directly inside a folder.
     pub async fn list_folders(&self, relative: &str) -> Result<Vec<String>, WarehouseError> {
-        let prefix = self.path(relative);
-        let listing = self
-            .store
-            .list_with_delimiter(Some(&prefix))
-            .await
-            .map_err(|e| self.storage_error(relative, e))?;
+        let listing = self.listing(relative).await?;
         Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+    }
+
+    async fn listing(&self, relative: &str) -> Result<ListResult, WarehouseError> {
+        let prefix = self.path(relative);
+        self.store.list_with_delimiter(Some(&prefix)).await.map_err(|e| self.storage_error(relative, e))
     }
 
     /// Every file under a folder, recursively.

@@ -131,3 +131,55 @@ pub(super) async fn recover(location: &Location) -> Result<(), WarehouseError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::warehouse::Missing;
+
+    async fn text(location: &Location, path: &str) -> Option<String> {
+        location.read(path).await.unwrap().map(|b| String::from_utf8(b.to_vec()).unwrap())
+    }
+
+    /// A commit killed after its first move is finished by the next `recover`.
+    #[tokio::test]
+    async fn an_interrupted_commit_is_rolled_forward() {
+        let tmp = tempfile::tempdir().unwrap();
+        let location = Location::open(tmp.path().to_str().unwrap(), Missing::Fail).unwrap();
+        location.write("registry/t/as_of=2023-11-21/t.parquet", "old").await.unwrap();
+        location.write("registry/t/as_of=2023-11-21/stray.parquet", "stray").await.unwrap();
+        location.write("runs/2023-11-21/manifest.json", "old manifest").await.unwrap();
+
+        let mut stage = Stage::new(location.clone(), "run1");
+        let data = stage.partition_file("registry/t/as_of=2023-11-21/t.parquet");
+        let manifest = stage.file("runs/2023-11-21/manifest.json");
+        location.write(&data, "new").await.unwrap();
+        location.write(&manifest, "new manifest").await.unwrap();
+        // Do what commit does up to its first move, then "crash".
+        let journal = Journal { files: stage.files.clone(), replace_dirs: stage.replace_dirs.iter().cloned().collect() };
+        location.write(&format!("{}/{JOURNAL}", stage.prefix), serde_json::to_vec(&journal).unwrap()).await.unwrap();
+        location.rename(&data, "registry/t/as_of=2023-11-21/t.parquet").await.unwrap();
+        assert_eq!(text(&location, "runs/2023-11-21/manifest.json").await.as_deref(), Some("old manifest"));
+
+        recover(&location).await.unwrap();
+        assert_eq!(text(&location, "registry/t/as_of=2023-11-21/t.parquet").await.as_deref(), Some("new"));
+        assert_eq!(text(&location, "runs/2023-11-21/manifest.json").await.as_deref(), Some("new manifest"));
+        assert_eq!(text(&location, "registry/t/as_of=2023-11-21/stray.parquet").await, None);
+        assert!(location.list_all(layout::STAGING).await.unwrap().is_empty());
+    }
+
+    /// A run that died before committing leaves only its staging area, which
+    /// `recover` removes without touching anything else.
+    #[tokio::test]
+    async fn an_unfinished_run_is_discarded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let location = Location::open(tmp.path().to_str().unwrap(), Missing::Fail).unwrap();
+        location.write("registry/t/as_of=2023-11-21/t.parquet", "old").await.unwrap();
+        let mut stage = Stage::new(location.clone(), "run2");
+        let data = stage.partition_file("registry/t/as_of=2023-11-21/t.parquet");
+        location.write(&data, "half").await.unwrap();
+        recover(&location).await.unwrap();
+        assert_eq!(text(&location, "registry/t/as_of=2023-11-21/t.parquet").await.as_deref(), Some("old"));
+        assert!(location.list_all(layout::STAGING).await.unwrap().is_empty());
+    }
+}
