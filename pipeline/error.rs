@@ -53,7 +53,11 @@ impl Error {
             }
             cause = c.source();
         }
-        text.push_str("\nThis is not a problem with the input. Nothing was published; check the disk or storage and rerun with -v.");
+        text.push_str(
+            "\nThis is not a problem with the input. Published files are whole: either the last good ones or, \
+             if the failure came while committing, ones the next run completes. Check the disk or storage and \
+             rerun with -v.",
+        );
         text
     }
 }

@@ -38,7 +38,7 @@ fn user_errors_exit_2_with_one_clear_sentence() {
     std::fs::write(snap.join("members.csv"), "member_id;org_id\nM1;P1\n").unwrap();
     let (code, _, stderr) = reestr(&["ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap(), "--as-of", "2023-11-21"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("members.csv") && stderr.contains("category") == false && stderr.contains("registered_on"), "{stderr}");
+    assert!(stderr.contains("members.csv") && !stderr.contains("category") && stderr.contains("registered_on"), "{stderr}");
     let error = stderr.split("error: ").nth(1).expect("an error line");
     assert_eq!(error.trim().lines().count(), 1, "one sentence: {stderr}");
     assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal");

@@ -280,6 +280,10 @@ async fn whole_file_problems_fail_the_run_naming_file_and_column() {
     std::fs::write(snap.join("official_stats.parquet"), b"not parquet").unwrap();
     let err = run_ingest(&snap, &tmp.path().join("wd")).await.unwrap_err();
     assert!(matches!(&err, IngestError::AmbiguousFile { table, .. } if table == "official_stats"), "{err}");
+    std::fs::remove_file(snap.join("official_stats.csv")).unwrap();
+    let err = run_ingest(&snap, &tmp.path().join("wd")).await.unwrap_err();
+    assert!(matches!(&err, IngestError::BadParquet { file, .. } if file == "official_stats.parquet"), "{err}");
+    assert!(err.is_user_error());
 
     let snap = write_snapshot(&tmp.path().join("e"), AS_OF, &valid_snapshot(), PLAIN);
     std::fs::write(snap.join("members.csv"), "member_id,org_id,member_id\n").unwrap();
@@ -304,4 +308,30 @@ async fn snapshot_date_comes_from_the_folder_or_the_flag() {
     .unwrap();
     assert_eq!(manifest.as_of.to_string(), "2022-11-21");
     assert!(registry_file(&tmp.path().join("wh"), "members", "2022-11-21").exists());
+}
+
+/// A windows-1251 export whose first few hundred kilobytes are plain ASCII is
+/// still read as windows-1251, not failed at its first Cyrillic letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_cyrillic_decides_the_encoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = valid_snapshot();
+    let members = t.get_mut("members").unwrap();
+    let template = members.rows[0].clone();
+    for i in 0..8000 {
+        let mut row = template.clone();
+        row[0] = format!("X{i}");
+        members.rows.push(row);
+    }
+    let last = members.rows.len() - 1;
+    members.set(last, "category", "пенсионер");
+    let snap = write_snapshot(tmp.path(), AS_OF, &t, OFFICE);
+    assert!(std::fs::metadata(snap.join("members.csv")).unwrap().len() > 300_000);
+    let wh = tmp.path().join("wh");
+    let manifest = run_ingest(&snap, &wh).await.unwrap();
+    let file = manifest.files.iter().find(|f| f.table == "members").unwrap();
+    assert_eq!(file.encoding.as_deref(), Some("windows-1251"));
+    assert_eq!(manifest.tables["members"].rows_rejected, 0);
+    let categories = column_text(&read_table(&wh, "members", AS_OF), "category");
+    assert_eq!(categories.last().map(String::as_str), Some("pensioner"));
 }

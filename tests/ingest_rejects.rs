@@ -51,6 +51,12 @@ async fn organization_rejects_name_line_column_and_reason() {
     add("B8", &[("parent_id", "B7")]); // 16: its parent is rejected
     add("B9", &[("parent_id", "")]); // 17: only regional orgs may lack a parent
     add("R24", &[("parent_id", ""), ("level", "regional")]); // 18: fine
+    add("C1", &[("parent_id", "C2")]); // 19: C1 and C2 are each other's parents
+    add("C2", &[("parent_id", "C1")]); // 20
+    add("C3", &[("parent_id", "C3")]); // 21: its own parent
+    add("C4", &[("parent_id", "C1")]); // 22: hangs from the cycle
+    add("D1", &[("registered_on", "2023-02-30")]); // 23: rejected, but claims D1
+    add("D1", &[]); // 24: a duplicate of line 23
     let snap = write_snapshot(tmp.path(), AS_OF, &t, PLAIN);
     let wh = tmp.path().join("wh");
     let manifest = run_ingest(&snap, &wh).await.unwrap();
@@ -66,6 +72,12 @@ async fn organization_rejects_name_line_column_and_reason() {
         (15, "parent_id", "unknown_parent"),
         (16, "parent_id", "unknown_parent"),
         (17, "parent_id", "missing_required"),
+        (19, "parent_id", "parent_cycle"),
+        (20, "parent_id", "parent_cycle"),
+        (21, "parent_id", "parent_cycle"),
+        (22, "parent_id", "parent_cycle"),
+        (23, "registered_on", "bad_date"),
+        (24, "org_id", "duplicate_id"),
     ];
     let mut got = rejects_of(&wh, "organizations");
     got.sort();
@@ -73,7 +85,7 @@ async fn organization_rejects_name_line_column_and_reason() {
     assert_eq!(got, expected);
 
     let counts = &manifest.tables["organizations"];
-    assert_eq!((counts.rows_read, counts.rows_loaded, counts.rows_rejected), (16, 6, 10));
+    assert_eq!((counts.rows_read, counts.rows_loaded, counts.rows_rejected), (22, 6, 16));
     assert_eq!(counts.rejects_by_reason["unknown_parent"], 2);
     let loaded = column_text(&read_table(&wh, "organizations", AS_OF), "org_id");
     assert_eq!(loaded, ["R23", "T1", "P1", "P2", "S1", "R24"]);
@@ -109,11 +121,12 @@ async fn member_report_stats_and_purchase_rejects() {
     reports.push(&["P1", "6-SP", "2023-10-01", "auto", ""]); // line 4
     reports.push(&["NOPE", "3-SP", "2023-10-01", "auto", ""]); // line 5
     reports.push(&["P1", "3-СП", "01.10.2023", "Auto", ""]); // line 6: fine
+    reports.push(&["P1", "4-SP", "2023-10-05", "auto", ""]); // line 7: not a quarter start
 
     let stats = t.get_mut("official_stats").unwrap();
     stats.push(&["24", "2023-01-01", "12,5", "3", "1", "1", "2", "1", "0", "0", "1", "1"]); // line 3
     stats.push(&["23", "01.01.2023", "5", "3", "1", "1", "2", "1", "0", "0", "1", "1"]); // line 4: duplicate key
-    stats.push(&["24", "2023-01-01", "-1", "3", "1", "1", "2", "1", "0", "0", "1", "1"]); // line 5: negative
+    stats.push(&["24", "2022-01-01", "-1", "3", "1", "1", "2", "1", "0", "0", "1", "1"]); // line 5: negative
 
     let buys = t.get_mut("profcards_purchases").unwrap();
     buys.push(&["B3", "M1", "2023-05-01", "0", "0"]); // line 4: not positive
@@ -133,7 +146,10 @@ async fn member_report_stats_and_purchase_rejects() {
         rejects_of(&wh, "members"),
         own(&[(6, "org_id", "unknown_org"), (7, "", "bad_row_shape"), (8, "card_status", "bad_enum")])
     );
-    assert_eq!(rejects_of(&wh, "stat_reports"), own(&[(4, "form", "bad_enum"), (5, "org_id", "unknown_org")]));
+    assert_eq!(
+        rejects_of(&wh, "stat_reports"),
+        own(&[(4, "form", "bad_enum"), (5, "org_id", "unknown_org"), (7, "period", "bad_period")])
+    );
     assert_eq!(
         rejects_of(&wh, "official_stats"),
         own(&[(3, "members", "bad_number"), (4, "region_code", "duplicate_id"), (5, "members", "negative")])
@@ -150,7 +166,7 @@ async fn member_report_stats_and_purchase_rejects() {
         ])
     );
     for (table, read, loaded) in
-        [("members", 7, 4), ("stat_reports", 5, 3), ("official_stats", 4, 1), ("profcards_purchases", 9, 3)]
+        [("members", 7, 4), ("stat_reports", 6, 3), ("official_stats", 4, 1), ("profcards_purchases", 9, 3)]
     {
         let c = &manifest.tables[table];
         assert_eq!((c.rows_read, c.rows_loaded, c.rows_read - c.rows_loaded), (read, loaded, c.rows_rejected), "{table}");
@@ -174,4 +190,36 @@ async fn rejected_values_cannot_run_as_formulas() {
     let rows = read_rejects(&wh, "organizations", AS_OF);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["value"], "'=HYPERLINK(\"http://x\",\"y\")");
+}
+
+/// A stray byte that is not UTF-8 rejects its row when it sits in a contract
+/// field, and costs nothing in a dropped column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_rejects_only_its_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = valid_snapshot();
+    t.get_mut("organizations").unwrap().add_column("note", &["ok", "ok", "ok", "ok", "ok"]);
+    let snap = write_snapshot(tmp.path(), AS_OF, &t, PLAIN);
+    let path = snap.join("organizations.csv");
+    let text = std::fs::read(&path).unwrap();
+    let mut bytes = Vec::new();
+    for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        let mut line = line.to_vec();
+        if i == 4 {
+            // Line 5 (P2): a stray byte inside its name.
+            let at = line.windows(4).position(|w| w == "ППО".as_bytes().get(..4).unwrap()).unwrap();
+            line.insert(at + 2, 0xFF);
+        }
+        if i == 2 {
+            // Line 3 (T1): a stray byte in the dropped column only.
+            let n = line.len();
+            line.insert(n - 2, 0xFE);
+        }
+        bytes.extend(line);
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let wh = tmp.path().join("wh");
+    let manifest = run_ingest(&snap, &wh).await.unwrap();
+    assert_eq!(rejects_of(&wh, "organizations"), vec![(5, "name".to_string(), "bad_encoding".to_string())]);
+    assert_eq!(manifest.tables["organizations"].rows_loaded, 4);
 }

@@ -28,17 +28,29 @@ async fn personal_data_columns_leave_no_trace() {
         for (name, value) in PERSONAL {
             members.add_column(name, &[value]);
         }
+        // Personal columns first, and a row whose unquoted separator shifts
+        // the fields: the key's position then holds part of a name.
+        members.header.rotate_right(PERSONAL.len());
+        for row in &mut members.rows {
+            row.rotate_right(PERSONAL.len());
+        }
+        let mut shifted = members.rows[0].clone();
+        shifted[0] = format!("Иванова{}Мария Петровна", form.separator as char);
+        let shifted_line = shifted.join(&(form.separator as char).to_string()) + "\n";
         // A rejected row carrying personal data too.
         let mut bad = members.rows[0].clone();
-        bad[0] = "M99".into();
-        bad[3] = "not a date".into();
+        bad[PERSONAL.len()] = "M99".into();
+        bad[PERSONAL.len() + 3] = "not a date".into();
         members.rows.push(bad);
         let dir = tmp.path().join(n.to_string());
         let snap = write_snapshot(&dir, AS_OF, &t, form);
+        // Written by hand: a CSV writer would quote the separator.
+        let mut file = std::fs::OpenOptions::new().append(true).open(snap.join("members.csv")).unwrap();
+        std::io::Write::write_all(&mut file, &encode(&shifted_line, form.encoding)).unwrap();
         let wh = dir.join("wh");
         let manifest = run_ingest(&snap, &wh).await.unwrap();
         assert_eq!(manifest.tables["members"].dropped_columns, PERSONAL.map(|(n, _)| n).to_vec());
-        assert_eq!(manifest.tables["members"].rows_rejected, 1);
+        assert_eq!(manifest.tables["members"].rows_rejected, 2);
 
         let files = tree(&wh);
         assert!(files.len() >= 11, "expected every output, got {:?}", files.keys());
@@ -48,7 +60,22 @@ async fn personal_data_columns_leave_no_trace() {
                 assert!(!contains(bytes, value.as_bytes()), "{value} found in {path}");
                 assert!(!contains(bytes, &cp1251), "{value} (cp1251) found in {path}");
             }
+            for fragment in ["Иванова", "Мария Петровна"] {
+                assert!(!contains(bytes, fragment.as_bytes()), "{fragment} found in {path}");
+            }
         }
+
+        // Nor in what the command prints.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_reestr"))
+            .args(["-v", "ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", dir.join("wh2").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let printed = [out.stdout, out.stderr].concat();
+        for (_, value) in PERSONAL {
+            assert!(!contains(&printed, value.as_bytes()), "{value} printed");
+        }
+        assert!(!contains(&printed, "Иванова".as_bytes()), "a name fragment was printed");
     }
 }
 

@@ -70,6 +70,9 @@ pub struct Column {
     pub min: Option<i64>,
     #[serde(default)]
     pub min_exclusive: Option<i64>,
+    /// A date that must be a quarter start (report periods).
+    #[serde(default)]
+    pub quarter_start: bool,
     /// Russian name shown to the operators in reject messages.
     pub title: String,
     /// Lower-cased accepted spellings → canonical value, built at load.
@@ -189,11 +192,10 @@ impl Contract {
                         ));
                     }
                 }
-                if let Some(u) = &column.required_unless {
-                    if table.column_index(&u.column).is_none() {
+                if let Some(u) = &column.required_unless
+                    && table.column_index(&u.column).is_none() {
                         return Err(format!("{file}.toml: required_unless names unknown column {}", u.column));
                     }
-                }
             }
             tables.push(table);
         }

@@ -77,6 +77,8 @@ pub fn parse_money(s: &str) -> Option<i128> {
                     cents = cents * 10 + i128::from(d);
                     *n += 1;
                 }
+                // `12789.5000` (a Parquet decimal of scale 4) is still kopecks.
+                Some(_) if d == 0 => {}
                 Some(_) => return None,
             }
         } else if (c == '.' || c == ',') && decimals.is_none() && any_digit {
@@ -135,6 +137,12 @@ pub fn normalize_region_code(s: &str) -> Option<String> {
         2 if s.bytes().all(|b| b.is_ascii_digit()) => Some(s.to_string()),
         _ => None,
     }
+}
+
+/// 1 January, 1 April, 1 July or 1 October: the dates statistical reports are made for.
+pub fn is_quarter_start(days: i32) -> bool {
+    let date = date_from_days(days);
+    date.day() == 1 && matches!(date.month(), 1 | 4 | 7 | 10)
 }
 
 /// `YYYY-MM-DD` as a calendar date (command-line flags, folder names).
@@ -196,6 +204,7 @@ mod tests {
         assert_eq!(parse_money("1.234.567"), None);
         assert_eq!(parse_money("12,345.67"), None);
         assert_eq!(parse_money("1.234"), None);
+        assert_eq!(parse_money("12789.5000"), Some(1_278_950));
         assert_eq!(parse_money("12."), None);
         assert_eq!(parse_money(",5"), None);
         assert_eq!(parse_money("12  3"), None);

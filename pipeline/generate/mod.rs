@@ -223,7 +223,7 @@ pub fn generate(request: &GenerateRequest) -> Result<Generated, GenerateError> {
                     Some(sub) if rng.chance(0.3) => sub.as_str(),
                     _ => id.as_str(),
                 };
-                let broken = messy && next_member % break_every == 0;
+                let broken = messy && next_member.is_multiple_of(break_every);
                 let on_record = member_row(&mut members, &form, &mut rng, &member_id, org, as_of, broken)?;
                 stats.members += 1;
                 stats.broken += u64::from(broken);

@@ -6,7 +6,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5EED_0F_2EE5_7A)
+        Rng(seed ^ 0x5EED_0F2E_E57A)
     }
 
     pub fn next_u64(&mut self) -> u64 {

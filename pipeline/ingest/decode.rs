@@ -48,11 +48,8 @@ pub fn detect_encoding(sample: &[u8], complete: bool) -> Result<TextEncoding, St
     if sample.contains(&0) {
         return Err("it holds NUL bytes, so it is binary or UTF-16/32 text".into());
     }
-    match std::str::from_utf8(sample) {
-        Ok(_) => return Ok(TextEncoding::Utf8),
-        // A multi-byte character cut by the end of the sample is still UTF-8.
-        Err(e) if e.error_len().is_none() && !complete => return Ok(TextEncoding::Utf8),
-        Err(_) => {}
+    if looks_like_utf8(sample, complete) {
+        return Ok(TextEncoding::Utf8);
     }
     // Not UTF-8. Russian text has about 42 % vowels among its letters; KOI8-R
     // bytes read as windows-1251 do not (and vice versa). Only when the
@@ -60,16 +57,31 @@ pub fn detect_encoding(sample: &[u8], complete: bool) -> Result<TextEncoding, St
     // file refused — uppercase-only fields such as `3-СП` or `ДА` stay fine.
     let as_1251 = vowel_share(&WINDOWS_1251.decode_without_bom_handling(sample).0);
     let as_koi8 = vowel_share(&encoding_rs::KOI8_R.decode_without_bom_handling(sample).0);
-    if let (Some(cp), Some(koi)) = (as_1251, as_koi8) {
-        if !(0.28..=0.6).contains(&cp) && (0.3..=0.55).contains(&koi) {
+    if let (Some(cp), Some(koi)) = (as_1251, as_koi8)
+        && !(0.28..=0.6).contains(&cp) && (0.3..=0.55).contains(&koi) {
             return Err("it looks like KOI8-R".into());
         }
-    }
-    let undefined = sample.iter().any(|&b| b == 0x98);
+    let undefined = sample.contains(&0x98);
     if undefined {
         return Err("it holds bytes that are neither UTF-8 nor windows-1251 text".into());
     }
     Ok(TextEncoding::Windows1251)
+}
+
+/// UTF-8, allowing a few stray bytes (their rows are rejected one by one):
+/// windows-1251 text almost never forms valid multi-byte UTF-8 sequences, so
+/// ten valid non-ASCII characters for each invalid byte settle it.
+fn looks_like_utf8(sample: &[u8], complete: bool) -> bool {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    let mut chunks = sample.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        let cut_at_end = chunks.peek().is_none() && !complete;
+        if !chunk.invalid().is_empty() && !cut_at_end {
+            invalid += 1;
+        }
+    }
+    invalid == 0 || valid >= 10 * invalid
 }
 
 /// The share of vowels among Cyrillic letters, when there are enough letters
@@ -104,7 +116,27 @@ pub fn detect_separator(header_text: &str) -> u8 {
 /// (quoted newlines make it an overestimate, which is harmless).
 pub fn estimate_records(sample: &[u8], file_size: u64) -> Option<usize> {
     let lines = sample.iter().filter(|&&b| b == b'\n').count();
-    (lines > 1).then(|| (file_size as f64 * lines as f64 / sample.len() as f64) as usize)
+    // A record needs a few bytes at least; never trust the ratio beyond that.
+    let most = usize::try_from(file_size / 8).unwrap_or(usize::MAX);
+    (lines > 1).then(|| ((file_size as f64 * lines as f64 / sample.len() as f64) as usize).min(most))
+}
+
+/// For a file whose first bytes are all ASCII: the first stretch that is not,
+/// to decide the encoding by (and whether it reaches the end of the file).
+/// `None` when the whole file is ASCII.
+pub fn first_non_ascii_window<R: Read>(mut input: R) -> io::Result<Option<(Vec<u8>, bool)>> {
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if let Some(i) = buf[..n].iter().position(|b| !b.is_ascii()) {
+            let mut window = buf[i..n].to_vec();
+            let more = (&mut input).take(SNIFF_BYTES as u64).read_to_end(&mut window)?;
+            return Ok(Some((window, more < SNIFF_BYTES)));
+        }
+    }
 }
 
 /// Decodes the sample's first line for separator detection.
@@ -189,6 +221,10 @@ mod tests {
             assert_eq!(detect_encoding(&bytes, true), Ok(TextEncoding::Windows1251), "{line}");
         }
         assert!(detect_encoding(b"\xFF\xFEo\0r\0", true).is_err());
+        // A few stray bytes in UTF-8 text do not make it another encoding.
+        let mut stray = "Краснодарская краевая организация\n".repeat(3).into_bytes();
+        stray.insert(5, 0xFF);
+        assert_eq!(detect_encoding(&stray, true), Ok(TextEncoding::Utf8));
         // A character cut by the end of the sample is not a reason to doubt UTF-8.
         let cut = &"ab Ж".as_bytes()[..4];
         assert_eq!(detect_encoding(cut, false), Ok(TextEncoding::Utf8));

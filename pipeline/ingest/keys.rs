@@ -35,8 +35,14 @@ pub fn key_hash(parts: &[&str]) -> u128 {
 }
 
 impl KeyIndex {
+    /// An index sized for about `ids` ids. The hint comes from the input (a
+    /// file's size or footer), so it is capped and a failed reservation only
+    /// means the table grows as it goes.
     pub fn with_capacity(ids: usize) -> KeyIndex {
-        KeyIndex { seen: HashMap::with_capacity(ids) }
+        const MAX_HINT: usize = 200_000_000;
+        let mut seen = HashMap::new();
+        let _ = seen.try_reserve(ids.min(MAX_HINT));
+        KeyIndex { seen }
     }
 
     /// Records the first sighting of `key`; returns the line of the earlier

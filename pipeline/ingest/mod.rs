@@ -190,7 +190,7 @@ async fn stage_all(
         outputs.push(rejects_path);
 
         let job = TableJob {
-            table: *table,
+            table,
             entry: entry.clone(),
             snapshot: snapshot.clone(),
             target: stage.location().clone(),
@@ -266,6 +266,7 @@ impl TableJob {
         match self.entry.clone() {
             Found::Csv(meta) => {
                 let store = self.snapshot.store().clone();
+                let probe_store = store.clone();
                 self.on_blocking_thread(indexes, move |out| {
                     let file = meta.location.filename().unwrap_or_default().to_string();
                     let raw = SyncIoBridge::new(BufReader::with_capacity(store, &meta, 1 << 20));
@@ -280,8 +281,18 @@ impl TableJob {
                     }
                     let complete = sample.len() < SNIFF_BYTES;
                     let rows_estimate = decode::estimate_records(&sample, meta.size);
-                    let encoding = decode::detect_encoding(&sample, complete)
-                        .map_err(|detail| IngestError::UnknownEncoding { file: file.clone(), detail })?;
+                    let unknown = |detail| IngestError::UnknownEncoding { file: file.clone(), detail };
+                    let mut encoding = decode::detect_encoding(&sample, complete).map_err(unknown)?;
+                    if !complete && sample.is_ascii() {
+                        // Undecided: an export may hold its first Cyrillic letter
+                        // far down the file. Look there (a second read, only now).
+                        let probe = SyncIoBridge::new(BufReader::with_capacity(probe_store, &meta, 1 << 20));
+                        let window = decode::first_non_ascii_window(probe)
+                            .map_err(|e| IngestError::Read { file: file.clone(), detail: e.to_string() })?;
+                        if let Some((window, at_end)) = window {
+                            encoding = decode::detect_encoding(&window, at_end).map_err(unknown)?;
+                        }
+                    }
                     let separator = decode::detect_separator(&decode::decode_sample(&sample, encoding));
                     let input = decode::utf8_reader(Cursor::new(sample).chain(hashed), encoding);
                     let (mut source, dropped) = CsvSource::open(input, separator, rows_estimate, table, &file)?;

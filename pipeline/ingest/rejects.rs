@@ -19,6 +19,9 @@ pub const NOT_POSITIVE: &str = "not_positive";
 pub const NEGATIVE: &str = "negative";
 pub const DUPLICATE_ID: &str = "duplicate_id";
 pub const BAD_ROW_SHAPE: &str = "bad_row_shape";
+pub const BAD_ENCODING: &str = "bad_encoding";
+pub const BAD_PERIOD: &str = "bad_period";
+pub const PARENT_CYCLE: &str = "parent_cycle";
 
 /// Every code above; the reference reasons (`unknown_*`) come from the schema.
 pub const BUILT_IN_REASONS: &[&str] = &[
@@ -32,6 +35,9 @@ pub const BUILT_IN_REASONS: &[&str] = &[
     NEGATIVE,
     DUPLICATE_ID,
     BAD_ROW_SHAPE,
+    BAD_ENCODING,
+    BAD_PERIOD,
+    PARENT_CYCLE,
 ];
 
 #[derive(Deserialize)]

@@ -32,6 +32,11 @@ pub trait RowSource: Send {
     /// `(expected, found)` when the record has another number of fields than
     /// the header.
     fn shape_error(&self) -> Option<(usize, usize)>;
+    /// The first contract column whose text is not valid UTF-8 (CSV in UTF-8
+    /// with a stray byte): that row is rejected, not the whole file.
+    fn bad_text(&self) -> Option<usize> {
+        None
+    }
     /// About how many records the source holds, to size the id sets once
     /// instead of growing them (a growing hash table briefly needs 1.5×).
     fn size_hint(&self) -> Option<usize> {
@@ -77,7 +82,8 @@ pub fn map_header(table: &Table, names: &[String], file: &str) -> Result<HeaderM
 pub struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send>>,
     size_hint: Option<usize>,
-    record: csv::StringRecord,
+    record: csv::ByteRecord,
+    bad_text: Option<usize>,
     positions: Vec<Option<usize>>,
     header_len: usize,
     file: String,
@@ -99,16 +105,17 @@ impl CsvSource {
             .flexible(true)
             .buffer_capacity(256 * 1024)
             .from_reader(input);
-        let header = reader.headers().map_err(|e| csv_error(file, e))?.clone();
-        if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
+        let header = reader.byte_headers().map_err(|e| csv_error(file, e))?.clone();
+        let names: Vec<String> = header.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        if names.is_empty() || (names.len() == 1 && names[0].trim().is_empty()) {
             return Err(IngestError::EmptyFile { file: file.to_string() });
         }
-        let names: Vec<String> = header.iter().map(str::to_string).collect();
         let map = map_header(table, &names, file)?;
         let source = CsvSource {
             reader,
             size_hint,
-            record: csv::StringRecord::new(),
+            record: csv::ByteRecord::new(),
+            bad_text: None,
             positions: map.positions,
             header_len: names.len(),
             file: file.to_string(),
@@ -119,7 +126,14 @@ impl CsvSource {
 
 impl RowSource for CsvSource {
     fn advance(&mut self) -> Result<bool, IngestError> {
-        self.reader.read_record(&mut self.record).map_err(|e| csv_error(&self.file, e))
+        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| csv_error(&self.file, e))?;
+        // Only contract fields are looked at, so a stray byte in a dropped
+        // column costs nothing.
+        self.bad_text = self.positions.iter().enumerate().find_map(|(c, p)| {
+            let bytes = self.record.get((*p)?)?;
+            std::str::from_utf8(bytes).is_err().then_some(c)
+        });
+        Ok(more)
     }
 
     fn line(&self) -> u64 {
@@ -127,7 +141,11 @@ impl RowSource for CsvSource {
     }
 
     fn field(&self, column: usize) -> Option<&str> {
-        self.positions[column].map(|i| self.record.get(i).unwrap_or(""))
+        self.positions[column].map(|i| self.record.get(i).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(""))
+    }
+
+    fn bad_text(&self) -> Option<usize> {
+        self.bad_text
     }
 
     fn shape_error(&self) -> Option<(usize, usize)> {
@@ -142,12 +160,10 @@ impl RowSource for CsvSource {
 /// Names the line of a CSV error and says what is wrong, without any field text.
 fn csv_error(file: &str, e: csv::Error) -> IngestError {
     let line = e.position().map_or(0, csv::Position::line);
-    let detail = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8 here, though the start of the file is".to_string(),
-        csv::ErrorKind::Io(io) => return IngestError::Read { file: file.to_string(), detail: io.to_string() },
-        _ => "the record cannot be parsed as CSV".to_string(),
-    };
-    IngestError::BadCsv { file: file.to_string(), line, detail }
+    match e.kind() {
+        csv::ErrorKind::Io(io) => IngestError::Read { file: file.to_string(), detail: io.to_string() },
+        _ => IngestError::BadCsv { file: file.to_string(), line, detail: "the record cannot be parsed as CSV".to_string() },
+    }
 }
 
 /// A Parquet export of a table, read batch by batch. Every contract column is

@@ -14,8 +14,11 @@ use super::batch::{BATCH_ROWS, BatchBuilder, parquet_writer};
 use super::keys::{KeyIndex, key_hash};
 use super::rejects::{self, Reject, RejectWriter};
 use super::source::RowSource;
-use super::validate::{Cell, ParsedRow, parse_row, record_id};
-use crate::contract::Table;
+use super::validate::{ParsedRow, parse_row, record_id};
+use std::borrow::Cow;
+
+use crate::contract::values::{normalize_region_code, parse_date};
+use crate::contract::{Column, ColumnType, Table};
 
 /// Ids loaded so far, per table, for the referential checks of later tables.
 #[derive(Debug, Default)]
@@ -48,7 +51,7 @@ impl Progress {
     }
 
     fn tick(&mut self, rows: u64) {
-        if rows % 4096 == 0 && self.last.elapsed() >= Self::EVERY {
+        if rows.is_multiple_of(4096) && self.last.elapsed() >= Self::EVERY {
             self.last = Instant::now();
             info!("{}: {} rows read ({}/s)", self.table, rows, rate(rows, self.started.elapsed()));
         }
@@ -146,19 +149,8 @@ pub fn load_table(
     Ok(outcome)
 }
 
-/// Text of a cell as it takes part in a key.
-fn key_part(row: &ParsedRow, column: usize) -> Option<String> {
-    match row.cells[column] {
-        Cell::Text { .. } => row.text(column).map(str::to_string),
-        Cell::Date(d) => Some(d.to_string()),
-        Cell::Int(v) => Some(v.to_string()),
-        _ => None,
-    }
-}
-
 /// Format, duplicate and reference checks of the current record. Returns the
-/// row's key hash when the table has a key. Duplicates are looked for among
-/// rows that pass the format checks: a malformed row claims no id.
+/// row's key hash when the table has a key.
 fn check(
     table: &'static Table,
     source: &dyn RowSource,
@@ -166,20 +158,8 @@ fn check(
     own: &mut KeyIndex,
     indexes: &Indexes,
 ) -> Result<Option<u128>, Reject> {
+    let key = claim_key(table, source, own)?;
     parse_row(table, source, row)?;
-    let key = if table.key_indices().is_empty() {
-        None
-    } else {
-        let parts: Vec<String> = table.key_indices().iter().filter_map(|&c| key_part(row, c)).collect();
-        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-        let hash = key_hash(&refs);
-        if let Err(first_line) = own.first_seen(hash, row.line) {
-            let column = &table.columns[table.key_indices()[0]];
-            return Err(Reject::new(Some(&column.name), rejects::DUPLICATE_ID, &record_id(table, source))
-                .with("first_line", first_line.to_string()));
-        }
-        Some(hash)
-    };
     for (index, column) in table.columns.iter().enumerate() {
         let (Some(reference), Some(value)) = (&column.references, row.text(index)) else { continue };
         let known = if reference.table == "reference.regions" {
@@ -195,6 +175,46 @@ fn check(
         }
     }
     Ok(key)
+}
+
+/// The contract: of the rows with one id, the first is the one (even when it
+/// is rejected for another reason); every later one is a duplicate. A row
+/// whose fields do not line up with the header, or whose key is empty, claims
+/// nothing.
+fn claim_key(table: &'static Table, source: &dyn RowSource, own: &mut KeyIndex) -> Result<Option<u128>, Reject> {
+    if table.key_indices().is_empty() || source.shape_error().is_some() {
+        return Ok(None);
+    }
+    let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(table.key_indices().len());
+    for &c in table.key_indices() {
+        let raw = source.field(c).unwrap_or("").trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        parts.push(key_part(&table.columns[c], raw));
+    }
+    let refs: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
+    let hash = key_hash(&refs);
+    match own.first_seen(hash, source.line()) {
+        Ok(()) => Ok(Some(hash)),
+        Err(first_line) => {
+            let column = &table.columns[table.key_indices()[0]];
+            Err(Reject::new(Some(&column.name), rejects::DUPLICATE_ID, &record_id(table, source))
+                .with("first_line", first_line.to_string()))
+        }
+    }
+}
+
+/// A key value as the loaded row will hold it (`01.01.2023` = `2023-01-01`,
+/// region `1` = `01`), so spelling variants of one id are one id.
+fn key_part<'a>(column: &Column, raw: &'a str) -> Cow<'a, str> {
+    let normalized = match column.kind {
+        ColumnType::Date => parse_date(raw).map(|d| d.to_string()),
+        ColumnType::RegionCode => normalize_region_code(raw),
+        ColumnType::Enum => column.canonical_enum(raw).map(str::to_string),
+        _ => None,
+    };
+    normalized.map_or(Cow::Borrowed(raw), Cow::Owned)
 }
 
 /// Rejects held rows whose reference into their own table points to a row not
@@ -238,6 +258,36 @@ fn resolve_self_references(
         if rejected.len() == before {
             break;
         }
+    }
+    // Every chain must end at an organization without a parent (a regional
+    // one). What never gets there is a cycle, or hangs from one.
+    let key_of = |row: &ParsedRow| row.text(key_column).map(|k| key_hash(&[k]));
+    let parents_of = |row: &ParsedRow| self_refs.iter().filter_map(|&c| row.text(c).map(|v| key_hash(&[v]))).collect::<Vec<_>>();
+    let mut rooted: HashSet<u128> = held.iter().filter(|(r, _)| parents_of(r).is_empty()).filter_map(|(r, _)| key_of(r)).collect();
+    loop {
+        let before = rooted.len();
+        for (row, _) in held.iter() {
+            if let Some(key) = key_of(row)
+                && !rooted.contains(&key) && parents_of(row).iter().all(|p| rooted.contains(p)) {
+                    rooted.insert(key);
+                }
+        }
+        if rooted.len() == before {
+            break;
+        }
+    }
+    let (keep, cyclic): (Vec<_>, Vec<_>) =
+        held.drain(..).partition(|(row, _)| key_of(row).is_some_and(|k| rooted.contains(&k)));
+    *held = keep;
+    for (row, id) in cyclic {
+        if let Some(key) = key_of(&row) {
+            own.unmark_loaded(key);
+        }
+        let c = self_refs[0];
+        let column = &table.columns[c];
+        let value = row.text(c).unwrap_or_default().to_string();
+        let reject = Reject::new(Some(&column.name), rejects::PARENT_CYCLE, &value).with("title", column.title.clone());
+        rejected.push((row, id, reject));
     }
     rejected.sort_by_key(|(row, _, _)| row.line);
     rejected

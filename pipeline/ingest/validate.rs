@@ -4,7 +4,7 @@
 
 use super::rejects::{self, Reject};
 use super::source::RowSource;
-use crate::contract::values::{normalize_region_code, parse_bool, parse_date, parse_int, parse_money};
+use crate::contract::values::{is_quarter_start, normalize_region_code, parse_bool, parse_date, parse_int, parse_money};
 use crate::contract::{Column, ColumnType, Table};
 
 /// A typed value; text lives in the row's arena so a row costs no allocation.
@@ -42,7 +42,12 @@ impl ParsedRow {
 }
 
 /// The key of the record as the operator knows it (for the rejects file).
+/// Empty when the record's fields do not line up with the header: the text at
+/// the key's position may then belong to another column, even a dropped one.
 pub fn record_id(table: &Table, source: &dyn RowSource) -> String {
+    if source.shape_error().is_some() {
+        return String::new();
+    }
     let columns: &[usize] = if table.key_indices().is_empty() { &[0] } else { table.key_indices() };
     columns.iter().map(|&c| source.field(c).unwrap_or("").trim()).collect::<Vec<_>>().join("/")
 }
@@ -56,6 +61,9 @@ pub fn parse_row(table: &'static Table, source: &dyn RowSource, row: &mut Parsed
         return Err(Reject::new(None, rejects::BAD_ROW_SHAPE, "")
             .with("expected", expected.to_string())
             .with("found", found.to_string()));
+    }
+    if let Some(column) = source.bad_text() {
+        return Err(reject(&table.columns[column], rejects::BAD_ENCODING, ""));
     }
     for (index, column) in table.columns.iter().enumerate() {
         let raw = source.field(index).unwrap_or("").trim();
@@ -97,7 +105,13 @@ fn parse_cell(column: &Column, raw: &str, row: &mut ParsedRow) -> Result<Cell, R
             Some(code) => row.push_text(&code),
             None => return Err(reject(column, rejects::BAD_REGION_CODE, raw)),
         },
-        ColumnType::Date => Cell::Date(parse_date(raw).ok_or_else(|| reject(column, rejects::BAD_DATE, raw))?),
+        ColumnType::Date => {
+            let days = parse_date(raw).ok_or_else(|| reject(column, rejects::BAD_DATE, raw))?;
+            if column.quarter_start && !is_quarter_start(days) {
+                return Err(reject(column, rejects::BAD_PERIOD, raw));
+            }
+            Cell::Date(days)
+        }
         ColumnType::Bool => Cell::Bool(parse_bool(raw).ok_or_else(|| reject(column, rejects::BAD_BOOL, raw))?),
         ColumnType::Int => {
             let v = parse_int(raw).ok_or_else(|| reject(column, rejects::BAD_NUMBER, raw))?;
@@ -114,15 +128,13 @@ fn parse_cell(column: &Column, raw: &str, row: &mut ParsedRow) -> Result<Cell, R
 
 /// `min` / `min_exclusive` bounds from the schema, in whole units.
 fn check_range(column: &Column, value: i128, scale: i128, raw: &str) -> Result<(), Reject> {
-    if let Some(min) = column.min_exclusive {
-        if value <= i128::from(min) * scale {
+    if let Some(min) = column.min_exclusive
+        && value <= i128::from(min) * scale {
             return Err(reject(column, rejects::NOT_POSITIVE, raw));
         }
-    }
-    if let Some(min) = column.min {
-        if value < i128::from(min) * scale {
+    if let Some(min) = column.min
+        && value < i128::from(min) * scale {
             return Err(reject(column, rejects::NEGATIVE, raw));
         }
-    }
     Ok(())
 }

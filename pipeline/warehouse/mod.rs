@@ -11,8 +11,10 @@
 //!
 //! A run writes only under `_staging/<run>/`; `Stage::commit` then moves its files
 //! into place. Every move replaces one whole file, and a journal written before
-//! the first move lets the next run finish an interrupted commit, so a date's
-//! partitions are always either the old ones or the new ones.
+//! the first move lets the next run finish an interrupted commit. So each file
+//! is always whole, a failed run changes nothing, and a run killed while
+//! committing (a window of a few renames) is completed by the next run. Two
+//! runs must not work on one warehouse at once: the scheduler's lock sees to it.
 
 mod location;
 mod manifest;
@@ -37,6 +39,8 @@ pub enum WarehouseError {
     NotAFolder { location: String },
     #[error("storage error at {path}: {source}")]
     Storage { path: String, source: object_store::Error },
+    #[error("{path} disappeared before the commit (another run on the same warehouse?); nothing was moved, run again")]
+    StagingLost { path: String },
     #[error("{path} is not a valid reestr manifest: {source}")]
     BadManifest { path: String, source: serde_json::Error },
 }

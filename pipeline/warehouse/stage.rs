@@ -63,6 +63,13 @@ impl Stage {
 
     /// Moves every staged file into place. Returns the final paths.
     pub async fn commit(self) -> Result<Vec<String>, WarehouseError> {
+        // Every file must be staged before the journal promises to move it: a
+        // missing one would later pass for "already moved".
+        let staged: BTreeSet<String> =
+            self.location.list_all(&self.prefix).await?.iter().map(|m| self.location.relative(&m.location)).collect();
+        if let Some(missing) = self.files.iter().find(|f| !staged.contains(&format!("{}/{f}", self.prefix))) {
+            return Err(WarehouseError::StagingLost { path: format!("{}/{missing}", self.prefix) });
+        }
         let journal = Journal { files: self.files, replace_dirs: self.replace_dirs.into_iter().collect() };
         let text = serde_json::to_vec_pretty(&journal).expect("journal serializes");
         self.location.write(&format!("{}/{JOURNAL}", self.prefix), text).await?;
@@ -166,6 +173,24 @@ mod tests {
         assert_eq!(text(&location, "runs/2023-11-21/manifest.json").await.as_deref(), Some("new manifest"));
         assert_eq!(text(&location, "registry/t/as_of=2023-11-21/stray.parquet").await, None);
         assert!(location.list_all(layout::STAGING).await.unwrap().is_empty());
+    }
+
+    /// A staging area removed under a running run (by another run's recovery)
+    /// makes the commit fail before anything is moved.
+    #[tokio::test]
+    async fn a_commit_with_a_lost_staged_file_moves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let location = Location::open(tmp.path().to_str().unwrap(), Missing::Fail).unwrap();
+        location.write("registry/t/as_of=2023-11-21/t.parquet", "old").await.unwrap();
+        let mut stage = Stage::new(location.clone(), "run3");
+        let data = stage.partition_file("registry/t/as_of=2023-11-21/t.parquet");
+        let rejects = stage.partition_file("rejects/as_of=2023-11-21/t.csv");
+        location.write(&data, "new").await.unwrap();
+        location.write(&rejects, "new").await.unwrap();
+        location.delete(&rejects).await.unwrap();
+        let err = stage.commit().await.unwrap_err();
+        assert!(matches!(err, WarehouseError::StagingLost { .. }), "{err}");
+        assert_eq!(text(&location, "registry/t/as_of=2023-11-21/t.parquet").await.as_deref(), Some("old"));
     }
 
     /// A run that died before committing leaves only its staging area, which
