@@ -22,10 +22,55 @@ pub struct Cli {
 pub enum Command {
     /// Validate a registry snapshot and load it into the warehouse.
     Ingest(IngestArgs),
+    /// Compute the KPI marts of a snapshot date from the warehouse.
+    Compute(ComputeArgs),
+    /// The nightly job: ingest a snapshot, then compute its marts.
+    Run(RunArgs),
     /// Write a synthetic registry snapshot (deterministic for a seed).
     Generate(GenerateArgs),
     /// Generate the demo snapshots and run the nightly job on each.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComputeArgs {
+    /// Warehouse folder (or object-store URL).
+    #[arg(long, value_name = "FOLDER")]
+    pub warehouse: String,
+    /// Snapshot date D.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: NaiveDate,
+    #[command(flatten)]
+    pub dates: DateOverrides,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Folder (or object-store URL) holding the snapshot's files.
+    #[arg(long, value_name = "FOLDER")]
+    pub snapshot: String,
+    /// Warehouse folder (or object-store URL); created if missing.
+    #[arg(long, value_name = "FOLDER")]
+    pub warehouse: String,
+    /// Snapshot date; defaults to the snapshot folder's name when it is a date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    pub dates: DateOverrides,
+}
+
+/// The dates marts are computed with, when not the defaults.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct DateOverrides {
+    /// Reporting period P (default: the latest quarter start on or before D).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub period: Option<NaiveDate>,
+    /// Baseline B (default: the latest official report on or before D).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub baseline: Option<NaiveDate>,
+    /// Comparison snapshot C (default: the latest snapshot on or before D − 1 year).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub compare_to: Option<NaiveDate>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ use std::error::Error as _;
 
 use thiserror::Error;
 
+use crate::compute::ComputeError;
 use crate::generate::GenerateError;
 use crate::ingest::IngestError;
 use crate::warehouse::WarehouseError;
@@ -17,6 +18,8 @@ pub enum Error {
     Warehouse(#[from] WarehouseError),
     #[error(transparent)]
     Generate(#[from] GenerateError),
+    #[error(transparent)]
+    Compute(#[from] ComputeError),
     #[error("cannot start: {0}")]
     Runtime(String),
 }
@@ -30,6 +33,7 @@ impl Error {
             Error::Ingest(e) => e.is_user_error(),
             Error::Warehouse(e) => e.is_user_error(),
             Error::Generate(e) => matches!(e, GenerateError::BadScale(_)),
+            Error::Compute(e) => e.is_user_error(),
             Error::Runtime(_) => false,
         }
     }

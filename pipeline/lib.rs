@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compute;
 pub mod contract;
 pub mod error;
 pub mod generate;

@@ -51,3 +51,20 @@ fn user_errors_exit_2_with_one_clear_sentence() {
     assert_eq!(code, 2);
     assert!(stderr.contains("YYYY-MM-DD"), "{stderr}");
 }
+
+#[test]
+fn run_ingests_and_computes_the_marts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), AS_OF, &valid_snapshot(), OFFICE);
+    let wh = tmp.path().join("wh");
+    let (code, stdout, stderr) = reestr(&["run", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("national"), "{stdout}");
+    let csv = std::fs::read_to_string(wh.join("marts/national/as_of=2023-11-21/national.csv")).unwrap();
+    // valid_snapshot(): M1, M2 and M4 on record; 5 in the official report.
+    assert!(csv.lines().nth(1).unwrap().starts_with("2023-11-21,2023-10-01,2023-01-01,,3,5,60.0,"), "{csv}");
+
+    let (code, _, stderr) = reestr(&["compute", "--warehouse", wh.to_str().unwrap(), "--as-of", "2024-01-01"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no snapshot of 2024-01-01"), "{stderr}");
+}

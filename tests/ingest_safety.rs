@@ -128,6 +128,7 @@ async fn reingesting_a_date_replaces_its_partitions_whole() {
     let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names, ["members.parquet"]);
     assert!(tree(&wh).keys().all(|k| !k.starts_with("_staging")), "staging left behind");
+    assert!(!wh.join("_staging").exists(), "empty staging folders left behind");
 
     // The same input twice gives the same data files.
     let once = tree(&wh);

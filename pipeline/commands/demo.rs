@@ -10,6 +10,7 @@ use tracing::info;
 use crate::Error;
 use crate::cli::DemoArgs;
 use crate::generate::{GenerateRequest, generate};
+use crate::compute::{ComputeRequest, compute};
 use crate::ingest::{IngestRequest, ingest};
 
 const DEMO_DATES: [(i32, u32, u32); 2] = [(2022, 11, 21), (2023, 11, 21)];
@@ -24,13 +25,17 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
         // The newer snapshot is an office export, as the registry delivers it.
         let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: 2022 + n as u64, messy: n == 1 };
         tokio::task::spawn_blocking(move || generate(&request)).await.map_err(|e| Error::Runtime(e.to_string()))??;
+        // The nightly job, as `reestr run` does it.
         ingest(&IngestRequest { snapshot: path_text(&folder), warehouse: path_text(&warehouse), as_of: Some(as_of) }).await?;
+        let request = ComputeRequest { warehouse: path_text(&warehouse), as_of, period: None, baseline: None, compare_to: None };
+        compute(&request).await?;
     }
     if !quiet {
         println!("Demo finished in {:.0} s.", started.elapsed().as_secs_f64());
         println!("Snapshots:  {}", args.out.join("snapshots").display());
         println!("Warehouse:  {}", warehouse.display());
         println!("Manifest:   {}", warehouse.join("runs/2023-11-21/manifest.json").display());
+        println!("Marts:      {}", warehouse.join("marts").display());
         println!("Rejects:    {}", warehouse.join("rejects/as_of=2023-11-21").display());
     }
     Ok(())

@@ -3,12 +3,19 @@
 use crate::Error;
 use crate::cli::IngestArgs;
 use crate::ingest::{IngestRequest, ingest};
-use crate::warehouse::layout;
+use crate::warehouse::{Manifest, layout};
 
 pub async fn run(args: IngestArgs, quiet: bool) -> Result<(), Error> {
     let request = IngestRequest { snapshot: args.snapshot, warehouse: args.warehouse, as_of: args.as_of };
     let manifest = ingest(&request).await?;
     if !quiet {
+        report(&request, &manifest);
+    }
+    Ok(())
+}
+
+pub fn report(request: &IngestRequest, manifest: &Manifest) {
+    {
         println!("Ingested snapshot of {} into {}", manifest.as_of, request.warehouse);
         println!("{:<22} {:>12} {:>12} {:>10}", "table", "read", "loaded", "rejected");
         for (name, t) in &manifest.tables {
@@ -20,5 +27,4 @@ pub async fn run(args: IngestArgs, quiet: bool) -> Result<(), Error> {
         }
         println!("Manifest: {}/{}", request.warehouse, layout::manifest_file(manifest.as_of));
     }
-    Ok(())
 }

@@ -1,9 +1,11 @@
 //! One file per subcommand; each turns parsed arguments into a library call
 //! and a short report on stdout.
 
+mod compute;
 mod demo;
 mod generate;
 mod ingest;
+mod run;
 
 use crate::Error;
 use crate::cli::{Cli, Command};
@@ -11,6 +13,8 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args, cli.quiet).await,
+        Command::Compute(args) => compute::run(args, cli.quiet).await,
+        Command::Run(args) => run::run(args, cli.quiet).await,
         Command::Generate(args) => generate::run(args, cli.quiet).await,
         Command::Demo(args) => demo::run(args, cli.quiet).await,
     }

@@ -230,6 +230,7 @@ async fn stage_all(
         files,
         tables,
         outputs,
+        queries: Vec::new(),
     };
     let staged_manifest = stage.file(&manifest_path);
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| IngestError::Internal(e.to_string()))?;

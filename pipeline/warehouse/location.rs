@@ -18,6 +18,9 @@ pub struct Location {
     root: Path,
     /// What the user gave, for messages and the manifest (never credentials).
     display: String,
+    /// The folder, when the location is on local disk (where, unlike in an
+    /// object store, emptied folders stay behind).
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Location {
@@ -47,7 +50,7 @@ impl Location {
                 .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
             let (store, root) = object_store::parse_url(&url)
                 .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
-            return Ok(Location { store: Arc::from(store), root, display: spec.to_string() });
+            return Ok(Location { store: Arc::from(store), root, display: spec.to_string(), local_root: None });
         }
         let folder = std::path::PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec));
         if !folder.is_dir() {
@@ -59,7 +62,7 @@ impl Location {
         }
         let store = LocalFileSystem::new_with_prefix(&folder)
             .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
-        Ok(Location { store: Arc::new(store), root: Path::default(), display: spec.to_string() })
+        Ok(Location { store: Arc::new(store), root: Path::default(), display: spec.to_string(), local_root: Some(folder) })
     }
 
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
@@ -147,7 +150,28 @@ impl Location {
         Ok(())
     }
 
+    /// Removes the empty folders under and including `relative`, never a file
+    /// (a no-op on object stores, which have no folders).
+    pub fn remove_empty_folder(&self, relative: &str) {
+        if let Some(root) = &self.local_root {
+            let dir = relative.split('/').filter(|s| !s.is_empty()).fold(root.clone(), |p, s| p.join(s));
+            remove_empty_dirs(&dir);
+        }
+    }
+
     pub fn storage_error(&self, relative: &str, source: object_store::Error) -> WarehouseError {
         WarehouseError::Storage { path: format!("{}/{}", self.display.trim_end_matches('/'), relative), source }
     }
+}
+
+/// Bottom-up `remove_dir`, which refuses a folder that still holds anything.
+fn remove_empty_dirs(dir: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&entry.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }

@@ -18,6 +18,16 @@ pub struct Manifest {
     pub tables: BTreeMap<String, TableCounts>,
     /// Warehouse paths this run wrote.
     pub outputs: Vec<String>,
+    /// The mart queries compute ran, with their durations.
+    #[serde(default)]
+    pub queries: Vec<QueryRun>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueryRun {
+    pub name: String,
+    pub duration_ms: u64,
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ use chrono::NaiveDate;
 use thiserror::Error;
 
 pub use location::{Location, Missing};
-pub use manifest::{Manifest, SourceFile, TableCounts};
+pub use manifest::{Manifest, QueryRun, SourceFile, TableCounts};
 pub use parquet_reader::ObjectParquetReader;
 pub use stage::Stage;
 pub use staged_file::StagedFile;

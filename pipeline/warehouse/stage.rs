@@ -82,6 +82,7 @@ impl Stage {
         if let Err(e) = self.location.delete_all(&self.prefix).await {
             warn!("could not remove the staging area {}: {e}", self.prefix);
         }
+        self.location.remove_empty_folder(layout::STAGING);
     }
 }
 
@@ -115,7 +116,9 @@ async fn roll_forward(location: &Location, prefix: &str, journal: &Journal) -> R
             location.delete(&path).await?;
         }
     }
-    location.delete(&format!("{prefix}/{JOURNAL}")).await
+    location.delete(&format!("{prefix}/{JOURNAL}")).await?;
+    location.remove_empty_folder(layout::STAGING);
+    Ok(())
 }
 
 /// Finishes interrupted commits and removes abandoned staging areas.
@@ -131,11 +134,14 @@ pub(super) async fn recover(location: &Location) -> Result<(), WarehouseError> {
                 roll_forward(location, &prefix, &journal).await?;
             }
             None => {
-                info!("removing the staging area of unfinished run {run}");
+                if !location.list_all(&prefix).await?.is_empty() {
+                    info!("removing the staging area of unfinished run {run}");
+                }
                 location.delete_all(&prefix).await?;
             }
         }
     }
+    location.remove_empty_folder(layout::STAGING);
     Ok(())
 }
 

@@ -1,0 +1,22 @@
+//! `reestr run`: the nightly job for one snapshot — ingest, then compute.
+
+use crate::Error;
+use crate::cli::RunArgs;
+use crate::compute::compute;
+use crate::ingest::{IngestRequest, ingest};
+
+use super::{compute as compute_cmd, ingest as ingest_cmd};
+
+pub async fn run(args: RunArgs, quiet: bool) -> Result<(), Error> {
+    let request = IngestRequest { snapshot: args.snapshot, warehouse: args.warehouse, as_of: args.as_of };
+    let manifest = ingest(&request).await?;
+    if !quiet {
+        ingest_cmd::report(&request, &manifest);
+    }
+    let request = compute_cmd::request(request.warehouse, manifest.as_of, args.dates);
+    let summary = compute(&request).await?;
+    if !quiet {
+        compute_cmd::report(&request, &summary);
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! The DataFusion session marts are computed in: warehouse tables of the
+//! snapshot D (and of the comparison snapshot C) registered by name, the
+//! reference data, and the one-row `params` table holding D, P, B and C.
+//!
+//! Each table is registered over exactly one date's partition folder, so a
+//! query never lists or scans the rest of the history.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt16Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use chrono::NaiveDate;
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::prelude::SessionContext;
+
+use super::ComputeError;
+use crate::contract::values::days_from_date;
+use crate::contract::{Contract, RegionReference};
+use crate::warehouse::{Warehouse, layout};
+
+/// The URL the warehouse's object store is registered under in DataFusion.
+const STORE_URL: &str = "reestr://warehouse/";
+
+/// D, P, B, C as the queries see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dates {
+    pub d: NaiveDate,
+    pub p: NaiveDate,
+    pub b: Option<NaiveDate>,
+    pub c: Option<NaiveDate>,
+}
+
+pub fn new_session(warehouse: &Warehouse) -> Result<SessionContext, ComputeError> {
+    let ctx = SessionContext::new();
+    let url = url::Url::parse(STORE_URL).expect("valid store URL");
+    ctx.register_object_store(&url, warehouse.location().store().clone());
+    Ok(ctx)
+}
+
+/// Registers every contract table of snapshot `date` as `<table><suffix>`;
+/// with no date, as empty tables of the same schema.
+pub async fn register_snapshot(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    date: Option<NaiveDate>,
+    suffix: &str,
+) -> Result<(), ComputeError> {
+    for table in Contract::embedded().tables() {
+        let name = format!("{}{suffix}", table.name);
+        let schema = table.arrow_schema();
+        let provider: Arc<dyn datafusion::catalog::TableProvider> = match date {
+            Some(date) => {
+                let folder = warehouse.location().path(&layout::registry_dir(&table.name, date));
+                let url = ListingTableUrl::parse(format!("{STORE_URL}{folder}/")).map_err(ComputeError::engine)?;
+                let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+                let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+                Arc::new(ListingTable::try_new(config).map_err(ComputeError::engine)?)
+            }
+            None => Arc::new(MemTable::try_new(schema, vec![vec![]]).map_err(ComputeError::engine)?),
+        };
+        ctx.register_table(name.as_str(), provider).map_err(ComputeError::engine)?;
+    }
+    Ok(())
+}
+
+/// `params(d, p, b, c)`: one row of dates every view and mart joins to, so
+/// the values are bound as data, never formatted into SQL text.
+pub fn register_params(ctx: &SessionContext, dates: &Dates) -> Result<(), ComputeError> {
+    let date = |d: Option<NaiveDate>| -> ArrayRef { Arc::new(Date32Array::from(vec![d.map(days_from_date)])) };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("d", DataType::Date32, false),
+        Field::new("p", DataType::Date32, false),
+        Field::new("b", DataType::Date32, true),
+        Field::new("c", DataType::Date32, true),
+    ]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![date(Some(dates.d)), date(Some(dates.p)), date(dates.b), date(dates.c)])
+        .expect("params batch matches its schema");
+    let _ = ctx.deregister_table("params");
+    ctx.register_table("params", Arc::new(MemTable::try_new(schema, vec![vec![batch]]).map_err(ComputeError::engine)?))
+        .map_err(ComputeError::engine)?;
+    Ok(())
+}
+
+/// `regions` and `federal_districts` from the reference data, so a region
+/// with no rows in the snapshot still gets its row in the marts.
+pub fn register_reference(ctx: &SessionContext) -> Result<(), ComputeError> {
+    let reference = RegionReference::embedded();
+    let text = |f: &dyn Fn(usize) -> String, n: usize| -> ArrayRef { Arc::new(StringArray::from((0..n).map(f).collect::<Vec<_>>())) };
+    let r = &reference.regions;
+    let n = r.len();
+    let regions = RecordBatch::try_from_iter(vec![
+        ("region_code", text(&|i| r[i].region_code.clone(), n)),
+        ("region_name", text(&|i| r[i].name.clone(), n)),
+        ("region_name_genitive", text(&|i| r[i].name_genitive.clone(), n)),
+        ("short_name", text(&|i| r[i].short_name.clone(), n)),
+        ("kind", text(&|i| r[i].kind.clone(), n)),
+        ("federal_district", text(&|i| r[i].district_code.clone(), n)),
+        ("tile_row", Arc::new(UInt16Array::from(r.iter().map(|x| x.tile_row).collect::<Vec<_>>())) as ArrayRef),
+        ("tile_col", Arc::new(UInt16Array::from(r.iter().map(|x| x.tile_col).collect::<Vec<_>>())) as ArrayRef),
+    ])
+    .map_err(ComputeError::arrow)?;
+    let d = &reference.districts;
+    let districts = RecordBatch::try_from_iter(vec![
+        ("federal_district", text(&|i| d[i].district_code.clone(), d.len())),
+        ("district_name", text(&|i| d[i].name.clone(), d.len())),
+        ("district_short_name", text(&|i| d[i].short_name.clone(), d.len())),
+        ("sort_order", Arc::new(UInt16Array::from(d.iter().map(|x| x.sort_order).collect::<Vec<_>>())) as ArrayRef),
+    ])
+    .map_err(ComputeError::arrow)?;
+    for (name, batch) in [("regions", regions), ("federal_districts", districts)] {
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(ComputeError::engine)?;
+        ctx.register_table(name, Arc::new(table)).map_err(ComputeError::engine)?;
+    }
+    Ok(())
+}

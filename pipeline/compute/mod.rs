@@ -1,0 +1,191 @@
+//! Compute: KPI marts from the warehouse with DataFusion SQL kept in
+//! `queries/` — never from the snapshot's CSV, never with SQL assembled in Rust.
+//!
+//! `queries/views/*.sql` are the shared building blocks (active orgs at D,
+//! members on record at D, reports for P, the baseline report), defined once;
+//! `queries/marts/<mart>.sql` is one mart each, written to
+//! `marts/<mart>/as_of=<D>/<mart>.parquet` and `.csv` and committed atomically.
+
+mod context;
+mod output;
+
+use std::time::Instant;
+
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use datafusion::arrow::array::{Array, Date32Array};
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use thiserror::Error;
+use tracing::info;
+
+pub use context::Dates;
+use crate::contract::values::{date_from_days, parse_iso_date};
+use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
+
+/// Building blocks, in dependency order.
+const VIEWS: &[(&str, &str)] = &[
+    ("active_orgs", include_str!("../../queries/views/active_orgs.sql")),
+    ("members_on_record", include_str!("../../queries/views/members_on_record.sql")),
+    ("members_prev_on_record", include_str!("../../queries/views/members_prev_on_record.sql")),
+    ("reports_for_period", include_str!("../../queries/views/reports_for_period.sql")),
+    ("baseline_stats", include_str!("../../queries/views/baseline_stats.sql")),
+];
+
+/// The marts, each one query.
+pub const MARTS: &[(&str, &str)] = &[("national", include_str!("../../queries/marts/national.sql"))];
+
+const BASELINE: &str = include_str!("../../queries/dates/baseline.sql");
+
+#[derive(Debug, Error)]
+pub enum ComputeError {
+    #[error("the warehouse {warehouse} has no snapshot of {as_of}; ingest it first (reestr ingest or reestr run)")]
+    NoSnapshot { warehouse: String, as_of: NaiveDate },
+    #[error("query {name} failed: {source}")]
+    Query { name: String, source: DataFusionError },
+    #[error("query engine: {0}")]
+    Engine(DataFusionError),
+    #[error("cannot write {what}: {detail}")]
+    Write { what: String, detail: String },
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+}
+
+impl ComputeError {
+    pub fn engine(e: DataFusionError) -> ComputeError {
+        ComputeError::Engine(e)
+    }
+
+    pub fn arrow(e: arrow::error::ArrowError) -> ComputeError {
+        ComputeError::Engine(DataFusionError::ArrowError(Box::new(e), None))
+    }
+
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            ComputeError::NoSnapshot { .. } => true,
+            ComputeError::Warehouse(e) => e.is_user_error(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ComputeRequest {
+    pub warehouse: String,
+    pub as_of: NaiveDate,
+    pub period: Option<NaiveDate>,
+    pub baseline: Option<NaiveDate>,
+    pub compare_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComputeSummary {
+    pub dates: Dates,
+    pub queries: Vec<QueryRun>,
+    pub outputs: Vec<String>,
+}
+
+/// The latest quarter start (1 January, 1 April, 1 July, 1 October) on or before `d`.
+pub fn report_period(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), d.month0() / 3 * 3 + 1, 1).expect("a quarter start")
+}
+
+/// The latest snapshot on or before D − 1 year (29 February → 28 February).
+pub fn comparison_date(d: NaiveDate, snapshots: &[NaiveDate]) -> Option<NaiveDate> {
+    let year_before = d.checked_sub_months(Months::new(12))?;
+    snapshots.iter().copied().filter(|s| *s <= year_before).max()
+}
+
+/// Snapshot dates the warehouse holds (those with a members partition).
+pub async fn snapshot_dates(warehouse: &Warehouse) -> Result<Vec<NaiveDate>, ComputeError> {
+    let folders = warehouse.location().list_folders("registry/members").await?;
+    let mut dates: Vec<NaiveDate> =
+        folders.iter().filter_map(|f| f.strip_prefix("as_of=").and_then(parse_iso_date)).collect();
+    dates.sort();
+    Ok(dates)
+}
+
+/// Computes every mart of D and commits them together.
+pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, ComputeError> {
+    let warehouse = Warehouse::open(&request.warehouse).await?;
+    let snapshots = snapshot_dates(&warehouse).await?;
+    let d = request.as_of;
+    if !snapshots.contains(&d) {
+        return Err(ComputeError::NoSnapshot { warehouse: request.warehouse.clone(), as_of: d });
+    }
+    let p = request.period.unwrap_or_else(|| report_period(d));
+    let c = request.compare_to.or_else(|| comparison_date(d, &snapshots));
+
+    let ctx = context::new_session(&warehouse)?;
+    context::register_snapshot(&ctx, &warehouse, Some(d), "").await?;
+    context::register_snapshot(&ctx, &warehouse, c, "_prev").await?;
+    context::register_reference(&ctx)?;
+    let mut dates = Dates { d, p, b: None, c };
+    context::register_params(&ctx, &dates)?;
+    dates.b = match request.baseline {
+        Some(b) => Some(b),
+        None => baseline(&ctx).await?,
+    };
+    context::register_params(&ctx, &dates)?;
+    info!(
+        "computing marts of {d}: period {p}, baseline {}, compared to {}",
+        dates.b.map_or("none".into(), |b| b.to_string()),
+        c.map_or("none".into(), |c| c.to_string())
+    );
+    for (name, sql) in VIEWS {
+        run(&ctx, name, sql).await?;
+    }
+
+    let run_id = format!("compute-{d}-{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
+    let mut stage = warehouse.begin(&run_id);
+    let mut queries = Vec::new();
+    let mut outputs = Vec::new();
+    let result = async {
+        for (name, sql) in MARTS {
+            let started = Instant::now();
+            let batches = run(&ctx, name, sql).await?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let duration_ms = started.elapsed().as_millis() as u64;
+            info!("mart {name}: {rows} rows in {duration_ms} ms");
+            queries.push(QueryRun { name: name.to_string(), duration_ms, rows: rows as u64 });
+            for (path, bytes) in output::encode_mart(name, d, &batches)? {
+                let staged = stage.partition_file(&path);
+                stage.location().write(&staged, bytes).await?;
+                outputs.push(path);
+            }
+        }
+        // The run's manifest gains what compute did.
+        if let Some(mut manifest) = warehouse.read_manifest(d).await? {
+            manifest.queries = queries.clone();
+            manifest.outputs.retain(|o| !o.starts_with("marts/"));
+            manifest.outputs.extend(outputs.iter().cloned());
+            let path = layout::manifest_file(d);
+            let staged = stage.file(&path);
+            let text = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+            stage.location().write(&staged, text).await?;
+        }
+        Ok::<(), ComputeError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            stage.commit().await?;
+            Ok(ComputeSummary { dates, queries, outputs })
+        }
+        Err(e) => {
+            stage.abort().await;
+            Err(e)
+        }
+    }
+}
+
+async fn run(ctx: &SessionContext, name: &str, sql: &str) -> Result<Vec<arrow::array::RecordBatch>, ComputeError> {
+    let query = |source| ComputeError::Query { name: name.to_string(), source };
+    ctx.sql(sql).await.map_err(query)?.collect().await.map_err(query)
+}
+
+async fn baseline(ctx: &SessionContext) -> Result<Option<NaiveDate>, ComputeError> {
+    let batches = run(ctx, "baseline", BASELINE).await?;
+    let Some(batch) = batches.first() else { return Ok(None) };
+    let column = batch.column(0).as_any().downcast_ref::<Date32Array>().expect("baseline.sql returns a date");
+    Ok((!column.is_empty() && column.is_valid(0)).then(|| date_from_days(column.value(0))))
+}

@@ -1,0 +1,40 @@
+//! A mart's files: Parquet (zstd) and CSV (UTF-8, `,`, header, `.` decimals,
+//! ISO dates), as marts.md fixes them for every tool that opens them.
+
+use arrow::array::RecordBatch;
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::ComputeError;
+
+/// `(warehouse path, bytes)` of the Parquet and CSV file of a mart.
+pub fn encode_mart(name: &str, as_of: NaiveDate, batches: &[RecordBatch]) -> Result<Vec<(String, Vec<u8>)>, ComputeError> {
+    let dir = format!("marts/{name}/as_of={}", as_of.format("%Y-%m-%d"));
+    let write_err = |e: String| ComputeError::Write { what: format!("mart {name}"), detail: e };
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => return Err(write_err("the query returned no schema".into())),
+    };
+
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| write_err(e.to_string()))?))
+        .set_created_by(format!("reestr {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut parquet = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut parquet, schema, Some(props)).map_err(|e| write_err(e.to_string()))?;
+    for batch in batches {
+        writer.write(batch).map_err(|e| write_err(e.to_string()))?;
+    }
+    writer.close().map_err(|e| write_err(e.to_string()))?;
+
+    let mut csv = Vec::new();
+    {
+        let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut csv);
+        for batch in batches {
+            writer.write(batch).map_err(|e| write_err(e.to_string()))?;
+        }
+    }
+    Ok(vec![(format!("{dir}/{name}.parquet"), parquet), (format!("{dir}/{name}.csv"), csv)])
+}

@@ -1,0 +1,196 @@
+//! The national mart on a hand-made snapshot; every expected value below was
+//! worked out by hand from the rows listed in `snapshot()`.
+
+mod common;
+
+use arrow::array::{Array, Float64Array, Int64Array, RecordBatch};
+use chrono::NaiveDate;
+use common::*;
+use reestr::compute::{ComputeRequest, compute};
+
+const D: &str = "2023-11-21";
+const C: &str = "2022-11-21";
+
+/// valid_snapshot() plus the edge cases of the marts contract:
+/// - P3 excluded exactly on D (inactive), P4 registered exactly on D (active);
+/// - P5 with auto 3-SP and auto 5-SP for P, P6 with a manual 5-SP for P and an
+///   auto 4-SP for another period, P3 (excluded) with an auto 5-SP, P4 with a
+///   Cyrillic auto 4-СП;
+/// - M5 registered on D (on record), M6 left on D (off), M7 registered after D.
+fn snapshot() -> std::collections::BTreeMap<&'static str, Rows> {
+    let mut t = valid_snapshot();
+    let orgs = t.get_mut("organizations").unwrap();
+    let p1 = orgs.rows[2].clone();
+    for (id, registered, excluded) in [
+        ("P3", "2015-01-01", "2023-11-21"),
+        ("P4", "2023-11-21", ""),
+        ("P5", "2015-01-01", ""),
+        ("P6", "2015-01-01", ""),
+    ] {
+        let mut row = p1.clone();
+        row[0] = id.into();
+        row[5] = registered.into();
+        row[6] = excluded.into();
+        orgs.rows.push(row);
+    }
+    let members = t.get_mut("members").unwrap();
+    members.push(&["M5", "P4", "working", "2023-11-21", "", "false", "none", "", "false", "false", "true", "false"]);
+    members.push(&["M6", "P1", "working", "2020-01-01", "2023-11-21", "false", "issued", "", "true", "false", "true", "false"]);
+    members.push(&["M7", "P1", "student", "2023-11-22", "", "true", "issued", "", "true", "true", "true", "false"]);
+    let reports = t.get_mut("stat_reports").unwrap();
+    reports.push(&["P5", "3-SP", "2023-10-01", "auto", ""]);
+    reports.push(&["P5", "5-SP", "2023-10-01", "auto", ""]);
+    reports.push(&["P6", "5-SP", "2023-10-01", "manual", ""]);
+    reports.push(&["P6", "4-SP", "2023-07-01", "auto", ""]);
+    reports.push(&["P3", "5-SP", "2023-10-01", "auto", ""]);
+    reports.push(&["P4", "4-СП", "2023-10-01", "auto", ""]);
+    t
+}
+
+async fn national(wh: &std::path::Path, d: &str) -> RecordBatch {
+    compute(&ComputeRequest {
+        warehouse: wh.to_string_lossy().into_owned(),
+        as_of: NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
+        period: None,
+        baseline: None,
+        compare_to: None,
+    })
+    .await
+    .unwrap();
+    let file = std::fs::File::open(wh.join(format!("marts/national/as_of={d}/national.parquet"))).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1, "national has one row");
+    batches[0].clone()
+}
+
+fn int(b: &RecordBatch, name: &str) -> Option<i64> {
+    let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    let a = a.as_any().downcast_ref::<Int64Array>().unwrap_or_else(|| panic!("{name} is not Int64: {:?}", a.data_type()));
+    a.is_valid(0).then(|| a.value(0))
+}
+
+fn pct(b: &RecordBatch, name: &str) -> Option<f64> {
+    let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    let a = a.as_any().downcast_ref::<Float64Array>().unwrap_or_else(|| panic!("{name} is not Float64: {:?}", a.data_type()));
+    a.is_valid(0).then(|| a.value(0))
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn national_mart_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = tmp.path().join("wh");
+    for date in [C, D] {
+        let snap = write_snapshot(tmp.path(), date, &snapshot(), PLAIN);
+        run_ingest(&snap, &wh).await.unwrap();
+    }
+    let n = national(&wh, D).await;
+    let dates = column_text(&n, "as_of")
+        .into_iter()
+        .chain(column_text(&n, "report_period"))
+        .chain(column_text(&n, "baseline_as_of"))
+        .chain(column_text(&n, "compared_to"))
+        .collect::<Vec<_>>();
+    assert_eq!(dates, [D, "2023-10-01", "2023-01-01", C]);
+
+    // On record at D: M1, M2 (P1), M4 (P2, inactive org), M5 (registered on D).
+    let counts = [
+        ("members", 4),
+        ("members_official", 5),
+        ("working", 2),
+        ("students", 1),
+        ("pensioners", 1),
+        ("category_missing", 0),
+        ("working_official", 3),
+        ("students_official", 1),
+        ("pensioners_official", 1),
+        // Active primary: P1, P4, P5, P6 (P2 excluded 2020, P3 excluded on D).
+        ("primary_orgs", 4),
+        ("territorial_orgs", 1),
+        ("primary_orgs_official", 2),
+        ("territorial_orgs_official", 1),
+        // Auto 3/4/5-SP for P: P1 (5), P4 (4-СП), P5 (3 and 5) — P6 manual, P3 excluded.
+        ("primary_auto_reports", 3),
+        ("reports_3sp", 1),
+        ("reports_4sp", 1),
+        ("reports_5sp", 2),
+        ("territorial_reports", 1),
+        ("joined_online", 1),
+        ("profcards", 2),
+        ("profcards_app", 1),
+        ("cards_issued", 1),
+        ("cards_refused", 1),
+        // On record at C: M1, M2, M3 (left 2023-01-01), M4, M6 (left on D).
+        ("members_prev", 5),
+        ("members_change", -1),
+    ];
+    for (name, expected) in counts {
+        assert_eq!(int(&n, name), Some(expected), "{name}");
+    }
+    for (name, expected) in [
+        ("coverage_pct", 80.0),
+        ("primary_auto_reports_pct", 75.0),
+        ("territorial_reports_pct", 100.0),
+        ("profcards_pct", 50.0),
+        ("cards_issued_pct", 25.0),
+        ("members_change_pct", -20.0),
+    ] {
+        assert!(close(pct(&n, name), expected), "{name}: {:?} ≠ {expected}", pct(&n, name));
+    }
+
+    // The same marts as CSV, one file of each per date.
+    let dir = wh.join(format!("marts/national/as_of={D}"));
+    let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(files, ["national.csv", "national.parquet"]);
+    let csv = std::fs::read_to_string(dir.join("national.csv")).unwrap();
+    assert!(csv.starts_with("as_of,report_period,baseline_as_of,compared_to,members,"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("2023-11-21,2023-10-01,2023-01-01,2022-11-21,4,5,80.0,"), "{csv}");
+
+    // The manifest of D records the query.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wh.join(format!("runs/{D}/manifest.json"))).unwrap()).unwrap();
+    assert_eq!(manifest["queries"][0]["name"], "national");
+    assert!(manifest["outputs"].as_array().unwrap().iter().any(|o| o == "marts/national/as_of=2023-11-21/national.parquet"));
+}
+
+/// At C itself: no official report on or before it (B null) and no snapshot a
+/// year before (C null) — their columns are null, not zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn national_without_baseline_or_comparison() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = tmp.path().join("wh");
+    let snap = write_snapshot(tmp.path(), C, &snapshot(), PLAIN);
+    run_ingest(&snap, &wh).await.unwrap();
+    let n = national(&wh, C).await;
+    assert_eq!(column_text(&n, "baseline_as_of"), ["∅"]);
+    assert_eq!(column_text(&n, "compared_to"), ["∅"]);
+    assert_eq!(column_text(&n, "report_period"), ["2022-10-01"]);
+    assert_eq!(int(&n, "members"), Some(5));
+    for name in ["members_official", "working_official", "primary_orgs_official", "members_prev", "members_change"] {
+        assert_eq!(int(&n, name), None, "{name}");
+    }
+    for name in ["coverage_pct", "members_change_pct"] {
+        assert_eq!(pct(&n, name), None, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compute_needs_the_snapshot_in_the_warehouse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = compute(&ComputeRequest {
+        warehouse: tmp.path().to_string_lossy().into_owned(),
+        as_of: NaiveDate::from_ymd_opt(2023, 11, 21).unwrap(),
+        period: None,
+        baseline: None,
+        compare_to: None,
+    })
+    .await
+    .unwrap_err();
+    assert!(err.is_user_error());
+    assert!(err.to_string().contains("ingest it first"), "{err}");
+}
