@@ -115,3 +115,11 @@ pub fn register_reference(ctx: &SessionContext) -> Result<(), ComputeError> {
     }
     Ok(())
 }
+
+/// A computed mart as `mart_<name>`, for the marts built on it.
+pub fn register_mart(ctx: &SessionContext, name: &str, batches: &[RecordBatch]) -> Result<(), ComputeError> {
+    let Some(first) = batches.first() else { return Ok(()) };
+    let table = MemTable::try_new(first.schema(), vec![batches.to_vec()]).map_err(ComputeError::engine)?;
+    ctx.register_table(format!("mart_{name}").as_str(), Arc::new(table)).map_err(ComputeError::engine)?;
+    Ok(())
+}

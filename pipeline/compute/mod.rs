@@ -31,8 +31,13 @@ const VIEWS: &[(&str, &str)] = &[
     ("baseline_stats", include_str!("../../queries/views/baseline_stats.sql")),
 ];
 
-/// The marts, each one query.
-pub const MARTS: &[(&str, &str)] = &[("national", include_str!("../../queries/marts/national.sql"))];
+/// The marts, each one query, in order: a mart may read an earlier one as
+/// `mart_<name>` (federal_districts sums mart_regions).
+pub const MARTS: &[(&str, &str)] = &[
+    ("national", include_str!("../../queries/marts/national.sql")),
+    ("regions", include_str!("../../queries/marts/regions.sql")),
+    ("federal_districts", include_str!("../../queries/marts/federal_districts.sql")),
+];
 
 const BASELINE: &str = include_str!("../../queries/dates/baseline.sql");
 
@@ -147,6 +152,7 @@ pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, Compute
             let duration_ms = started.elapsed().as_millis() as u64;
             info!("mart {name}: {rows} rows in {duration_ms} ms");
             queries.push(QueryRun { name: name.to_string(), duration_ms, rows: rows as u64 });
+            context::register_mart(&ctx, name, &batches)?;
             for (path, bytes) in output::encode_mart(name, d, &batches)? {
                 let staged = stage.partition_file(&path);
                 stage.location().write(&staged, bytes).await?;

@@ -6,13 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, Float64Array, Int64Array, RecordBatch};
 use encoding_rs::WINDOWS_1251;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use reestr::ingest::{IngestError, IngestRequest, ingest};
 use reestr::warehouse::Manifest;
 
 pub const AS_OF: &str = "2023-11-21";
+/// The marts tests' snapshot date D and its comparison snapshot C.
+pub const D: &str = "2023-11-21";
+pub const C: &str = "2022-11-21";
 
 /// How a CSV file is written.
 #[derive(Debug, Clone, Copy)]
@@ -227,3 +230,75 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// valid_snapshot() plus the edge cases of the marts contract:
+/// - P3 excluded exactly on D (inactive), P4 registered exactly on D (active);
+/// - P5 with auto 3-SP and auto 5-SP for P, P6 with a manual 5-SP for P and an
+///   auto 4-SP for another period, P3 (excluded) with an auto 5-SP, P4 with a
+///   Cyrillic auto 4-СП;
+/// - M5 registered on D (on record), M6 left on D (off), M7 registered after D.
+pub fn marts_snapshot() -> std::collections::BTreeMap<&'static str, Rows> {
+    let mut t = valid_snapshot();
+    let orgs = t.get_mut("organizations").unwrap();
+    let p1 = orgs.rows[2].clone();
+    for (id, registered, excluded) in [
+        ("P3", "2015-01-01", "2023-11-21"),
+        ("P4", "2023-11-21", ""),
+        ("P5", "2015-01-01", ""),
+        ("P6", "2015-01-01", ""),
+    ] {
+        let mut row = p1.clone();
+        row[0] = id.into();
+        row[5] = registered.into();
+        row[6] = excluded.into();
+        orgs.rows.push(row);
+    }
+    let members = t.get_mut("members").unwrap();
+    members.push(&["M5", "P4", "working", "2023-11-21", "", "false", "none", "", "false", "false", "true", "false"]);
+    members.push(&["M6", "P1", "working", "2020-01-01", "2023-11-21", "false", "issued", "", "true", "false", "true", "false"]);
+    members.push(&["M7", "P1", "student", "2023-11-22", "", "true", "issued", "", "true", "true", "true", "false"]);
+    let reports = t.get_mut("stat_reports").unwrap();
+    reports.push(&["P5", "3-SP", "2023-10-01", "auto", ""]);
+    reports.push(&["P5", "5-SP", "2023-10-01", "auto", ""]);
+    reports.push(&["P6", "5-SP", "2023-10-01", "manual", ""]);
+    reports.push(&["P6", "4-SP", "2023-07-01", "auto", ""]);
+    reports.push(&["P3", "5-SP", "2023-10-01", "auto", ""]);
+    reports.push(&["P4", "4-СП", "2023-10-01", "auto", ""]);
+    t
+}
+
+/// Computes the marts of `d` and reads one back.
+pub async fn compute_mart(wh: &std::path::Path, d: &str, mart: &str) -> RecordBatch {
+    reestr::compute::compute(&reestr::compute::ComputeRequest {
+        warehouse: wh.to_string_lossy().into_owned(),
+        as_of: chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
+        period: None,
+        baseline: None,
+        compare_to: None,
+    })
+    .await
+    .unwrap();
+    let path = wh.join(format!("marts/{mart}/as_of={d}/{mart}.parquet"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let schema = builder.schema().clone();
+    let batches: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
+}
+
+pub fn int(b: &RecordBatch, name: &str, row: usize) -> Option<i64> {
+    let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    let a = a.as_any().downcast_ref::<Int64Array>().unwrap_or_else(|| panic!("{name} is not Int64: {:?}", a.data_type()));
+    a.is_valid(row).then(|| a.value(row))
+}
+
+pub fn pct(b: &RecordBatch, name: &str, row: usize) -> Option<f64> {
+    let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    let a = a.as_any().downcast_ref::<Float64Array>().unwrap_or_else(|| panic!("{name} is not Float64: {:?}", a.data_type()));
+    a.is_valid(row).then(|| a.value(row))
+}
+
+pub fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+

@@ -1,0 +1,129 @@
+-- regions: one row per regional organization of the reference list at D.
+-- Implements marts.md "regions". A region with no rows in the snapshot still
+-- has its row: counts 0, percentages null. members_official and the other
+-- baseline columns are null for a region the official report (at B) lacks.
+-- all_reported: every active primary (3/4/5-SP) and territorial (2-SP) org of
+-- the region has a report for P in any mode, and there is at least one such
+-- org. Year-on-year columns are null without C; with C a region with no
+-- members then counts 0.
+WITH m AS (
+    SELECT
+        region_code,
+        count(*) AS members,
+        count(*) FILTER (WHERE category = 'working') AS working,
+        count(*) FILTER (WHERE category = 'student') AS students,
+        count(*) FILTER (WHERE category = 'pensioner') AS pensioners,
+        count(*) FILTER (WHERE category IS NULL) AS category_missing,
+        count(*) FILTER (WHERE joined_online) AS joined_online,
+        count(*) FILTER (WHERE profcards) AS profcards,
+        count(*) FILTER (WHERE card_status = 'issued') AS cards_issued
+    FROM members_on_record
+    GROUP BY region_code
+),
+s AS (
+    SELECT region_code, sum(members) AS members_official
+    FROM baseline_stats
+    GROUP BY region_code
+),
+org_reports AS (
+    SELECT
+        a.org_id,
+        a.region_code,
+        a.level,
+        max(CASE WHEN a.level = 'primary' AND r.mode = 'auto' AND r.form IN ('3-SP', '4-SP', '5-SP') THEN 1 ELSE 0 END)
+            AS auto_primary,
+        max(CASE WHEN (a.level = 'primary' AND r.form IN ('3-SP', '4-SP', '5-SP'))
+                   OR (a.level = 'territorial' AND r.form = '2-SP') THEN 1 ELSE 0 END) AS reported
+    FROM active_orgs a
+    LEFT JOIN reports_for_period r ON r.org_id = a.org_id
+    WHERE a.level IN ('primary', 'territorial')
+    GROUP BY a.org_id, a.region_code, a.level
+),
+o AS (
+    SELECT
+        region_code,
+        count(*) FILTER (WHERE level = 'primary') AS primary_orgs,
+        CAST(sum(auto_primary) AS BIGINT) AS primary_auto_reports,
+        count(*) FILTER (WHERE level = 'territorial') AS territorial_orgs,
+        count(*) FILTER (WHERE level = 'territorial' AND reported = 1) AS territorial_reports,
+        min(reported) AS every_org_reported
+    FROM org_reports
+    GROUP BY region_code
+),
+prev AS (
+    SELECT region_code, count(*) AS members_prev
+    FROM members_prev_on_record
+    GROUP BY region_code
+),
+joined AS (
+    SELECT
+        p.d AS as_of,
+        g.region_code,
+        g.region_name,
+        g.federal_district,
+        coalesce(m.members, 0) AS members,
+        s.members_official,
+        CASE WHEN s.members_official > 0 THEN 100.0 * coalesce(m.members, 0) / s.members_official END AS coverage_pct,
+        coalesce(m.working, 0) AS working,
+        coalesce(m.students, 0) AS students,
+        coalesce(m.pensioners, 0) AS pensioners,
+        coalesce(m.category_missing, 0) AS category_missing,
+        coalesce(o.primary_orgs, 0) AS primary_orgs,
+        coalesce(o.primary_auto_reports, 0) AS primary_auto_reports,
+        CASE WHEN o.primary_orgs > 0 THEN 100.0 * o.primary_auto_reports / o.primary_orgs END AS primary_auto_reports_pct,
+        coalesce(o.territorial_orgs, 0) AS territorial_orgs,
+        coalesce(o.territorial_reports, 0) AS territorial_reports,
+        CASE WHEN o.territorial_orgs > 0 THEN 100.0 * o.territorial_reports / o.territorial_orgs END AS territorial_reports_pct,
+        coalesce(o.every_org_reported = 1, false) AS all_reported,
+        coalesce(m.joined_online, 0) AS joined_online,
+        CASE WHEN m.members > 0 THEN 100.0 * m.joined_online / m.members END AS joined_online_pct,
+        coalesce(m.profcards, 0) AS profcards,
+        CASE WHEN m.members > 0 THEN 100.0 * m.profcards / m.members END AS profcards_pct,
+        coalesce(m.cards_issued, 0) AS cards_issued,
+        CASE WHEN m.members > 0 THEN 100.0 * m.cards_issued / m.members END AS cards_issued_pct,
+        CASE WHEN p.c IS NOT NULL THEN coalesce(prev.members_prev, 0) END AS members_prev
+    FROM regions g
+    CROSS JOIN params p
+    LEFT JOIN m ON m.region_code = g.region_code
+    LEFT JOIN s ON s.region_code = g.region_code
+    LEFT JOIN o ON o.region_code = g.region_code
+    LEFT JOIN prev ON prev.region_code = g.region_code
+)
+SELECT
+    as_of,
+    region_code,
+    region_name,
+    federal_district,
+    members,
+    members_official,
+    coverage_pct,
+    CASE
+        WHEN coverage_pct IS NULL THEN NULL
+        WHEN coverage_pct >= 100 THEN '100+'
+        WHEN coverage_pct >= 90 THEN '90-100'
+        WHEN coverage_pct >= 70 THEN '70-90'
+        WHEN coverage_pct >= 50 THEN '50-70'
+        ELSE '<50'
+    END AS coverage_band,
+    working,
+    students,
+    pensioners,
+    category_missing,
+    primary_orgs,
+    primary_auto_reports,
+    primary_auto_reports_pct,
+    territorial_orgs,
+    territorial_reports,
+    territorial_reports_pct,
+    all_reported,
+    joined_online,
+    joined_online_pct,
+    profcards,
+    profcards_pct,
+    cards_issued,
+    cards_issued_pct,
+    members_prev,
+    members - members_prev AS members_change,
+    CASE WHEN members_prev > 0 THEN 100.0 * (members - members_prev) / members_prev END AS members_change_pct
+FROM joined
+ORDER BY region_code;
