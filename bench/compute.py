@@ -36,7 +36,7 @@ quarter = f"make_date(year(DATE '{d}'), (month(DATE '{d}') - 1) // 3 * 3 + 1, 1)
 con.execute(f"""CREATE TABLE params AS SELECT DATE '{d}' AS d, {quarter} AS p,
     (SELECT max(stats_as_of) FROM official_stats WHERE stats_as_of <= DATE '{d}') AS b,
     {f"DATE '{c}'" if c else "CAST(NULL AS DATE)"} AS c""")
-for view in ["active_orgs", "members_on_record", "members_prev_on_record", "reports_for_period", "baseline_stats"]:
+for view in ["active_orgs", "members_on_record", "member_counts", "members_prev_on_record", "reports_for_period", "baseline_stats"]:
     con.execute(open(f"{root}/queries/views/{view}.sql").read())
 rows = {}
 for mart in ["national", "regions", "federal_districts"]:

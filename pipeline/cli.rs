@@ -46,15 +46,8 @@ pub struct ComputeArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Folder (or object-store URL) holding the snapshot's files.
-    #[arg(long, value_name = "FOLDER")]
-    pub snapshot: String,
-    /// Warehouse folder (or object-store URL); created if missing.
-    #[arg(long, value_name = "FOLDER")]
-    pub warehouse: String,
-    /// Snapshot date; defaults to the snapshot folder's name when it is a date.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
-    pub as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    pub input: IngestArgs,
     #[command(flatten)]
     pub dates: DateOverrides,
 }

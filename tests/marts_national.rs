@@ -17,11 +17,7 @@ async fn national(wh: &std::path::Path, d: &str) -> RecordBatch {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn national_mart_by_hand() {
     let tmp = tempfile::tempdir().unwrap();
-    let wh = tmp.path().join("wh");
-    for date in [C, D] {
-        let snap = write_snapshot(tmp.path(), date, &marts_snapshot(), PLAIN);
-        run_ingest(&snap, &wh).await.unwrap();
-    }
+    let wh = ingest_c_and_d(tmp.path()).await;
     let n = national(&wh, D).await;
     let dates = column_text(&n, "as_of")
         .into_iter()

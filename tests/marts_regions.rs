@@ -8,11 +8,7 @@ use common::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regions_mart_by_hand() {
     let tmp = tempfile::tempdir().unwrap();
-    let wh = tmp.path().join("wh");
-    for date in [C, D] {
-        let snap = write_snapshot(tmp.path(), date, &marts_snapshot(), PLAIN);
-        run_ingest(&snap, &wh).await.unwrap();
-    }
+    let wh = ingest_c_and_d(tmp.path()).await;
     let r = compute_mart(&wh, D, "regions").await;
     // Every regional organization of the reference list, in code order.
     assert_eq!(r.num_rows(), 85);
@@ -97,11 +93,7 @@ async fn one_silent_primary_means_not_all_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federal_districts_sum_their_regions() {
     let tmp = tempfile::tempdir().unwrap();
-    let wh = tmp.path().join("wh");
-    for date in [C, D] {
-        let snap = write_snapshot(tmp.path(), date, &marts_snapshot(), PLAIN);
-        run_ingest(&snap, &wh).await.unwrap();
-    }
+    let wh = ingest_c_and_d(tmp.path()).await;
     let f = compute_mart(&wh, D, "federal_districts").await;
     assert_eq!(column_text(&f, "federal_district"), ["CFD", "NWFD", "SFD", "NCFD", "VFD", "UFD", "SIBFD", "FEFD"]);
     assert_eq!(column_text(&f, "district_short_name")[2], "ЮФО");

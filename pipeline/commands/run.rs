@@ -8,7 +8,8 @@ use crate::ingest::{IngestRequest, ingest};
 use super::{compute as compute_cmd, ingest as ingest_cmd};
 
 pub async fn run(args: RunArgs, quiet: bool) -> Result<(), Error> {
-    let request = IngestRequest { snapshot: args.snapshot, warehouse: args.warehouse, as_of: args.as_of };
+    let input = args.input;
+    let request = IngestRequest { snapshot: input.snapshot, warehouse: input.warehouse, as_of: input.as_of };
     let manifest = ingest(&request).await?;
     if !quiet {
         ingest_cmd::report(&request, &manifest);

@@ -26,6 +26,7 @@ use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
 const VIEWS: &[(&str, &str)] = &[
     ("active_orgs", include_str!("../../queries/views/active_orgs.sql")),
     ("members_on_record", include_str!("../../queries/views/members_on_record.sql")),
+    ("member_counts", include_str!("../../queries/views/member_counts.sql")),
     ("members_prev_on_record", include_str!("../../queries/views/members_prev_on_record.sql")),
     ("reports_for_period", include_str!("../../queries/views/reports_for_period.sql")),
     ("baseline_stats", include_str!("../../queries/views/baseline_stats.sql")),

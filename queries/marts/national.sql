@@ -3,18 +3,20 @@
 -- Counts are Int64; percentages the exact Float64 ratio, null when the whole is
 -- 0 or missing; year-on-year columns null without a comparison snapshot C.
 WITH m AS (
+    -- Every region code is checked against the reference at ingest, so the
+    -- regions' counts add up to the nation's.
     SELECT
-        count(*) AS members,
-        count(*) FILTER (WHERE category = 'working') AS working,
-        count(*) FILTER (WHERE category = 'student') AS students,
-        count(*) FILTER (WHERE category = 'pensioner') AS pensioners,
-        count(*) FILTER (WHERE category IS NULL) AS category_missing,
-        count(*) FILTER (WHERE joined_online) AS joined_online,
-        count(*) FILTER (WHERE profcards) AS profcards,
-        count(*) FILTER (WHERE profcards_app) AS profcards_app,
-        count(*) FILTER (WHERE card_status = 'issued') AS cards_issued,
-        count(*) FILTER (WHERE card_status = 'refused') AS cards_refused
-    FROM members_on_record
+        coalesce(sum(members), 0) AS members,
+        coalesce(sum(working), 0) AS working,
+        coalesce(sum(students), 0) AS students,
+        coalesce(sum(pensioners), 0) AS pensioners,
+        coalesce(sum(category_missing), 0) AS category_missing,
+        coalesce(sum(joined_online), 0) AS joined_online,
+        coalesce(sum(profcards), 0) AS profcards,
+        coalesce(sum(profcards_app), 0) AS profcards_app,
+        coalesce(sum(cards_issued), 0) AS cards_issued,
+        coalesce(sum(cards_refused), 0) AS cards_refused
+    FROM member_counts
 ),
 s AS (
     SELECT

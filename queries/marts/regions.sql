@@ -7,18 +7,7 @@
 -- org. Year-on-year columns are null without C; with C a region with no
 -- members then counts 0.
 WITH m AS (
-    SELECT
-        region_code,
-        count(*) AS members,
-        count(*) FILTER (WHERE category = 'working') AS working,
-        count(*) FILTER (WHERE category = 'student') AS students,
-        count(*) FILTER (WHERE category = 'pensioner') AS pensioners,
-        count(*) FILTER (WHERE category IS NULL) AS category_missing,
-        count(*) FILTER (WHERE joined_online) AS joined_online,
-        count(*) FILTER (WHERE profcards) AS profcards,
-        count(*) FILTER (WHERE card_status = 'issued') AS cards_issued
-    FROM members_on_record
-    GROUP BY region_code
+    SELECT * FROM member_counts
 ),
 s AS (
     SELECT region_code, sum(members) AS members_official

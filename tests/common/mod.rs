@@ -302,3 +302,13 @@ pub fn close(a: Option<f64>, b: f64) -> bool {
     a.is_some_and(|a| (a - b).abs() < 1e-9)
 }
 
+
+/// Ingests `marts_snapshot()` as the snapshots of C and D into `<dir>/wh`.
+pub async fn ingest_c_and_d(dir: &Path) -> PathBuf {
+    let wh = dir.join("wh");
+    for date in [C, D] {
+        let snap = write_snapshot(dir, date, &marts_snapshot(), PLAIN);
+        run_ingest(&snap, &wh).await.unwrap();
+    }
+    wh
+}
