@@ -21,7 +21,7 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
     for (n, (y, m, d)) in DEMO_DATES.into_iter().enumerate() {
         let as_of = NaiveDate::from_ymd_opt(y, m, d).expect("demo date");
         let folder = args.out.join("snapshots").join(as_of.to_string());
-        info!("demo: generating the snapshot of {as_of} at scale {}", args.scale);
+        info!("demo: generating the snapshot of {as_of} at scale {} (a few seconds)", args.scale);
         // The newer snapshot is an office export, as the registry delivers it.
         let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: 2022 + n as u64, messy: n == 1 };
         tokio::task::spawn_blocking(move || generate(&request)).await.map_err(|e| Error::Runtime(e.to_string()))??;

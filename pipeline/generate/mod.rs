@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, Days, NaiveDate};
 use encoding_rs::WINDOWS_1251;
 use thiserror::Error;
-use tracing::info;
+use tracing::debug;
 
 use crate::contract::{Contract, RegionReference};
 use rng::Rng;
@@ -266,7 +266,7 @@ pub fn generate(request: &GenerateRequest) -> Result<Generated, GenerateError> {
             stats.organizations += 1;
             stats.broken += 1;
         }
-        info!("generated region {code}: {region_primary} primary organizations, {} members so far", stats.members);
+        debug!("generated region {code}: {region_primary} primary organizations, {} members so far", stats.members);
     }
     for sink in [orgs, members, reports, official, purchases] {
         sink.finish()?;
