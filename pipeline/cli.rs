@@ -26,6 +26,8 @@ pub enum Command {
     Compute(ComputeArgs),
     /// The nightly job: ingest a snapshot, then compute its marts.
     Run(RunArgs),
+    /// Ask the warehouse a question in SQL (registry tables and marts by name).
+    Sql(SqlArgs),
     /// Write a synthetic registry snapshot (deterministic for a seed).
     Generate(GenerateArgs),
     /// Generate the demo snapshots and run the nightly job on each.
@@ -50,6 +52,31 @@ pub struct RunArgs {
     pub input: IngestArgs,
     #[command(flatten)]
     pub dates: DateOverrides,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// Warehouse folder (or object-store URL).
+    #[arg(long, value_name = "FOLDER")]
+    pub warehouse: String,
+    /// Only this snapshot date (otherwise every date, in the column `as_of`).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: Option<NaiveDate>,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+    pub format: SqlFormat,
+    /// The query, e.g. "SELECT region_code, coverage_pct FROM regions ORDER BY 2".
+    pub query: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlFormat {
+    /// A table for people.
+    Table,
+    /// CSV with a header, for scripts.
+    Csv,
+    /// A JSON array of objects, for scripts.
+    Json,
 }
 
 /// The dates marts are computed with, when not the defaults.

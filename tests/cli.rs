@@ -68,3 +68,31 @@ fn run_ingests_and_computes_the_marts() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no snapshot of 2024-01-01"), "{stderr}");
 }
+
+#[test]
+fn sql_answers_over_the_warehouse_in_three_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), AS_OF, &valid_snapshot(), PLAIN);
+    let wh = tmp.path().join("wh");
+    let wh = wh.to_str().unwrap();
+    let (code, _, stderr) = reestr(&["-q", "run", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let q = "SELECT as_of, count(*) AS n FROM members GROUP BY as_of";
+    let (code, stdout, stderr) = reestr(&["sql", "--warehouse", wh, "--format", "csv", q]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "as_of,n\n2023-11-21,4\n");
+    let (code, stdout, _) = reestr(&["sql", "--warehouse", wh, "--as-of", "2023-11-21", "--format", "json", "SELECT members, coverage_pct FROM national"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), r#"[{"members":3,"coverage_pct":60.0}]"#);
+    let (code, stdout, _) = reestr(&["sql", "--warehouse", wh, "SELECT region_name FROM regions WHERE region_code = '23'"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("| Краснодарская краевая организация Профсоюза |"), "{stdout}");
+    // Another date: nothing.
+    let (_, stdout, _) = reestr(&["sql", "--warehouse", wh, "--as-of", "2022-11-21", "--format", "csv", "SELECT count(*) AS n FROM members"]);
+    assert_eq!(stdout, "n\n0\n");
+
+    let (code, _, stderr) = reestr(&["sql", "--warehouse", wh, "SELECT nope FROM members"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("nope"), "{stderr}");
+}

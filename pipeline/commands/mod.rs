@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 mod ingest;
 mod run;
+mod sql;
 
 use crate::Error;
 use crate::cli::{Cli, Command};
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Ingest(args) => ingest::run(args, cli.quiet).await,
         Command::Compute(args) => compute::run(args, cli.quiet).await,
         Command::Run(args) => run::run(args, cli.quiet).await,
+        Command::Sql(args) => sql::run(args).await,
         Command::Generate(args) => generate::run(args, cli.quiet).await,
         Command::Demo(args) => demo::run(args, cli.quiet).await,
     }

@@ -21,7 +21,7 @@ use crate::contract::{Contract, RegionReference};
 use crate::warehouse::{Warehouse, layout};
 
 /// The URL the warehouse's object store is registered under in DataFusion.
-const STORE_URL: &str = "reestr://warehouse/";
+pub(super) const STORE_URL: &str = "reestr://warehouse/";
 
 /// D, P, B, C as the queries see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,9 +83,9 @@ pub fn register_params(ctx: &SessionContext, dates: &Dates) -> Result<(), Comput
     Ok(())
 }
 
-/// `regions` and `federal_districts` from the reference data, so a region
-/// with no rows in the snapshot still gets its row in the marts.
-pub fn register_reference(ctx: &SessionContext) -> Result<(), ComputeError> {
+/// `<prefix>regions` and `<prefix>federal_districts` from the reference data,
+/// so a region with no rows in the snapshot still gets its row in the marts.
+pub fn register_reference(ctx: &SessionContext, prefix: &str) -> Result<(), ComputeError> {
     let reference = RegionReference::embedded();
     let text = |f: &dyn Fn(usize) -> String, n: usize| -> ArrayRef { Arc::new(StringArray::from((0..n).map(f).collect::<Vec<_>>())) };
     let r = &reference.regions;
@@ -111,7 +111,7 @@ pub fn register_reference(ctx: &SessionContext) -> Result<(), ComputeError> {
     .map_err(ComputeError::arrow)?;
     for (name, batch) in [("regions", regions), ("federal_districts", districts)] {
         let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(ComputeError::engine)?;
-        ctx.register_table(name, Arc::new(table)).map_err(ComputeError::engine)?;
+        ctx.register_table(format!("{prefix}{name}").as_str(), Arc::new(table)).map_err(ComputeError::engine)?;
     }
     Ok(())
 }

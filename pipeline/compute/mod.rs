@@ -7,6 +7,7 @@
 //! `marts/<mart>/as_of=<D>/<mart>.parquet` and `.csv` and committed atomically.
 
 mod context;
+mod explore;
 mod output;
 
 use std::time::Instant;
@@ -19,6 +20,7 @@ use thiserror::Error;
 use tracing::info;
 
 pub use context::Dates;
+pub use explore::query;
 use crate::contract::values::{date_from_days, parse_iso_date};
 use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
 
@@ -48,6 +50,8 @@ pub enum ComputeError {
     NoSnapshot { warehouse: String, as_of: NaiveDate },
     #[error("query {name} failed: {source}")]
     Query { name: String, source: DataFusionError },
+    #[error("the query failed: {0}")]
+    BadQuery(String),
     #[error("query engine: {0}")]
     Engine(DataFusionError),
     #[error("cannot write {what}: {detail}")]
@@ -67,7 +71,7 @@ impl ComputeError {
 
     pub fn is_user_error(&self) -> bool {
         match self {
-            ComputeError::NoSnapshot { .. } => true,
+            ComputeError::NoSnapshot { .. } | ComputeError::BadQuery(_) => true,
             ComputeError::Warehouse(e) => e.is_user_error(),
             _ => false,
         }
@@ -124,7 +128,7 @@ pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, Compute
     let ctx = context::new_session(&warehouse)?;
     context::register_snapshot(&ctx, &warehouse, Some(d), "").await?;
     context::register_snapshot(&ctx, &warehouse, c, "_prev").await?;
-    context::register_reference(&ctx)?;
+    context::register_reference(&ctx, "")?;
     let mut dates = Dates { d, p, b: None, c };
     context::register_params(&ctx, &dates)?;
     dates.b = match request.baseline {
