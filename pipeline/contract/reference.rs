@@ -63,16 +63,6 @@ impl RegionReference {
     pub fn region(&self, code: &str) -> Option<&Region> {
         self.regions.iter().find(|r| r.region_code == code)
     }
-
-    /// The region whose official name is exactly `name` (after trimming).
-    pub fn region_by_name(&self, name: &str) -> Option<&Region> {
-        let name = name.trim();
-        self.regions.iter().find(|r| r.name == name)
-    }
-
-    pub fn contains_code(&self, code: &str) -> bool {
-        self.region(code).is_some()
-    }
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<T>, csv::Error> {

@@ -151,17 +151,6 @@ pub fn parse_iso_date(s: &str) -> Option<NaiveDate> {
     (s.as_bytes().get(4) == Some(&b'-')).then(|| date_from_days(days))
 }
 
-/// Kopecks → `12789.50`, for messages.
-pub fn format_money(kopecks: i128) -> String {
-    let sign = if kopecks < 0 { "-" } else { "" };
-    let k = kopecks.abs();
-    format!("{sign}{}.{:02}", k / 100, k % 100)
-}
-
-pub fn year_of(days: i32) -> i32 {
-    date_from_days(days).year()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
