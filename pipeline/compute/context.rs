@@ -13,9 +13,9 @@ use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
-use super::ComputeError;
+use super::{ComputeError, Mart};
 use crate::contract::values::days_from_date;
 use crate::contract::{Contract, RegionReference};
 use crate::warehouse::{Warehouse, layout};
@@ -33,7 +33,11 @@ pub struct Dates {
 }
 
 pub fn new_session(warehouse: &Warehouse) -> Result<SessionContext, ComputeError> {
-    let ctx = SessionContext::new();
+    // `CAST(... AS VARCHAR)` plans as Utf8, the type every mart column of text
+    // has, not Utf8View, which older readers of the marts do not know.
+    let mut config = SessionConfig::new();
+    config.options_mut().sql_parser.map_string_types_to_utf8view = false;
+    let ctx = SessionContext::new_with_config(config);
     let url = url::Url::parse(STORE_URL).expect("valid store URL");
     ctx.register_object_store(&url, warehouse.location().store().clone());
     Ok(ctx)
@@ -117,9 +121,8 @@ pub fn register_reference(ctx: &SessionContext, prefix: &str) -> Result<(), Comp
 }
 
 /// A computed mart as `mart_<name>`, for the marts built on it.
-pub fn register_mart(ctx: &SessionContext, name: &str, batches: &[RecordBatch]) -> Result<(), ComputeError> {
-    let Some(first) = batches.first() else { return Ok(()) };
-    let table = MemTable::try_new(first.schema(), vec![batches.to_vec()]).map_err(ComputeError::engine)?;
+pub fn register_mart(ctx: &SessionContext, name: &str, mart: &Mart) -> Result<(), ComputeError> {
+    let table = MemTable::try_new(mart.schema.clone(), vec![mart.batches.clone()]).map_err(ComputeError::engine)?;
     ctx.register_table(format!("mart_{name}").as_str(), Arc::new(table)).map_err(ComputeError::engine)?;
     Ok(())
 }

@@ -10,7 +10,11 @@ mod context;
 mod explore;
 mod output;
 
+use std::sync::Arc;
 use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use datafusion::arrow::array::{Array, Date32Array};
@@ -28,10 +32,13 @@ use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
 const VIEWS: &[(&str, &str)] = &[
     ("active_orgs", include_str!("../../queries/views/active_orgs.sql")),
     ("members_on_record", include_str!("../../queries/views/members_on_record.sql")),
+    ("org_members", include_str!("../../queries/views/org_members.sql")),
     ("member_counts", include_str!("../../queries/views/member_counts.sql")),
-    ("members_prev_on_record", include_str!("../../queries/views/members_prev_on_record.sql")),
+    ("prev_member_counts", include_str!("../../queries/views/prev_member_counts.sql")),
     ("reports_for_period", include_str!("../../queries/views/reports_for_period.sql")),
     ("baseline_stats", include_str!("../../queries/views/baseline_stats.sql")),
+    ("org_flags", include_str!("../../queries/views/org_flags.sql")),
+    ("org_check_failures", include_str!("../../queries/views/org_check_failures.sql")),
 ];
 
 /// The marts, each one query, in order: a mart may read an earlier one as
@@ -40,6 +47,10 @@ pub const MARTS: &[(&str, &str)] = &[
     ("national", include_str!("../../queries/marts/national.sql")),
     ("regions", include_str!("../../queries/marts/regions.sql")),
     ("federal_districts", include_str!("../../queries/marts/federal_districts.sql")),
+    ("data_quality", include_str!("../../queries/marts/data_quality.sql")),
+    ("worklist", include_str!("../../queries/marts/worklist.sql")),
+    ("profcards_monthly", include_str!("../../queries/marts/profcards_monthly.sql")),
+    ("profcards_yearly", include_str!("../../queries/marts/profcards_yearly.sql")),
 ];
 
 const BASELINE: &str = include_str!("../../queries/dates/baseline.sql");
@@ -141,24 +152,27 @@ pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, Compute
         dates.b.map_or("none".into(), |b| b.to_string()),
         c.map_or("none".into(), |c| c.to_string())
     );
+    let mut queries = Vec::new();
     for (name, sql) in VIEWS {
+        let started = Instant::now();
         run(&ctx, name, sql).await?;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        queries.push(QueryRun { name: format!("views/{name}"), duration_ms, rows: None });
     }
 
     let run_id = format!("compute-{d}-{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
     let mut stage = warehouse.begin(&run_id);
-    let mut queries = Vec::new();
     let mut outputs = Vec::new();
     let result = async {
         for (name, sql) in MARTS {
             let started = Instant::now();
-            let batches = run(&ctx, name, sql).await?;
-            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let mart = run(&ctx, name, sql).await?;
+            let rows: usize = mart.batches.iter().map(|b| b.num_rows()).sum();
             let duration_ms = started.elapsed().as_millis() as u64;
             info!("mart {name}: {rows} rows in {duration_ms} ms");
-            queries.push(QueryRun { name: name.to_string(), duration_ms, rows: rows as u64 });
-            context::register_mart(&ctx, name, &batches)?;
-            for (path, bytes) in output::encode_mart(name, d, &batches)? {
+            queries.push(QueryRun { name: format!("marts/{name}"), duration_ms, rows: Some(rows as u64) });
+            context::register_mart(&ctx, name, &mart)?;
+            for (path, bytes) in output::encode_mart(name, d, &mart)? {
                 let staged = stage.partition_file(&path);
                 stage.location().write(&staged, bytes).await?;
                 outputs.push(path);
@@ -189,14 +203,55 @@ pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, Compute
     }
 }
 
-async fn run(ctx: &SessionContext, name: &str, sql: &str) -> Result<Vec<arrow::array::RecordBatch>, ComputeError> {
+/// A query's result: its schema (known also when it has no rows) and batches.
+pub struct Mart {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+async fn run(ctx: &SessionContext, name: &str, sql: &str) -> Result<Mart, ComputeError> {
     let query = |source| ComputeError::Query { name: name.to_string(), source };
-    ctx.sql(sql).await.map_err(query)?.collect().await.map_err(query)
+    let frame = ctx.sql(sql).await.map_err(query)?;
+    let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await.map_err(query)?;
+    // The batches' own schema can differ from the planned one in nullability;
+    // the planned one is only needed when there are no batches.
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(planned);
+    Ok(Mart { schema, batches })
 }
 
 async fn baseline(ctx: &SessionContext) -> Result<Option<NaiveDate>, ComputeError> {
-    let batches = run(ctx, "baseline", BASELINE).await?;
-    let Some(batch) = batches.first() else { return Ok(None) };
+    let result = run(ctx, "baseline", BASELINE).await?;
+    let Some(batch) = result.batches.first() else { return Ok(None) };
     let column = batch.column(0).as_any().downcast_ref::<Date32Array>().expect("baseline.sql returns a date");
     Ok((!column.is_empty() && column.is_valid(0)).then(|| date_from_days(column.value(0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        parse_iso_date(s).unwrap()
+    }
+
+    #[test]
+    fn report_period_is_the_latest_quarter_start() {
+        assert_eq!(report_period(day("2023-11-21")), day("2023-10-01"));
+        assert_eq!(report_period(day("2023-10-01")), day("2023-10-01"));
+        assert_eq!(report_period(day("2023-09-30")), day("2023-07-01"));
+        assert_eq!(report_period(day("2024-01-01")), day("2024-01-01"));
+        assert_eq!(report_period(day("2024-03-31")), day("2024-01-01"));
+    }
+
+    #[test]
+    fn comparison_is_the_latest_snapshot_a_year_back() {
+        let snapshots = [day("2022-11-20"), day("2022-11-21"), day("2022-11-22"), day("2023-11-21")];
+        assert_eq!(comparison_date(day("2023-11-21"), &snapshots), Some(day("2022-11-21")));
+        assert_eq!(comparison_date(day("2023-11-20"), &snapshots), Some(day("2022-11-20")));
+        assert_eq!(comparison_date(day("2022-11-21"), &snapshots), None);
+        // 29 February looks back to 28 February.
+        let leap = [day("2023-02-28"), day("2023-03-01")];
+        assert_eq!(comparison_date(day("2024-02-29"), &leap), Some(day("2023-02-28")));
+    }
 }

@@ -7,23 +7,22 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use super::ComputeError;
+use super::{ComputeError, Mart};
 
 /// `(warehouse path, bytes)` of the Parquet and CSV file of a mart.
-pub fn encode_mart(name: &str, as_of: NaiveDate, batches: &[RecordBatch]) -> Result<Vec<(String, Vec<u8>)>, ComputeError> {
+/// A mart with no rows still gets both files, with its columns.
+pub fn encode_mart(name: &str, as_of: NaiveDate, mart: &Mart) -> Result<Vec<(String, Vec<u8>)>, ComputeError> {
     let dir = format!("marts/{name}/as_of={}", as_of.format("%Y-%m-%d"));
     let write_err = |e: String| ComputeError::Write { what: format!("mart {name}"), detail: e };
-    let schema = match batches.first() {
-        Some(b) => b.schema(),
-        None => return Err(write_err("the query returned no schema".into())),
-    };
+    let schema = mart.schema.clone();
+    let batches = &mart.batches;
 
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| write_err(e.to_string()))?))
         .set_created_by(format!("reestr {}", env!("CARGO_PKG_VERSION")))
         .build();
     let mut parquet = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut parquet, schema, Some(props)).map_err(|e| write_err(e.to_string()))?;
+    let mut writer = ArrowWriter::try_new(&mut parquet, schema.clone(), Some(props)).map_err(|e| write_err(e.to_string()))?;
     for batch in batches {
         writer.write(batch).map_err(|e| write_err(e.to_string()))?;
     }
@@ -32,6 +31,8 @@ pub fn encode_mart(name: &str, as_of: NaiveDate, batches: &[RecordBatch]) -> Res
     let mut csv = Vec::new();
     {
         let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut csv);
+        // The header is written with the first batch: an empty one makes sure.
+        writer.write(&RecordBatch::new_empty(schema)).map_err(|e| write_err(e.to_string()))?;
         for batch in batches {
             writer.write(batch).map_err(|e| write_err(e.to_string()))?;
         }

@@ -25,9 +25,12 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct QueryRun {
+    /// The query file under `queries/`, without `.sql`: `views/org_members`, `marts/national`.
     pub name: String,
     pub duration_ms: u64,
-    pub rows: u64,
+    /// Rows of a mart; none for a building block (a view or an in-memory table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -63,7 +63,7 @@ t AS (
     WHERE a.level = 'territorial' AND r.form = '2-SP'
 ),
 prev AS (
-    SELECT count(*) AS members_prev FROM members_prev_on_record
+    SELECT coalesce(sum(members), 0) AS members_prev FROM prev_member_counts
 )
 SELECT
     p.d AS as_of,

@@ -40,9 +40,8 @@ o AS (
     GROUP BY region_code
 ),
 prev AS (
-    SELECT region_code, count(*) AS members_prev
-    FROM members_prev_on_record
-    GROUP BY region_code
+    SELECT region_code, members AS members_prev
+    FROM prev_member_counts
 ),
 joined AS (
     SELECT

@@ -1,8 +1,7 @@
 //! Every reject reason, with the physical line number of the record.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 fn has_cyrillic(s: &str) -> bool {
     s.chars().any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c)))

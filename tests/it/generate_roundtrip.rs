@@ -1,9 +1,8 @@
 //! Generated snapshots, plain and office-style, load with exactly the rows
 //! broken on purpose rejected, and none of their personal data kept.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use reestr::generate::{GenerateRequest, generate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,12 +1,11 @@
 //! Every input form the snapshot contract allows loads to the same typed rows.
 
-mod common;
 
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::*;
+use crate::common::*;
 use parquet::arrow::ArrowWriter;
 use reestr::contract::values::parse_date;
 use reestr::ingest::IngestError;

@@ -1,9 +1,8 @@
 //! The regions mart on the hand-made snapshot of `marts_snapshot()` (all its
 //! organizations are in region 23); expected values worked out by hand.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regions_mart_by_hand() {

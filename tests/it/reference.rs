@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use reestr::contract::RegionReference;
 
 /// The project's own copy of the decree's figures (schemas/reference/decree/).
-const DECREE_REGIONS: &str = include_str!("../schemas/reference/decree/decree-regions.csv");
+const DECREE_REGIONS: &str = include_str!("../../schemas/reference/decree/decree-regions.csv");
 
 #[test]
 fn every_decree_region_name_resolves_to_exactly_one_row() {

@@ -1,9 +1,8 @@
 //! Personal data never reaches the warehouse; failed runs change nothing;
 //! re-ingesting a date replaces it whole.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use encoding_rs::WINDOWS_1251;
 
 /// Distinctive personal values, added as extra columns of the members file.

@@ -1,10 +1,9 @@
 //! The `reestr` binary: exit codes and messages a person reads.
 
-mod common;
 
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn reestr(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_reestr")).args(args).output().unwrap();

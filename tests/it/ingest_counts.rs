@@ -2,9 +2,8 @@
 //! thousands of rows with randomly broken rows (a property checked over several
 //! seeds; the seed is in the failure message to replay a case).
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use reestr::generate::rng::Rng;
 
 /// Ways to break a member row, each a reject the contract names.

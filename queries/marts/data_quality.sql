@@ -1,0 +1,163 @@
+-- data_quality: one row per check and scope at D (marts.md "data_quality"):
+-- the national rows first (region_code null), then every regional
+-- organization of the reference list (a region without data gets its rows:
+-- affected 0, population 0, affected_pct null).
+--
+-- `unit` says what `affected` counts: organizations, members, or (for the
+-- *_gap checks) the difference between registry and official figures, both of
+-- which are kept as registry_value and official_value.
+-- Gap checks, as marts.md writes them:
+-- - legal_entity_gap = |active primary + territorial orgs flagged legal_entity
+--   - (legal_entities_primary + legal_entities_territorial at B)|;
+-- - territorial_rights_gap = active primary orgs with territorial_rights
+--   - official primary_with_territorial_rights (signed);
+-- - primary_count_gap, territorial_count_gap = official - registry (signed:
+--   positive when the registry lacks organizations);
+-- - primary_created_gap = official primary_created - primary orgs with
+--   registered_on in [B - 1 year, B), whatever happened to them since.
+-- Population of a gap check is the official figure; without a baseline, or for
+-- a region the official report lacks, a gap row's figures are null. The
+-- national gap is computed from national sums, not summed from regional gaps.
+-- The organization checks come from org_check_failures (see its header).
+WITH checks ("check", unit, population_of, position) AS (
+    VALUES
+        ('primary_without_members', 'organizations', 'primary', 1),
+        ('primary_under_3_members', 'organizations', 'primary', 2),
+        ('primary_no_chair', 'organizations', 'primary', 3),
+        ('territorial_no_chair', 'organizations', 'territorial', 4),
+        ('primary_no_chair_term', 'organizations', 'primary', 5),
+        ('territorial_no_chair_term', 'organizations', 'territorial', 6),
+        ('primary_chair_expired', 'organizations', 'primary', 7),
+        ('territorial_chair_expired', 'organizations', 'territorial', 8),
+        ('primary_no_access', 'organizations', 'primary', 9),
+        ('territorial_no_access', 'organizations', 'territorial', 10),
+        ('primary_no_inn', 'organizations', 'primary', 11),
+        ('members_no_category', 'members', 'members', 12),
+        ('members_no_consent', 'members', 'members', 13),
+        ('members_card_refused', 'members', 'members', 14),
+        ('members_in_inactive_org', 'members', 'members', 15),
+        ('legal_entity_gap', 'gap', 'official', 16),
+        ('territorial_rights_gap', 'gap', 'official', 17),
+        ('primary_count_gap', 'gap', 'official', 18),
+        ('territorial_count_gap', 'gap', 'official', 19),
+        ('primary_created_gap', 'gap', 'official', 20)
+),
+org_counts AS (
+    SELECT
+        region_code,
+        count(*) FILTER (WHERE level = 'primary') AS primary_orgs,
+        count(*) FILTER (WHERE level = 'territorial') AS territorial_orgs,
+        count(*) FILTER (WHERE level IN ('primary', 'territorial') AND legal_entity) AS legal_entities,
+        count(*) FILTER (WHERE level = 'primary' AND territorial_rights) AS primary_with_territorial_rights
+    FROM active_orgs
+    GROUP BY region_code
+),
+created AS (
+    SELECT o.region_code, count(*) AS primary_created
+    FROM organizations o
+    CROSS JOIN params p
+    WHERE o.level = 'primary'
+      AND o.registered_on >= p.b - INTERVAL '1 year'
+      AND o.registered_on < p.b
+    GROUP BY o.region_code
+),
+official AS (
+    SELECT
+        region_code,
+        sum(primary_orgs) AS primary_orgs,
+        sum(territorial_orgs) AS territorial_orgs,
+        sum(legal_entities_primary + legal_entities_territorial) AS legal_entities,
+        sum(primary_with_territorial_rights) AS primary_with_territorial_rights,
+        sum(primary_created) AS primary_created
+    FROM baseline_stats
+    GROUP BY region_code
+),
+failures AS (
+    SELECT region_code, "check", count(*) AS orgs, sum(members) AS members
+    FROM org_check_failures
+    GROUP BY region_code, "check"
+),
+-- Per region and check: affected and population for counted checks, registry
+-- and official figures for gaps (rows missing here are zeros or nulls).
+by_region AS (
+    SELECT
+        g.region_code,
+        c."check",
+        c.unit,
+        c.position,
+        CASE
+            WHEN c."check" = 'members_in_inactive_org' THEN coalesce(f.members, 0)
+            WHEN c."check" = 'members_no_category' THEN coalesce(m.category_missing, 0)
+            WHEN c."check" = 'members_no_consent' THEN coalesce(m.no_consent, 0)
+            WHEN c."check" = 'members_card_refused' THEN coalesce(m.cards_refused, 0)
+            WHEN c.unit = 'organizations' THEN coalesce(f.orgs, 0)
+        END AS affected,
+        CASE c.population_of
+            WHEN 'primary' THEN coalesce(oc.primary_orgs, 0)
+            WHEN 'territorial' THEN coalesce(oc.territorial_orgs, 0)
+            WHEN 'members' THEN coalesce(m.members, 0)
+        END AS population,
+        CASE c."check"
+            WHEN 'legal_entity_gap' THEN coalesce(oc.legal_entities, 0)
+            WHEN 'territorial_rights_gap' THEN coalesce(oc.primary_with_territorial_rights, 0)
+            WHEN 'primary_count_gap' THEN coalesce(oc.primary_orgs, 0)
+            WHEN 'territorial_count_gap' THEN coalesce(oc.territorial_orgs, 0)
+            WHEN 'primary_created_gap' THEN coalesce(cr.primary_created, 0)
+        END AS registry_value,
+        CASE c."check"
+            WHEN 'legal_entity_gap' THEN s.legal_entities
+            WHEN 'territorial_rights_gap' THEN s.primary_with_territorial_rights
+            WHEN 'primary_count_gap' THEN s.primary_orgs
+            WHEN 'territorial_count_gap' THEN s.territorial_orgs
+            WHEN 'primary_created_gap' THEN s.primary_created
+        END AS official_value
+    FROM regions g
+    CROSS JOIN checks c
+    LEFT JOIN failures f ON f.region_code = g.region_code AND f."check" = c."check"
+    LEFT JOIN member_counts m ON m.region_code = g.region_code
+    LEFT JOIN org_counts oc ON oc.region_code = g.region_code
+    LEFT JOIN created cr ON cr.region_code = g.region_code
+    LEFT JOIN official s ON s.region_code = g.region_code
+),
+scoped AS (
+    SELECT 'national' AS scope, CAST(NULL AS VARCHAR) AS region_code, "check", unit, position,
+        sum(affected) AS affected, sum(population) AS population,
+        sum(registry_value) AS registry_value, sum(official_value) AS official_value
+    FROM by_region
+    GROUP BY "check", unit, position
+    UNION ALL
+    SELECT 'region', region_code, "check", unit, position, affected, population, registry_value, official_value
+    FROM by_region
+),
+measured AS (
+    SELECT
+        scope,
+        region_code,
+        "check",
+        unit,
+        position,
+        CASE
+            WHEN unit <> 'gap' THEN affected
+            WHEN "check" = 'legal_entity_gap' THEN abs(registry_value - official_value)
+            WHEN "check" = 'territorial_rights_gap' THEN registry_value - official_value
+            ELSE official_value - registry_value
+        END AS affected,
+        CASE WHEN unit = 'gap' THEN official_value ELSE population END AS population,
+        registry_value,
+        official_value
+    FROM scoped
+)
+SELECT
+    p.d AS as_of,
+    m."check",
+    m.scope,
+    m.region_code,
+    m.unit,
+    CAST(m.affected AS BIGINT) AS affected,
+    CAST(m.population AS BIGINT) AS population,
+    CASE WHEN m.population > 0 THEN 100.0 * m.affected / m.population END AS affected_pct,
+    CAST(m.registry_value AS BIGINT) AS registry_value,
+    CAST(m.official_value AS BIGINT) AS official_value
+FROM measured m
+CROSS JOIN params p
+ORDER BY m.scope, m.region_code NULLS FIRST, m.position;
