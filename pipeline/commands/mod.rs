@@ -2,7 +2,7 @@
 //! and a short report on stdout.
 
 mod compute;
-mod demo;
+pub mod demo;
 mod generate;
 mod ingest;
 mod run;

@@ -312,3 +312,13 @@ pub async fn ingest_c_and_d(dir: &Path) -> PathBuf {
     }
     wh
 }
+
+/// A mart of `d` as one batch, read back from the warehouse.
+pub fn read_mart(wh: &Path, mart: &str, d: &str) -> RecordBatch {
+    let path = wh.join(format!("marts/{mart}/as_of={d}/{mart}.parquet"));
+    let file = fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let schema = builder.schema().clone();
+    let batches: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
+}

@@ -16,3 +16,4 @@ mod reference;
 mod marts_quality;
 mod marts_profcards;
 mod marts_files;
+mod decree_calibration;

@@ -1,0 +1,660 @@
+//! The rows of the demo's world, written as a snapshot of one date.
+//!
+//! The world is one registry history (organizations registered and excluded,
+//! members joining and leaving, reports, purchases) drawn from the plan with a
+//! seed; a snapshot of date X is what the registry knew on X: rows entered by
+//! X, with exclusion and leaving dates only where they had happened. So the
+//! snapshots of 2022-11-21 and 2023-11-21 are two views of the same members,
+//! and every count the plan fixes comes out exact in the marts of each.
+
+use chrono::{Days, NaiveDate};
+
+use super::apportion::{Deal, Split, apportion, apportion_bounded};
+use super::plan::{CATEGORIES, Plan, RegionPlan, decree_date, year_before};
+use super::rng::Rng;
+use super::sink::{Form, Sink};
+use super::{GenerateError, Generated};
+
+/// The open files of a snapshot and what is known on its date.
+pub struct Snapshot {
+    pub as_of: NaiveDate,
+    pub form: Form,
+    pub orgs: Sink,
+    pub members: Sink,
+    pub reports: Sink,
+    pub official: Sink,
+    pub purchases: Sink,
+    pub stats: Generated,
+    /// Rows broken on purpose come from their own generator, so the world's
+    /// draws are the same with and without them.
+    pub breaker: Rng,
+}
+
+/// Long-standing members taking part in PROFCARDS: the buyers (their numbers).
+#[derive(Default)]
+pub struct Buyers(Vec<u64>);
+
+const BREAK_EVERY: u64 = 10_000;
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+/// A day in `from..=to`.
+fn between(rng: &mut Rng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+    let span = (to - from).num_days().max(0) as u64;
+    from.checked_add_days(Days::new(rng.below(span + 1))).expect("date in range")
+}
+
+/// Per-region generator: its own seed, so regions do not depend on each other's draws.
+fn region_rng(seed: u64, code: &str) -> Rng {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in code.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+    }
+    Rng::new(seed ^ h)
+}
+
+/// How the active primary orgs of a region share its members on record at D.
+struct Layout {
+    empty: u64,
+    under_3: u64,
+    /// Members of the orgs with 1–2 members, in all.
+    under_3_members: u64,
+    /// Sizes of the orgs with 3 or more members.
+    big: Vec<u64>,
+}
+
+fn layout(rng: &mut Rng, r: &RegionPlan) -> Layout {
+    let members = r.groups.at_d().saturating_sub(r.members_in_excluded);
+    let p = r.primary;
+    // Registered in 2023, an org has no members yet.
+    let empty_at_least = r.primary_empty.max(r.primary_2023).min(p);
+    let under_3 = r.primary_under_3.min(p - empty_at_least);
+    // Each larger org has at least 3 members: as many as the members allow
+    // (a scaled plan may ask for more than its members can fill).
+    let mut big_n = (p - empty_at_least - under_3).min(members.saturating_sub(under_3) / 3);
+    if big_n == 0 && members > 2 * under_3 && p > empty_at_least + under_3 {
+        big_n = 1;
+    }
+    let empty = p - under_3 - big_n;
+    let hi = (2 * under_3).min(members.saturating_sub(3 * big_n));
+    let under_3_members = (under_3 * 3 / 2).clamp(under_3.min(hi), hi);
+    let big_total = members - under_3_members.min(members);
+    let weights: Vec<f64> = (0..big_n).map(|_| (rng.unit() * 2.2).exp()).collect();
+    let big = if big_n == 0 {
+        Vec::new()
+    } else if big_total >= 3 * big_n {
+        apportion(big_total - 3 * big_n, &weights).into_iter().map(|s| s + 3).collect()
+    } else {
+        apportion(big_total, &weights)
+    };
+    Layout { empty, under_3, under_3_members, big }
+}
+
+/// The member draws of a region: exact counts by group, category and flag.
+struct MemberDeals {
+    group: Split,
+    category: [Split; 3],
+    online: [Deal; 3],
+    profcards: [Deal; 3],
+    app: Deal,
+    card_app: Split,
+    card_other: Split,
+}
+
+impl MemberDeals {
+    fn new(r: &RegionPlan) -> MemberDeals {
+        let g = &r.groups;
+        let (stay, join, leave) = (g.stay.iter().sum::<u64>(), g.join.iter().sum::<u64>(), g.leave.iter().sum::<u64>());
+        let at_d = stay + join;
+        let pc_d = r.profcards.stay + r.profcards.join;
+        let app = r.app.min(pc_d);
+        let refused_app = r.refused_with_app.min(app);
+        let issued_app = r.issued_with_app.min(app - refused_app);
+        let issued_other = r.cards_issued.saturating_sub(issued_app);
+        let refused_other = r.cards_refused.saturating_sub(refused_app);
+        let other = at_d - app;
+        MemberDeals {
+            group: Split::new(&[stay, join]),
+            category: [Split::new(&g.stay), Split::new(&g.join), Split::new(&g.leave)],
+            online: [Deal::new(r.online.stay, stay), Deal::new(r.online.join, join), Deal::new(r.online.leave, leave)],
+            profcards: [Deal::new(r.profcards.stay, stay), Deal::new(r.profcards.join, join), Deal::new(r.profcards.leave, leave)],
+            app: Deal::new(app, pc_d),
+            card_app: Split::new(&[issued_app, refused_app, app - issued_app - refused_app]),
+            card_other: Split::new(&[
+                issued_other.min(other),
+                refused_other.min(other - issued_other.min(other)),
+                other - issued_other.min(other) - refused_other.min(other - issued_other.min(other)),
+            ]),
+        }
+    }
+}
+
+/// Where a member is in the world's history.
+#[derive(Clone, Copy, PartialEq)]
+enum Group {
+    Stay,
+    Join,
+    Leave,
+    Past,
+}
+
+/// One organization as registered.
+struct OrgRow<'a> {
+    id: &'a str,
+    parent: &'a str,
+    level: &'a str,
+    name: &'a str,
+    registered: NaiveDate,
+    excluded: Option<NaiveDate>,
+    legal_entity: bool,
+    territorial_rights: bool,
+    inn: String,
+    chair_filled: bool,
+    chair_term: Option<NaiveDate>,
+    chair_access: bool,
+    chair_email: bool,
+}
+
+impl Snapshot {
+    fn org(&mut self, code: &str, o: OrgRow<'_>, rng: &mut Rng) -> Result<(), GenerateError> {
+        // Drawn whether or not the row is written, so every snapshot sees the same world.
+        let phone = format!("+7 9{:02} {:03}-{:02}-{:02}", rng.below(100), rng.below(1000), rng.below(100), rng.below(100));
+        if o.registered > self.as_of {
+            return Ok(());
+        }
+        let f = &self.form;
+        let mut row = vec![
+            o.id.to_string(),
+            o.parent.to_string(),
+            o.level.to_string(),
+            code.to_string(),
+            o.name.to_string(),
+            f.date(o.registered),
+            f.opt_date(o.excluded.filter(|e| *e <= self.as_of)),
+            f.bool(o.legal_entity).to_string(),
+            f.bool(o.territorial_rights).to_string(),
+            o.inn,
+            f.bool(o.chair_filled).to_string(),
+            f.opt_date(o.chair_term),
+            f.bool(o.chair_access).to_string(),
+            f.bool(o.chair_email).to_string(),
+        ];
+        if f.messy {
+            row.push(phone);
+        }
+        self.orgs.write(&row)?;
+        self.stats.organizations += 1;
+        Ok(())
+    }
+
+    fn report(&mut self, org: &str, form: u8, period: NaiveDate, auto: bool, rng: &mut Rng) -> Result<(), GenerateError> {
+        let submitted = period.checked_add_days(Days::new(rng.below(40))).expect("date");
+        if submitted > self.as_of {
+            return Ok(());
+        }
+        let f = &self.form;
+        self.reports.write(&[org, &f.form(form), &f.date(period), if auto { "auto" } else { "manual" }, &f.date(submitted)])?;
+        self.stats.stat_reports += 1;
+        Ok(())
+    }
+}
+
+/// Writes region `r`'s organizations, members and reports into the snapshot.
+pub fn write_region(snap: &mut Snapshot, r: &RegionPlan, seed: u64, next_member: &mut u64, buyers: &mut Buyers) -> Result<(), GenerateError> {
+    let mut rng = region_rng(seed, &r.code);
+    let code = r.code.as_str();
+    let (c, d) = (year_before(), decree_date());
+    let regional_id = format!("R{code}");
+    let org = OrgRow {
+        id: &regional_id,
+        parent: "",
+        level: "regional",
+        name: &r.name,
+        registered: between(&mut rng, day(2010, 1, 1), day(2012, 12, 31)),
+        excluded: None,
+        legal_entity: true,
+        territorial_rights: false,
+        inn: inn(&mut rng),
+        chair_filled: true,
+        chair_term: Some(between(&mut rng, day(2024, 1, 1), day(2029, 12, 31))),
+        chair_access: true,
+        chair_email: true,
+    };
+    snap.org(code, org, &mut rng)?;
+
+    // Reports of each period, dealt over the orgs that may make them.
+    let mut territorial_deals: Vec<(Deal, Deal)> =
+        r.periods.iter().map(|p| (Deal::new(p.territorial, r.territorial), Deal::new(p.territorial_auto, p.territorial))).collect();
+
+    // Territorial organizations, all active.
+    let mut t_chair = Deal::new(r.territorial_no_chair, r.territorial);
+    let mut t_term = Deal::new(r.territorial_no_term, r.territorial - r.territorial_no_chair.min(r.territorial));
+    let mut t_access = Deal::new(r.territorial_no_access, r.territorial);
+    let mut t_legal = Deal::new(r.territorial_legal, r.territorial);
+    let mut territorials = Vec::with_capacity(r.territorial as usize);
+    for t in 0..r.territorial {
+        let id = format!("T{code}-{t}");
+        let name = format!("Территориальная организация Профсоюза № {} ({})", t + 1, r.short_name);
+        let chair_filled = !t_chair.draw(&mut rng);
+        let no_term = chair_filled && t_term.draw(&mut rng);
+        let org = OrgRow {
+            id: &id,
+            parent: &regional_id,
+            level: "territorial",
+            name: &name,
+            registered: between(&mut rng, day(2011, 1, 1), day(2016, 12, 31)),
+            excluded: None,
+            legal_entity: t_legal.draw(&mut rng),
+            territorial_rights: false,
+            inn: inn(&mut rng),
+            chair_filled,
+            chair_term: (chair_filled && !no_term).then(|| between(&mut rng, day(2023, 3, 1), day(2028, 12, 31))),
+            chair_access: !t_access.draw(&mut rng),
+            chair_email: rng.chance(0.9),
+        };
+        snap.org(code, org, &mut rng)?;
+        for (k, p) in r.periods.iter().enumerate() {
+            let (reported, auto) = &mut territorial_deals[k];
+            if reported.draw(&mut rng) {
+                let is_auto = auto.draw(&mut rng);
+                snap.report(&id, 2, p.period, is_auto, &mut rng)?;
+            }
+        }
+        territorials.push(id);
+    }
+
+    // Primary organizations active at D: the long-standing ones, those
+    // registered in 2022, those registered in 2023 (no members yet, no reports).
+    let lay = layout(&mut rng, r);
+    let p = r.primary;
+    let old = p - r.primary_2022.min(p) - r.primary_2023.min(p - r.primary_2022.min(p));
+    let n2022 = r.primary_2022.min(p - old);
+    let n2023 = p - old - n2022;
+    let mut size_class = Split::new(&[lay.empty.saturating_sub(n2023), lay.under_3, lay.big.len() as u64]);
+    let mut two_members = Deal::new(lay.under_3_members.saturating_sub(lay.under_3), lay.under_3);
+    let mut big_sizes = lay.big.iter().copied();
+    // Leavers and earlier leavers are spread over the orgs with members.
+    let leave_total: u64 = r.groups.leave.iter().sum();
+    let big_weights: Vec<f64> = lay.big.iter().map(|&s| s as f64).collect();
+    let leave_per_org = if lay.big.is_empty() { Vec::new() } else { apportion(leave_total, &big_weights) };
+    let past_per_org = if lay.big.is_empty() { Vec::new() } else { apportion(r.past_leavers, &big_weights) };
+    let mut big_index = 0usize;
+    let mut period_deals: Vec<Split> = r
+        .periods
+        .iter()
+        .map(|pp| {
+            let eligible = if pp.period >= day(2023, 1, 1) { old + n2022 } else { old };
+            let mut counts = vec![pp.auto[0], pp.auto[1], pp.auto[2], pp.manual];
+            let mut sum: u64 = counts.iter().sum();
+            // A scaled plan may round above the orgs there are.
+            while sum > eligible {
+                let i = (0..4).rev().find(|&i| counts[i] > 0).expect("some count");
+                counts[i] -= 1;
+                sum -= 1;
+            }
+            counts.push(eligible - sum);
+            Split::new(&counts)
+        })
+        .collect();
+    let mut p_chair = Deal::new(r.primary_no_chair, p);
+    let mut p_term = Deal::new(r.primary_no_term, p - r.primary_no_chair.min(p));
+    let mut p_access = Deal::new(r.primary_no_access, p);
+    let mut p_inn = Deal::new(r.primary_no_inn, p);
+    let mut p_legal = Deal::new(r.primary_legal, p);
+    let mut p_rights = Deal::new(r.primary_rights, p);
+    let mut deals = MemberDeals::new(r);
+    for k in 0..p {
+        let id = format!("P{code}-{k}");
+        let (registered, class) = if k < old {
+            (between(&mut rng, day(2012, 1, 1), day(2021, 12, 31)), 0)
+        } else if k < old + n2022 {
+            (between(&mut rng, day(2022, 1, 1), c), 1)
+        } else {
+            (between(&mut rng, day(2023, 1, 1), d), 2)
+        };
+        let parent = if territorials.is_empty() || rng.chance(0.1) {
+            regional_id.clone()
+        } else {
+            territorials[rng.below(territorials.len() as u64) as usize].clone()
+        };
+        let name = primary_name(&mut rng, k, snap.form.messy);
+        let chair_filled = !p_chair.draw(&mut rng);
+        let no_term = chair_filled && p_term.draw(&mut rng);
+        let no_inn = p_inn.draw(&mut rng);
+        let org = OrgRow {
+            id: &id,
+            parent: &parent,
+            level: "primary",
+            name: &name,
+            registered,
+            excluded: None,
+            legal_entity: p_legal.draw(&mut rng),
+            territorial_rights: p_rights.draw(&mut rng),
+            inn: if no_inn { bad_inn(&mut rng) } else { inn(&mut rng) },
+            chair_filled,
+            chair_term: (chair_filled && !no_term).then(|| between(&mut rng, day(2023, 3, 1), day(2028, 12, 31))),
+            chair_access: !p_access.draw(&mut rng),
+            chair_email: rng.chance(0.85),
+        };
+        snap.org(code, org, &mut rng)?;
+        for (i, pp) in r.periods.iter().enumerate() {
+            let eligible = class == 0 || (class == 1 && pp.period >= day(2023, 1, 1));
+            if !eligible {
+                continue;
+            }
+            match period_deals[i].draw(&mut rng) {
+                f @ 0..=2 => snap.report(&id, 3 + f as u8, pp.period, true, &mut rng)?,
+                3 => {
+                    let f = [5u8, 5, 5, 5, 3, 4][rng.below(6) as usize];
+                    snap.report(&id, f, pp.period, false, &mut rng)?;
+                }
+                _ => {}
+            }
+        }
+        // Its members.
+        let (size, leavers, past) = if class == 2 {
+            (0, 0, 0)
+        } else {
+            match size_class.draw(&mut rng) {
+                0 => (0, 0, 0),
+                1 => (1 + u64::from(two_members.draw(&mut rng)), 0, 0),
+                _ => {
+                    let s = big_sizes.next().unwrap_or(3);
+                    let out = (s, leave_per_org.get(big_index).copied().unwrap_or(0), past_per_org.get(big_index).copied().unwrap_or(0));
+                    big_index += 1;
+                    out
+                }
+            }
+        };
+        // A larger org may have a subdivision holding some of its members.
+        let subdivision = (size >= 10 && rng.chance(0.1)).then(|| format!("S{code}-{k}"));
+        if let Some(sub) = &subdivision {
+            let org = OrgRow {
+                id: sub,
+                parent: &id,
+                level: "subdivision",
+                name: "Профсоюзная организация структурного подразделения",
+                registered,
+                excluded: None,
+                legal_entity: false,
+                territorial_rights: false,
+                inn: String::new(),
+                chair_filled: rng.chance(0.8),
+                chair_term: None,
+                chair_access: rng.chance(0.05),
+                chair_email: false,
+            };
+            snap.org(code, org, &mut rng)?;
+        }
+        let home = |rng: &mut Rng| match &subdivision {
+            Some(sub) if rng.chance(0.3) => sub.clone(),
+            _ => id.clone(),
+        };
+        for _ in 0..size {
+            let g = if deals.group.draw(&mut rng) == 0 { Group::Stay } else { Group::Join };
+            let org = home(&mut rng);
+            member(snap, &mut rng, &mut deals, g, &org, registered, next_member, buyers)?;
+        }
+        for _ in 0..leavers {
+            let org = home(&mut rng);
+            member(snap, &mut rng, &mut deals, Group::Leave, &org, registered, next_member, buyers)?;
+        }
+        for _ in 0..past {
+            let org = home(&mut rng);
+            member(snap, &mut rng, &mut deals, Group::Past, &org, registered, next_member, buyers)?;
+        }
+    }
+
+    // Primary orgs excluded before D (half before C), some still holding members.
+    let mut in_excluded = r.members_in_excluded;
+    for k in 0..r.primary_excluded {
+        let id = format!("P{code}-{}", p + k);
+        let registered = between(&mut rng, day(2012, 1, 1), day(2016, 12, 31));
+        let excluded = if k % 2 == 0 { between(&mut rng, day(2018, 1, 1), day(2022, 6, 30)) } else { between(&mut rng, c + Days::new(1), d - Days::new(1)) };
+        let name = primary_name(&mut rng, p + k, snap.form.messy);
+        let org = OrgRow {
+            id: &id,
+            parent: &regional_id,
+            level: "primary",
+            name: &name,
+            registered,
+            excluded: Some(excluded),
+            legal_entity: false,
+            territorial_rights: false,
+            inn: inn(&mut rng),
+            chair_filled: rng.chance(0.5),
+            chair_term: None,
+            chair_access: false,
+            chair_email: false,
+        };
+        snap.org(code, org, &mut rng)?;
+        let holding = in_excluded.min(15);
+        in_excluded -= holding;
+        for _ in 0..holding {
+            let g = if deals.group.draw(&mut rng) == 0 { Group::Stay } else { Group::Join };
+            member(snap, &mut rng, &mut deals, g, &id, registered, next_member, buyers)?;
+        }
+    }
+    // Members left over (a scaled plan's rounding, or a region without larger
+    // orgs for its leavers) join the first primary org.
+    let first = format!("P{code}-0");
+    for _ in 0..deals.group.remaining() {
+        let g = if deals.group.draw(&mut rng) == 0 { Group::Stay } else { Group::Join };
+        member(snap, &mut rng, &mut deals, g, &first, day(2012, 1, 1), next_member, buyers)?;
+    }
+    if lay.big.is_empty() && r.primary > 0 {
+        for _ in 0..leave_total {
+            member(snap, &mut rng, &mut deals, Group::Leave, &first, day(2012, 1, 1), next_member, buyers)?;
+        }
+    }
+
+    if snap.form.messy {
+        // A broken organization row: a date that does not exist.
+        let id = format!("X{code}");
+        let f = &snap.form;
+        let row = [
+            id.as_str(), &regional_id, "primary", code, "ППО с ошибкой в дате", "31.02.2020", "", f.bool(false), f.bool(false), "",
+            f.bool(true), "", f.bool(true), f.bool(true), "",
+        ];
+        snap.orgs.write(&row)?;
+        snap.stats.organizations += 1;
+        snap.stats.broken += 1;
+    }
+    Ok(())
+}
+
+/// Writes one member of `group` in `org` (registered on `org_registered`).
+#[allow(clippy::too_many_arguments)]
+fn member(
+    snap: &mut Snapshot,
+    rng: &mut Rng,
+    deals: &mut MemberDeals,
+    group: Group,
+    org: &str,
+    org_registered: NaiveDate,
+    next_member: &mut u64,
+    buyers: &mut Buyers,
+) -> Result<(), GenerateError> {
+    let (c, d) = (year_before(), decree_date());
+    *next_member += 1;
+    let number = *next_member;
+    let since = org_registered.max(day(2012, 1, 1));
+    let (category, registered, left, online, profcards) = match group {
+        Group::Stay | Group::Join | Group::Leave => {
+            let g = match group {
+                Group::Stay => 0,
+                Group::Join => 1,
+                _ => 2,
+            };
+            let category = CATEGORIES[deals.category[g].draw(rng)];
+            let registered = if group == Group::Join { between(rng, c + Days::new(1), d) } else { between(rng, since, c) };
+            let left = (group == Group::Leave).then(|| between(rng, c + Days::new(1), d));
+            (category, registered, left, deals.online[g].draw(rng), deals.profcards[g].draw(rng))
+        }
+        Group::Past => {
+            let category = CATEGORIES[rng.below(4) as usize];
+            let registered = between(rng, since, day(2021, 12, 31));
+            let left = between(rng, registered, c);
+            (category, registered, Some(left), rng.chance(0.01), rng.chance(0.1))
+        }
+    };
+    let on_record_at_d = matches!(group, Group::Stay | Group::Join);
+    let app = on_record_at_d && profcards && deals.app.draw(rng);
+    let card = if on_record_at_d {
+        let split = if app { &mut deals.card_app } else { &mut deals.card_other };
+        match split.draw(rng) {
+            0 => "issued",
+            1 => "refused",
+            _ => {
+                if rng.chance(0.2) {
+                    "ordered"
+                } else {
+                    "none"
+                }
+            }
+        }
+    } else {
+        ["issued", "none", "refused"][rng.below(3) as usize]
+    };
+    let ordered_on = (card != "none").then(|| between(rng, registered.max(day(2019, 1, 1)), d.max(registered)));
+    let pd_consent = rng.chance(0.95);
+    let account = rng.chance(0.3);
+    let messy_fields = [
+        ["Иванова Мария Петровна", "Петров Сергей Иванович", "Сидорова Анна Викторовна", "Кузнецов Олег Павлович"][rng.below(4) as usize].to_string(),
+        format!("+7 9{:02} {:03}-{:02}-{:02}", rng.below(100), rng.below(1000), rng.below(100), rng.below(100)),
+        format!("2200{:012}", rng.below(1_000_000_000_000)),
+        format!("user{}@example.ru", rng.below(1_000_000)),
+    ];
+    let birth = between(rng, day(1955, 1, 1), day(2004, 12, 31));
+    if profcards && registered < day(2018, 12, 1) {
+        buyers.0.push(number);
+    }
+    if registered > snap.as_of {
+        return Ok(());
+    }
+    let known_card = if ordered_on.is_some_and(|o| o > snap.as_of) { "none" } else { card };
+    let f = &snap.form;
+    let mut row = vec![
+        format!("M{number:08}"),
+        org.to_string(),
+        category.to_string(),
+        f.date(registered),
+        f.opt_date(left.filter(|l| *l <= snap.as_of)),
+        f.bool(online).to_string(),
+        known_card.to_string(),
+        f.opt_date(ordered_on.filter(|o| *o <= snap.as_of)),
+        f.bool(profcards).to_string(),
+        f.bool(app).to_string(),
+        f.bool(pd_consent).to_string(),
+        f.bool(account).to_string(),
+    ];
+    if f.messy {
+        row.extend(messy_fields);
+        row.push(f.date(birth));
+    }
+    snap.members.write(&row)?;
+    snap.stats.members += 1;
+    if f.messy && number.is_multiple_of(BREAK_EVERY) {
+        // An extra row that breaks the contract: a date that does not exist.
+        row[0] = format!("E{number:08}");
+        row[3] = "2023-13-45".into();
+        let _ = snap.breaker.next_u64();
+        snap.members.write(&row)?;
+        snap.stats.members += 1;
+        snap.stats.broken += 1;
+    }
+    Ok(())
+}
+
+/// The official reports of a region known on the snapshot's date.
+pub fn write_official(snap: &mut Snapshot, r: &RegionPlan) -> Result<(), GenerateError> {
+    for o in &r.official {
+        if o.as_of > snap.as_of {
+            continue;
+        }
+        let f = &snap.form;
+        snap.official.write(&[
+            r.code.clone(),
+            f.date(o.as_of),
+            o.members.to_string(),
+            o.categories[0].to_string(),
+            o.categories[1].to_string(),
+            o.categories[2].to_string(),
+            o.primary.to_string(),
+            o.territorial.to_string(),
+            o.primary_created.to_string(),
+            o.legal_primary.to_string(),
+            o.legal_territorial.to_string(),
+            o.rights.to_string(),
+        ])?;
+    }
+    Ok(())
+}
+
+/// PROFCARDS purchases of the plan's windows up to the snapshot's date, by
+/// long-standing members taking part in the program.
+pub fn write_purchases(snap: &mut Snapshot, plan: &Plan, seed: u64, buyers: &Buyers) -> Result<(), GenerateError> {
+    let mut rng = Rng::new(seed ^ 0xB0_0B1E5);
+    let mut next = 0u64;
+    for w in &plan.purchases {
+        let n = w.purchases as usize;
+        if n == 0 || buyers.0.is_empty() {
+            continue;
+        }
+        let to = w.to.min(decree_date());
+        let mut dates: Vec<NaiveDate> = (0..n).map(|_| between(&mut rng, w.from, to)).collect();
+        dates.sort();
+        // Amounts: each at least 1 ruble, summing to the window's total.
+        let weights: Vec<f64> = (0..n).map(|_| (rng.unit() * 2.5).exp()).collect();
+        let floor = 100u64.min(w.amount / n as u64);
+        let amounts: Vec<u64> = apportion(w.amount - floor * n as u64, &weights).into_iter().map(|a| a + floor).collect();
+        let cashback = apportion_bounded(
+            w.cashback.min(w.amount),
+            &amounts.iter().map(|&a| a as f64).collect::<Vec<_>>(),
+            &vec![0; n],
+            &amounts,
+        );
+        for i in 0..n {
+            next += 1;
+            let buyer = buyers.0[rng.below(buyers.0.len() as u64) as usize];
+            if dates[i] > snap.as_of {
+                continue;
+            }
+            let f = &snap.form;
+            snap.purchases.write(&[
+                format!("B{next:08}"),
+                format!("M{buyer:08}"),
+                f.date(dates[i]),
+                f.money(amounts[i]),
+                f.money(cashback[i]),
+            ])?;
+            snap.stats.purchases += 1;
+        }
+    }
+    Ok(())
+}
+
+fn inn(rng: &mut Rng) -> String {
+    format!("{:010}", 1_000_000_000 + rng.below(8_999_999_999))
+}
+
+/// An INN the data-quality check fails: empty, or of the wrong length.
+fn bad_inn(rng: &mut Rng) -> String {
+    match rng.below(4) {
+        0 => format!("{:09}", rng.below(1_000_000_000)),
+        1 => format!("{:012}", rng.below(1_000_000_000_000)),
+        _ => String::new(),
+    }
+}
+
+fn primary_name(rng: &mut Rng, n: u64, messy: bool) -> String {
+    const KINDS: [&str; 5] = ["средней общеобразовательной школы", "детского сада", "гимназии", "колледжа", "университета"];
+    let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
+    if messy && n % 97 == 3 {
+        // The untrusted text the outputs must escape and neutralise.
+        return format!("=ППО {kind} № {n} «Ромашка» <b>\"Солнышко\"</b>;\nкорпус 2");
+    }
+    format!("Первичная профсоюзная организация {kind} № {}", n + 1)
+}

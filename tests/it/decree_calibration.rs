@@ -1,0 +1,277 @@
+//! `reestr demo` at full scale reproduces the Executive Committee decree of
+//! 6 December 2023 No 19-8: every figure below is computed by the engine from
+//! the generated rows and compared with the project's copy of the decree's
+//! figures (schemas/reference/decree/). One demo run serves every check.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use reestr::cli::DemoArgs;
+use reestr::compute::{ComputeRequest, compute};
+use tokio::sync::{OnceCell, RwLock};
+
+use crate::common::*;
+
+const FIGURES: &str = include_str!("../../schemas/reference/decree/decree-figures.csv");
+const REGIONS: &str = include_str!("../../schemas/reference/decree/decree-regions.csv");
+
+/// The decree's national figures by indicator.
+fn figures() -> HashMap<String, i64> {
+    let mut reader = csv::Reader::from_reader(FIGURES.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[2] == "national")
+        .map(|r| (r[1].to_string(), r[3].parse().unwrap()))
+        .collect()
+}
+
+/// The decree's regional rows: (table, region name, primary orgs, value, pct).
+fn region_rows() -> Vec<(String, String, Option<i64>, Option<i64>, Option<f64>)> {
+    let mut reader = csv::Reader::from_reader(REGIONS.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_string(), r[1].trim().to_string(), r[2].parse().ok(), r[3].parse().ok(), r[4].parse().ok()))
+        .collect()
+}
+
+/// The demo's warehouse, made once for all the tests of this file.
+async fn demo() -> &'static Path {
+    static DEMO: OnceCell<(tempfile::TempDir, PathBuf)> = OnceCell::const_new();
+    let (_, wh) = DEMO
+        .get_or_init(|| async {
+            let tmp = tempfile::tempdir().unwrap();
+            reestr::commands::demo::run(DemoArgs { out: tmp.path().to_path_buf(), scale: 1.0 }, true).await.unwrap();
+            let wh = tmp.path().join("warehouse");
+            (tmp, wh)
+        })
+        .await;
+    wh
+}
+
+/// The period test recomputes D's marts: the others read them under this lock.
+static MARTS: RwLock<()> = RwLock::const_new(());
+
+/// Column `name` of row `i` as an integer, whatever its integer type.
+fn get(b: &RecordBatch, name: &str, i: usize) -> i64 {
+    int(b, name, i).unwrap_or_else(|| panic!("{name} is null"))
+}
+
+fn round1(x: Option<f64>) -> f64 {
+    (x.expect("a percentage") * 10.0).round() / 10.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn national_figures_are_the_decree_s() {
+    let wh = demo().await;
+    let _reading = MARTS.read().await;
+    let f = figures();
+    let n = read_mart(wh, "national", D);
+    for (column, figure) in [
+        ("members", "members"),
+        ("working", "working"),
+        ("students", "students"),
+        ("pensioners", "pensioners"),
+        ("primary_orgs", "primary_orgs"),
+        ("primary_orgs_official", "primary_orgs_official"),
+        ("territorial_orgs", "territorial_orgs"),
+        ("territorial_orgs_official", "territorial_orgs_official"),
+        ("primary_auto_reports", "primary_auto_reports_2023-10-01"),
+        ("reports_3sp", "reports_3sp_2023-10-01"),
+        ("reports_4sp", "reports_4sp_2023-10-01"),
+        ("reports_5sp", "reports_5sp_2023-10-01"),
+        ("territorial_reports", "territorial_reports_2023-10-01"),
+        ("joined_online", "joined_online"),
+        ("profcards", "profcards"),
+        ("profcards_app", "profcards_app"),
+        ("cards_issued", "cards_issued"),
+        ("cards_refused", "cards_refused"),
+        ("members_prev", "members_prev"),
+        ("members_change", "members_change"),
+    ] {
+        assert_eq!(get(&n, column, 0), f[figure], "{column}");
+    }
+    // The decree's parts add up to 2 less than its total: the total is exact,
+    // the missing category within 2.
+    assert!((get(&n, "category_missing", 0) - f["category_missing"]).abs() <= 2);
+    assert_eq!(round1(pct(&n, "coverage_pct", 0)), 82.5);
+    assert_eq!(round1(pct(&n, "primary_auto_reports_pct", 0)), 60.9);
+    assert_eq!(round1(pct(&n, "territorial_reports_pct", 0)), 74.8);
+    assert_eq!(round1(pct(&n, "cards_issued_pct", 0)), 68.3);
+    assert_eq!(round1(pct(&n, "profcards_pct", 0)), 10.1);
+    // Categories against the official report: 83.5 %, 70.2 %, 60.7 %.
+    for (part, official, share) in [("working", "working_official", 83.5), ("students", "students_official", 70.2), ("pensioners", "pensioners_official", 60.7)] {
+        let ratio = 100.0 * get(&n, part, 0) as f64 / get(&n, official, 0) as f64;
+        assert_eq!((ratio * 10.0).round() / 10.0, share, "{part}");
+    }
+
+    // The year before, from its own snapshot.
+    let p = read_mart(wh, "national", C);
+    for (column, figure) in [
+        ("members", "members_prev"),
+        ("working", "working_prev"),
+        ("students", "students_prev"),
+        ("pensioners", "pensioners_prev"),
+        ("joined_online", "joined_online_prev"),
+        ("profcards", "profcards_prev"),
+        ("primary_auto_reports", "primary_auto_reports_2022-10-01"),
+        ("territorial_reports", "territorial_reports_2022-10-01"),
+    ] {
+        assert_eq!(get(&p, column, 0), f[figure], "{C} {column}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_quality_and_purchases_are_the_decree_s() {
+    let wh = demo().await;
+    let _reading = MARTS.read().await;
+    let f = figures();
+    let q = read_mart(wh, "data_quality", D);
+    let checks = column_text(&q, "check");
+    let scopes = column_text(&q, "scope");
+    let at = |check: &str| (0..q.num_rows()).find(|&i| scopes[i] == "national" && checks[i] == check).unwrap();
+    for (check, figure) in [
+        ("primary_without_members", "primary_without_members"),
+        ("primary_under_3_members", "primary_under_3_members"),
+        ("primary_no_chair", "primary_no_chair"),
+        ("territorial_no_chair", "territorial_no_chair"),
+        ("primary_no_chair_term", "primary_no_chair_term"),
+        ("territorial_no_chair_term", "territorial_no_chair_term"),
+        ("primary_no_access", "primary_no_access"),
+        ("primary_no_inn", "primary_no_inn"),
+    ] {
+        assert_eq!(get(&q, "affected", at(check)), f[figure], "{check}");
+    }
+    // 2 291 territorial orgs, 2 251 with access: 40 without (the decree also says 45).
+    assert_eq!(get(&q, "affected", at("territorial_no_access")), f["territorial_orgs"] - f["territorial_chair_access"]);
+    let i = at("legal_entity_gap");
+    assert_eq!(get(&q, "registry_value", i), f["primary_legal_entity"] + f["territorial_legal_entity"]);
+    assert_eq!(get(&q, "official_value", i), f["legal_entities_official"]);
+    let i = at("territorial_rights_gap");
+    assert_eq!((get(&q, "registry_value", i), get(&q, "official_value", i)), (f["primary_with_territorial_rights"], f["primary_with_territorial_rights_official"]));
+    assert_eq!(get(&q, "affected", i), 560, "the decree's «560 more»");
+    let i = at("primary_created_gap");
+    assert_eq!((get(&q, "registry_value", i), get(&q, "official_value", i)), (f["primary_created"], f["primary_created_official"]));
+    let i = at("primary_count_gap");
+    assert_eq!(get(&q, "affected", i), 354, "the decree's «354 more»");
+
+    // PROFCARDS: nine months of 2023, the whole of 2021, five years in all.
+    let m = read_mart(wh, "profcards_monthly", D);
+    let months = column_text(&m, "month");
+    let amounts = column_text(&m, "amount");
+    let cashbacks = column_text(&m, "cashback");
+    let rubles = |s: &str| -> f64 { s.parse().unwrap() };
+    let nine: Vec<usize> = (0..m.num_rows()).filter(|&i| months[i].as_str() >= "2023-01-01" && months[i].as_str() <= "2023-09-01").collect();
+    assert_eq!(nine.iter().map(|&i| get(&m, "purchases", i)).sum::<i64>(), f["purchases_2023_9m"]);
+    assert_eq!(nine.iter().map(|&i| rubles(&amounts[i])).sum::<f64>().round() as i64, f["amount_2023_9m"]);
+    assert_eq!(nine.iter().map(|&i| rubles(&cashbacks[i])).sum::<f64>().round() as i64, f["cashback_2023_9m"]);
+    let y = read_mart(wh, "profcards_yearly", D);
+    let whole: Vec<usize> = (0..y.num_rows()).filter(|&i| column_text(&y, "ytd")[i] == "false").collect();
+    assert_eq!(whole.iter().map(|&i| get(&y, "purchases", i)).sum::<i64>(), f["purchases_5y"]);
+    let y_amounts = column_text(&y, "amount");
+    let y_cashbacks = column_text(&y, "cashback");
+    assert_eq!(whole.iter().map(|&i| rubles(&y_amounts[i])).sum::<f64>().round() as i64, f["amount_5y"]);
+    assert_eq!(whole.iter().map(|&i| rubles(&y_cashbacks[i])).sum::<f64>().round() as i64, f["cashback_5y"]);
+    let y2021 = *whole.iter().find(|&&i| column_text(&y, "year")[i] == "2021").unwrap();
+    assert_eq!(get(&y, "purchases", y2021), f["purchases_2021"]);
+    assert_eq!(rubles(&y_cashbacks[y2021]).round() as i64, f["cashback_2021"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regional_figures_are_the_decree_s() {
+    let wh = demo().await;
+    let _reading = MARTS.read().await;
+    let r = read_mart(wh, "regions", D);
+    let names = column_text(&r, "region_name");
+    let at = |name: &str| names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name}"));
+    let mut tables: HashMap<String, Vec<String>> = HashMap::new();
+    for (table, name, primary, value, share) in region_rows() {
+        let i = at(&name);
+        match table.as_str() {
+            "coverage_over_90" | "coverage_over_70" | "coverage_over_50" | "coverage_under_50" | "coverage_unchanged" => {
+                assert_eq!(round1(pct(&r, "coverage_pct", i)), share.unwrap(), "{table} {name}");
+            }
+            "auto_reports_2023-10-01" => {
+                assert_eq!((get(&r, "primary_orgs", i), get(&r, "primary_auto_reports", i)), (primary.unwrap(), value.unwrap()), "{name}");
+                assert_eq!(round1(pct(&r, "primary_auto_reports_pct", i)), share.unwrap(), "{name}");
+            }
+            "joined_online_over_3" => {
+                let p = pct(&r, "joined_online_pct", i).unwrap();
+                assert_eq!((p * 100.0).round() / 100.0, share.unwrap(), "{name}");
+            }
+            _ => {}
+        }
+        tables.entry(table).or_default().push(name);
+    }
+    let set = |pred: &dyn Fn(usize) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = (0..r.num_rows()).filter(|&i| pred(i)).map(|i| names[i].clone()).collect();
+        v.sort();
+        v
+    };
+    let sorted = |t: &str| {
+        let mut v = tables[t].clone();
+        v.sort();
+        v
+    };
+    // Exactly the regions the decree lists, and no other.
+    assert_eq!(set(&|i| column_text(&r, "coverage_band")[i] == "100+"), sorted("coverage_100_plus"));
+    assert_eq!(set(&|i| pct(&r, "joined_online_pct", i).is_some_and(|p| p > 3.0)), sorted("joined_online_over_3"));
+    assert_eq!(set(&|i| column_text(&r, "all_reported")[i] == "true"), sorted("all_reported_2023-10-01"));
+    assert_eq!(set(&|i| get(&r, "primary_orgs", i) > 0 && get(&r, "primary_auto_reports", i) == 0), sorted("no_auto_reports_2023-10-01"));
+    assert_eq!(set(&|i| get(&r, "joined_online", i) == 0), sorted("no_online_joining"));
+    for name in &tables["coverage_unchanged"] {
+        assert_eq!(get(&r, "members_change", at(name)), 0, "{name}");
+    }
+}
+
+/// Earlier reporting periods, asked for with --period (D's marts are then
+/// computed again as they were).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earlier_periods_are_the_decree_s() {
+    let wh = demo().await;
+    let _writing = MARTS.write().await;
+    let f = figures();
+    let request = |period: Option<&str>| ComputeRequest {
+        warehouse: wh.to_string_lossy().into_owned(),
+        as_of: chrono::NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap(),
+        period: period.map(|p| chrono::NaiveDate::parse_from_str(p, "%Y-%m-%d").unwrap()),
+        baseline: None,
+        compare_to: None,
+    };
+    let by_pct = |table: &str| -> Vec<(String, f64)> {
+        region_rows().into_iter().filter(|r| r.0 == table).map(|r| (r.1, r.4.unwrap())).collect()
+    };
+    // Computed first, checked after D's marts are back as they were.
+    let mut seen = Vec::new();
+    for (period, primary, territorial, share, regional) in [
+        ("2022-01-01", "primary_auto_reports_2022-01-01", Some("territorial_reports_2022-01-01"), None, None),
+        ("2023-01-01", "primary_auto_reports_2023-01-01", Some("territorial_reports_2023-01-01"), Some(47.4), None),
+        ("2023-04-01", "primary_auto_reports_2023-04-01", Some("territorial_auto_reports_2023-04-01"), Some(9.2), Some("auto_reports_2023-04-01")),
+        ("2023-07-01", "primary_auto_reports_2023-07-01", None, Some(9.3), Some("auto_reports_2023-07-01")),
+    ] {
+        let result = compute(&request(Some(period))).await;
+        let marts = result.map(|_| (read_mart(wh, "national", D), read_mart(wh, "regions", D)));
+        seen.push((period, primary, territorial, share, regional, marts));
+    }
+    compute(&request(None)).await.unwrap();
+    for (period, primary, territorial, share, regional, marts) in seen {
+        let (n, r) = marts.unwrap();
+        assert_eq!(column_text(&n, "report_period"), [period]);
+        assert_eq!(get(&n, "primary_auto_reports", 0), f[primary], "{period}");
+        if let Some(t) = territorial {
+            assert_eq!(get(&n, "territorial_reports", 0), f[t], "{period}");
+        }
+        if let Some(s) = share {
+            assert_eq!(round1(pct(&n, "primary_auto_reports_pct", 0)), s, "{period}");
+        }
+        if let Some(table) = regional {
+            let names = column_text(&r, "region_name");
+            for (name, share) in by_pct(table) {
+                let i = names.iter().position(|n| *n == name).unwrap();
+                assert_eq!(round1(pct(&r, "primary_auto_reports_pct", i)), share, "{period} {name}");
+            }
+        }
+    }
+}
