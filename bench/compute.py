@@ -8,11 +8,11 @@ federal_districts are set up as reestr registers them) and prints DuckDB's
 time; compare with `reestr compute`'s (see bench/compute.sh).
 """
 import os
-import re
 import sys
 import time
 
 import duckdb
+from shared import duckdb_reference, query_order
 
 root = os.path.join(os.path.dirname(__file__), "..")
 check = "--check" in sys.argv
@@ -29,19 +29,12 @@ for t in tables:
         con.execute(f"CREATE VIEW {t}_prev AS SELECT * FROM read_parquet('{wh}/registry/{t}/as_of={c}/*.parquet')")
     else:
         con.execute(f"CREATE VIEW {t}_prev AS SELECT * FROM {t} WHERE false")
-con.execute(f"""CREATE TABLE regions AS SELECT region_code, name AS region_name, name_genitive AS region_name_genitive,
-    short_name, kind, district_code AS federal_district, tile_row, tile_col
-    FROM read_csv('{root}/schemas/reference/regions.csv', all_varchar=true)""")
-con.execute(f"""CREATE TABLE federal_districts AS SELECT district_code AS federal_district, name AS district_name,
-    short_name AS district_short_name, CAST(sort_order AS USMALLINT) AS sort_order
-    FROM read_csv('{root}/schemas/reference/federal_districts.csv', all_varchar=true)""")
+duckdb_reference(con, root)
 quarter = f"make_date(year(DATE '{d}'), (month(DATE '{d}') - 1) // 3 * 3 + 1, 1)"
 con.execute(f"""CREATE TABLE params AS SELECT DATE '{d}' AS d, {quarter} AS p,
     (SELECT max(stats_as_of) FROM official_stats WHERE stats_as_of <= DATE '{d}') AS b,
     {f"DATE '{c}'" if c else "CAST(NULL AS DATE)"} AS c""")
-# The views and marts in the order reestr runs them: its own list in compute/mod.rs.
-order = re.findall(r'include_str!\("\.\./\.\./queries/(views|marts)/(\w+)\.sql"\)',
-                   open(f"{root}/pipeline/compute/mod.rs").read())
+order = query_order(root)
 for view in [name for kind, name in order if kind == "views"]:
     con.execute(open(f"{root}/queries/views/{view}.sql").read())
 rows = {}

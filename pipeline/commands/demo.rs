@@ -19,6 +19,9 @@ const DEMO_SEED: u64 = 19_8;
 pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
     let started = Instant::now();
     let warehouse = args.out.join("warehouse");
+    // Both snapshots are generated at once, on their own threads, so the
+    // newer one is being written while the older is ingested.
+    let mut generating = Vec::new();
     for (n, (y, m, d)) in DEMO_DATES.into_iter().enumerate() {
         let as_of = NaiveDate::from_ymd_opt(y, m, d).expect("demo date");
         let folder = args.out.join("snapshots").join(as_of.to_string());
@@ -26,7 +29,10 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
         // The newer snapshot is an office export, as the registry delivers it.
         // One world (one seed), seen on two dates.
         let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: DEMO_SEED, messy: n == 1 };
-        tokio::task::spawn_blocking(move || generate(&request)).await.map_err(|e| Error::Runtime(e.to_string()))??;
+        generating.push((as_of, folder, tokio::task::spawn_blocking(move || generate(&request))));
+    }
+    for (as_of, folder, task) in generating {
+        task.await.map_err(|e| Error::Runtime(e.to_string()))??;
         // The nightly job, as `reestr run` does it.
         ingest(&IngestRequest { snapshot: path_text(&folder), warehouse: path_text(&warehouse), as_of: Some(as_of) }).await?;
         let request = ComputeRequest { warehouse: path_text(&warehouse), as_of, period: None, baseline: None, compare_to: None };

@@ -36,13 +36,16 @@ fn digits(b: &[u8]) -> Option<u32> {
 pub fn parse_bool(s: &str) -> Option<bool> {
     const TRUE: [&str; 4] = ["true", "1", "да", "yes"];
     const FALSE: [&str; 4] = ["false", "0", "нет", "no"];
-    if s.chars().count() > 5 {
+    // The longest spelling is 6 bytes (`нет`); no allocation for the usual ones.
+    if s.len() > 6 {
         return None;
     }
-    let lower = s.to_lowercase();
-    if TRUE.contains(&lower.as_str()) {
+    let is = |options: &[&str]| {
+        options.iter().any(|o| o.eq_ignore_ascii_case(s)) || (!s.is_ascii() && options.contains(&s.to_lowercase().as_str()))
+    };
+    if is(&TRUE) {
         Some(true)
-    } else if FALSE.contains(&lower.as_str()) {
+    } else if is(&FALSE) {
         Some(false)
     } else {
         None

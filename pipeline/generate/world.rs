@@ -521,12 +521,9 @@ fn member(
     let ordered_on = (card != "none").then(|| between(rng, registered.max(day(2019, 1, 1)), d.max(registered)));
     let pd_consent = rng.chance(0.95);
     let account = rng.chance(0.3);
-    let messy_fields = [
-        ["Иванова Мария Петровна", "Петров Сергей Иванович", "Сидорова Анна Викторовна", "Кузнецов Олег Павлович"][rng.below(4) as usize].to_string(),
-        format!("+7 9{:02} {:03}-{:02}-{:02}", rng.below(100), rng.below(1000), rng.below(100), rng.below(100)),
-        format!("2200{:012}", rng.below(1_000_000_000_000)),
-        format!("user{}@example.ru", rng.below(1_000_000)),
-    ];
+    // Personal data, drawn in both forms (the same world) but written only in
+    // the office one.
+    let personal: [u64; 7] = [rng.below(4), rng.below(100), rng.below(1000), rng.below(100), rng.below(100), rng.below(1_000_000_000_000), rng.below(1_000_000)];
     let birth = between(rng, day(1955, 1, 1), day(2004, 12, 31));
     if profcards && registered < day(2018, 12, 1) {
         buyers.0.push(number);
@@ -551,7 +548,12 @@ fn member(
         f.bool(account).to_string(),
     ];
     if f.messy {
-        row.extend(messy_fields);
+        const NAMES: [&str; 4] = ["Иванова Мария Петровна", "Петров Сергей Иванович", "Сидорова Анна Викторовна", "Кузнецов Олег Павлович"];
+        let [name, a, b, c, d, card, mail] = personal;
+        row.push(NAMES[name as usize].to_string());
+        row.push(format!("+7 9{a:02} {b:03}-{c:02}-{d:02}"));
+        row.push(format!("2200{card:012}"));
+        row.push(format!("user{mail}@example.ru"));
         row.push(f.date(birth));
     }
     snap.members.write(&row)?;

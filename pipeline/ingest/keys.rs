@@ -5,6 +5,7 @@
 //! an id, about 100 MB for 3.1 million members.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -21,9 +22,31 @@ fn split(key: u128) -> Key {
     [key as u64, (key >> 64) as u64]
 }
 
+/// The keys are already xxh3 hashes: hashing them again with SipHash took a
+/// sixth of ingest's time. The map folds their words instead.
+#[derive(Debug, Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Word by word: the key's two hash words (and a length prefix) folded.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
+type Map = HashMap<Key, Seen, BuildHasherDefault<PassThrough>>;
+
 #[derive(Debug, Default)]
 pub struct KeyIndex {
-    seen: HashMap<Key, Seen>,
+    seen: Map,
 }
 
 /// Hash of a key made of one or more text parts.
@@ -40,7 +63,7 @@ impl KeyIndex {
     /// means the table grows as it goes.
     pub fn with_capacity(ids: usize) -> KeyIndex {
         const MAX_HINT: usize = 200_000_000;
-        let mut seen = HashMap::new();
+        let mut seen = Map::default();
         let _ = seen.try_reserve(ids.min(MAX_HINT));
         KeyIndex { seen }
     }

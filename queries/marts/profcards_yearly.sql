@@ -13,8 +13,10 @@ WITH purchases AS (
         pp.amount,
         pp.cashback,
         CAST(date_part('year', pp.purchased_on) AS BIGINT) AS year,
-        date_part('month', pp.purchased_on) * 100 + date_part('day', pp.purchased_on)
-            <= date_part('month', p.d) * 100 + date_part('day', p.d) AS in_ytd
+        -- Cast first: some engines (polars) give month and day as 8-bit
+        -- integers, which overflow at ×100.
+        CAST(date_part('month', pp.purchased_on) AS BIGINT) * 100 + CAST(date_part('day', pp.purchased_on) AS BIGINT)
+            <= CAST(date_part('month', p.d) AS BIGINT) * 100 + CAST(date_part('day', p.d) AS BIGINT) AS in_ytd
     FROM profcards_purchases pp
     CROSS JOIN params p
     WHERE pp.purchased_on <= p.d
@@ -34,10 +36,15 @@ years AS (
     GROUP BY year
 ),
 year_rows AS (
+    -- Dates are built as text and cast (no make_date): the same file runs in
+    -- DataFusion, DuckDB and polars.
     SELECT
         y.year,
         false AS ytd,
-        CASE WHEN y.year = date_part('year', p.d) THEN p.d ELSE make_date(y.year, 12, 31) END AS period_end,
+        CASE
+            WHEN y.year = date_part('year', p.d) THEN p.d
+            ELSE CAST(CAST(y.year AS VARCHAR) || '-12-31' AS DATE)
+        END AS period_end,
         y.purchases,
         y.buyers,
         y.amount,
@@ -48,15 +55,13 @@ year_rows AS (
     SELECT
         y.year,
         true,
-        make_date(
-            y.year,
-            date_part('month', p.d),
-            CASE
-                WHEN date_part('month', p.d) = 2 AND date_part('day', p.d) = 29
-                 AND NOT (y.year % 4 = 0 AND (y.year % 100 <> 0 OR y.year % 400 = 0)) THEN 28
-                ELSE date_part('day', p.d)
+        CAST(
+            CAST(y.year AS VARCHAR) || CASE
+                WHEN substr(CAST(p.d AS VARCHAR), 5, 6) = '-02-29'
+                 AND NOT (y.year % 4 = 0 AND (y.year % 100 <> 0 OR y.year % 400 = 0)) THEN '-02-28'
+                ELSE substr(CAST(p.d AS VARCHAR), 5, 6)
             END
-        ),
+        AS DATE),
         y.ytd_purchases,
         y.ytd_buyers,
         coalesce(y.ytd_amount, 0),
@@ -68,7 +73,7 @@ SELECT
     p.d AS as_of,
     r.year,
     r.ytd,
-    make_date(r.year, 1, 1) AS period_start,
+    CAST(CAST(r.year AS VARCHAR) || '-01-01' AS DATE) AS period_start,
     r.period_end,
     r.purchases,
     r.buyers,

@@ -1,0 +1,134 @@
+"""The nightly job done by a peer engine, for bench/run.sh: read a plain
+snapshot's CSV files into typed Parquet, then run reestr's own KPI queries
+(queries/views/*.sql, queries/marts/*.sql, unchanged) over that Parquet.
+
+    python3 bench/peers.py duckdb|polars <snapshot folder> <work folder> <D> [--check <reestr warehouse>]
+
+Types come from the contract (schemas/snapshot/*.toml). No validation, no
+rejects, no personal-data filtering: the floor a peer needs for the same
+marts. With --check, each mart is compared with the one reestr wrote: numbers as
+numbers (the engines differ in integer and decimal types), percentages to 4
+decimals (polars reads `100.0 *` as a decimal of limited scale).
+"""
+import datetime
+import os
+import re
+import sys
+import time
+import tomllib
+
+from shared import duckdb_reference, query_order
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+engine, snapshot, work, d = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+check = sys.argv[sys.argv.index("--check") + 1] if "--check" in sys.argv else None
+os.makedirs(work, exist_ok=True)
+D = datetime.date.fromisoformat(d)
+P = datetime.date(D.year, (D.month - 1) // 3 * 3 + 1, 1)
+TABLES = ["organizations", "members", "stat_reports", "official_stats", "profcards_purchases"]
+contract = {t: tomllib.load(open(f"{root}/schemas/snapshot/{t}.toml", "rb")) for t in TABLES}
+order = query_order(root)
+
+
+def stored(col):
+    return col.get("stored_as", col["name"])
+
+
+def query_text(kind, name):
+    sql = open(f"{root}/queries/{kind}/{name}.sql").read()
+    return sql
+
+
+started = time.perf_counter()
+marks = {}
+
+if engine == "duckdb":
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    duck_type = {"text": "VARCHAR", "enum": "VARCHAR", "region_code": "VARCHAR", "date": "DATE",
+                 "bool": "BOOLEAN", "int": "BIGINT", "money": "DECIMAL(18,2)"}
+    for t in TABLES:
+        cols = contract[t]["columns"]
+        types = ", ".join(f"'{c['name']}': '{duck_type[c['type']]}'" for c in cols)
+        select = ", ".join(f'"{c["name"]}" AS "{stored(c)}"' for c in cols)
+        out = f"{work}/{t}.parquet"
+        con.execute(f"""COPY (SELECT {select} FROM read_csv('{snapshot}/{t}.csv', header=true, columns={{{types}}}))
+                        TO '{out}' (FORMAT parquet, COMPRESSION zstd)""")
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{out}')")
+        con.execute(f"CREATE VIEW {t}_prev AS SELECT * FROM {t} WHERE false")
+    marks["csv → parquet"] = time.perf_counter() - started
+    duckdb_reference(con, root)
+    con.execute(f"""CREATE TABLE params AS SELECT DATE '{D}' AS d, DATE '{P}' AS p,
+        (SELECT max(stats_as_of) FROM official_stats WHERE stats_as_of <= DATE '{D}') AS b, CAST(NULL AS DATE) AS c""")
+    for kind, name in order:
+        sql = query_text(kind, name).rstrip().rstrip(";")
+        if kind == "views":
+            con.execute(sql)
+        else:
+            con.execute(f"CREATE TABLE mart_{name} AS {sql}")
+            con.execute(f"COPY mart_{name} TO '{work}/{name}.parquet' (FORMAT parquet)")
+    marks["queries"] = time.perf_counter() - started - marks["csv → parquet"]
+
+elif engine == "polars":
+    import polars as pl
+
+    pl_type = {"text": pl.String, "enum": pl.String, "region_code": pl.String, "date": pl.Date,
+               "bool": pl.Boolean, "int": pl.Int64, "money": pl.Decimal(18, 2)}
+    ctx = pl.SQLContext()
+    for t in TABLES:
+        cols = contract[t]["columns"]
+        schema = {c["name"]: pl_type[c["type"]] for c in cols}
+        out = f"{work}/{t}.parquet"
+        (pl.scan_csv(f"{snapshot}/{t}.csv", schema=schema)
+           .rename({c["name"]: stored(c) for c in cols})
+           .sink_parquet(out, compression="zstd"))
+        frame = pl.scan_parquet(out)
+        ctx.register(t, frame)
+        ctx.register(f"{t}_prev", frame.head(0))
+    marks["csv → parquet"] = time.perf_counter() - started
+    regions = pl.read_csv(f"{root}/schemas/reference/regions.csv", infer_schema=False).rename(
+        {"name": "region_name", "name_genitive": "region_name_genitive", "district_code": "federal_district"})
+    ctx.register("regions", regions.lazy())
+    districts = pl.read_csv(f"{root}/schemas/reference/federal_districts.csv", infer_schema=False).rename(
+        {"district_code": "federal_district", "name": "district_name", "short_name": "district_short_name"}
+    ).with_columns(pl.col("sort_order").cast(pl.Int64))
+    ctx.register("federal_districts", districts.lazy())
+    b = pl.scan_parquet(f"{work}/official_stats.parquet").filter(pl.col("stats_as_of") <= D).select(pl.col("stats_as_of").max()).collect().item()
+    ctx.register("params", pl.DataFrame({"d": [D], "p": [P], "b": [b], "c": [None]}, schema={"d": pl.Date, "p": pl.Date, "b": pl.Date, "c": pl.Date}).lazy())
+    for kind, name in order:
+        sql = re.sub(r"--.*", "", query_text(kind, name))
+        made = re.match(r"\s*CREATE (VIEW|TABLE) (\w+) AS", sql)
+        body = sql[made.end():] if made else sql
+        body = body.strip().rstrip(";")
+        frame = ctx.execute(body)
+        if kind == "views":
+            # A view stays lazy; a table (reused by several marts) is computed once.
+            ctx.register(name, frame.collect().lazy() if made.group(1) == "TABLE" else frame)
+        else:
+            result = frame.collect()
+            result.write_parquet(f"{work}/{name}.parquet")
+            ctx.register(f"mart_{name}", result.lazy())
+    marks["queries"] = time.perf_counter() - started - marks["csv → parquet"]
+else:
+    sys.exit(f"unknown engine {engine}")
+
+total = time.perf_counter() - started
+print(f"{engine}: {total:.2f} s (" + ", ".join(f"{k} {v:.2f} s" for k, v in marks.items()) + ")")
+
+if check:
+    import duckdb
+
+    con = duckdb.connect()
+    for kind, name in order:
+        if kind != "marts":
+            continue
+        ours = f"read_parquet('{check}/marts/{name}/as_of={d}/{name}.parquet')"
+        theirs = f"read_parquet('{work}/{name}.parquet')"
+        cols = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {ours})").fetchall()
+        key = ", ".join(f'round(CAST("{c}" AS DOUBLE), 4)' if t in ("DOUBLE", "BIGINT") or t.startswith("DECIMAL") else f'CAST("{c}" AS VARCHAR)' for c, t in cols)
+        diff = con.execute(f"""SELECT count(*) FROM (
+            (SELECT {key} FROM {ours} EXCEPT ALL SELECT {key} FROM {theirs})
+            UNION ALL (SELECT {key} FROM {theirs} EXCEPT ALL SELECT {key} FROM {ours}))""").fetchone()[0]
+        print(f"  {name}: {'same as reestr' if diff == 0 else f'{diff} rows differ from reestr'}")
