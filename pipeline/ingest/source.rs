@@ -6,6 +6,8 @@
 
 use std::io::Read;
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::compute::cast;
@@ -79,19 +81,54 @@ pub fn map_header(table: &Table, names: &[String], file: &str) -> Result<HeaderM
     Ok(HeaderMap { positions, dropped })
 }
 
+/// A CSV file read on a thread of its own: parsing, decoding (windows-1251),
+/// UTF-8 checks and the checksum run beside the validation of the rows
+/// before, in chunks of records.
 pub struct CsvSource {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    chunks: Receiver<Result<Vec<Record>, IngestError>>,
+    /// Read chunks go back to the reading thread to be filled again: records
+    /// allocated on one thread and freed on another cost more than the
+    /// parsing they save.
+    recycle: SyncSender<Vec<Record>>,
+    reader: Option<JoinHandle<()>>,
+    chunk: Vec<Record>,
+    current: usize,
     size_hint: Option<usize>,
-    record: csv::ByteRecord,
-    bad_text: Option<usize>,
     positions: Vec<Option<usize>>,
     header_len: usize,
     file: String,
 }
 
+/// One record: checked UTF-8 text, or its bytes when some field is not (the
+/// first contract column that is not, if any).
+enum Record {
+    Text(csv::StringRecord),
+    Bytes(csv::ByteRecord, Option<usize>),
+}
+
+impl Record {
+    fn position(&self) -> Option<&csv::Position> {
+        match self {
+            Record::Text(r) => r.position(),
+            Record::Bytes(r, _) => r.position(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Record::Text(r) => r.len(),
+            Record::Bytes(r, _) => r.len(),
+        }
+    }
+}
+
+/// Records per chunk handed from the reading thread, and chunks in flight.
+const CHUNK_RECORDS: usize = 4096;
+const CHUNKS_AHEAD: usize = 8;
+
 impl CsvSource {
-    /// Reads the header. `input` yields UTF-8; `size_hint` is an estimate of
-    /// the number of records.
+    /// Reads the header, then starts reading records on a thread. `input`
+    /// yields UTF-8; `size_hint` is an estimate of the number of records.
     pub fn open(
         input: Box<dyn Read + Send>,
         separator: u8,
@@ -111,45 +148,137 @@ impl CsvSource {
             return Err(IngestError::EmptyFile { file: file.to_string() });
         }
         let map = map_header(table, &names, file)?;
+        let (send, chunks) = sync_channel(CHUNKS_AHEAD);
+        let (recycle, recycled) = sync_channel(CHUNKS_AHEAD + 2);
+        let positions = map.positions.clone();
+        let name = file.to_string();
+        let thread = std::thread::Builder::new()
+            .name(format!("read {file}"))
+            .spawn(move || read_records(reader, &positions, &name, send, recycled))
+            .map_err(|e| IngestError::Read { file: file.to_string(), detail: e.to_string() })?;
         let source = CsvSource {
-            reader,
+            chunks,
+            recycle,
+            reader: Some(thread),
+            chunk: Vec::new(),
+            current: 0,
             size_hint,
-            record: csv::ByteRecord::new(),
-            bad_text: None,
             positions: map.positions,
             header_len: names.len(),
             file: file.to_string(),
         };
         Ok((source, map.dropped))
     }
+
+    fn record(&self) -> Option<&Record> {
+        self.chunk.get(self.current)
+    }
+}
+
+/// The reading thread: records in chunks until the end of the file, an
+/// error, or the consumer going away; chunks coming back are refilled.
+fn read_records(
+    mut reader: csv::Reader<Box<dyn Read + Send>>,
+    positions: &[Option<usize>],
+    file: &str,
+    send: SyncSender<Result<Vec<Record>, IngestError>>,
+    recycled: Receiver<Vec<Record>>,
+) {
+    let mut spare: Vec<csv::ByteRecord> = Vec::new();
+    loop {
+        if let Ok(old) = recycled.try_recv() {
+            spare.extend(old.into_iter().map(|r| match r {
+                Record::Text(text) => text.into_byte_record(),
+                Record::Bytes(bytes, _) => bytes,
+            }));
+        }
+        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
+        let mut done = false;
+        while chunk.len() < CHUNK_RECORDS {
+            let mut bytes = spare.pop().unwrap_or_default();
+            match reader.read_byte_record(&mut bytes) {
+                Ok(true) => chunk.push(match csv::StringRecord::from_byte_record(bytes) {
+                    Ok(text) => Record::Text(text),
+                    Err(e) => {
+                        let bytes = e.into_byte_record();
+                        // Only contract fields are looked at, so a stray byte
+                        // in a dropped column costs nothing.
+                        let bad = positions.iter().enumerate().find_map(|(c, p)| {
+                            let field = bytes.get((*p)?)?;
+                            std::str::from_utf8(field).is_err().then_some(c)
+                        });
+                        Record::Bytes(bytes, bad)
+                    }
+                }),
+                Ok(false) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    let _ = send.send(Err(csv_error(file, e)));
+                    return;
+                }
+            }
+        }
+        if (!chunk.is_empty() && send.send(Ok(chunk)).is_err()) || done {
+            return;
+        }
+    }
 }
 
 impl RowSource for CsvSource {
     fn advance(&mut self) -> Result<bool, IngestError> {
-        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| csv_error(&self.file, e))?;
-        // Only contract fields are looked at, so a stray byte in a dropped
-        // column costs nothing.
-        self.bad_text = self.positions.iter().enumerate().find_map(|(c, p)| {
-            let bytes = self.record.get((*p)?)?;
-            std::str::from_utf8(bytes).is_err().then_some(c)
-        });
-        Ok(more)
+        if self.current + 1 < self.chunk.len() {
+            self.current += 1;
+            return Ok(true);
+        }
+        match self.chunks.recv() {
+            Ok(Ok(chunk)) => {
+                let old = std::mem::replace(&mut self.chunk, chunk);
+                // Back to the reader, unless it is behind on taking them.
+                let _ = self.recycle.try_send(old);
+                self.current = 0;
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                // The end: the thread has read the whole file (and so
+                // finished its checksum).
+                self.chunk.clear();
+                if let Some(thread) = self.reader.take() {
+                    thread.join().map_err(|_| IngestError::Read {
+                        file: self.file.clone(),
+                        detail: "the reading thread stopped unexpectedly".to_string(),
+                    })?;
+                }
+                Ok(false)
+            }
+        }
     }
 
     fn line(&self) -> u64 {
-        self.record.position().map_or(0, csv::Position::line)
+        self.record().and_then(Record::position).map_or(0, csv::Position::line)
     }
 
     fn field(&self, column: usize) -> Option<&str> {
-        self.positions[column].map(|i| self.record.get(i).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(""))
+        let i = self.positions[column]?;
+        Some(match self.record() {
+            Some(Record::Text(r)) => r.get(i).unwrap_or(""),
+            Some(Record::Bytes(r, _)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(""),
+            None => "",
+        })
     }
 
     fn bad_text(&self) -> Option<usize> {
-        self.bad_text
+        match self.record() {
+            Some(Record::Bytes(_, bad)) => *bad,
+            _ => None,
+        }
     }
 
     fn shape_error(&self) -> Option<(usize, usize)> {
-        (self.record.len() != self.header_len).then_some((self.header_len, self.record.len()))
+        let len = self.record().map_or(self.header_len, Record::len);
+        (len != self.header_len).then_some((self.header_len, len))
     }
 
     fn size_hint(&self) -> Option<usize> {
