@@ -62,13 +62,16 @@ pub enum IngestError {
     Warehouse(#[from] WarehouseError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The Parquet encoding thread stopped; its own error is reported instead.
+    #[error("the Parquet encoder stopped")]
+    EncoderStopped,
 }
 
 impl IngestError {
     /// Errors in the input or the command line, which the user can fix.
     pub fn is_user_error(&self) -> bool {
         match self {
-            IngestError::Write { .. } | IngestError::Internal(_) => false,
+            IngestError::Write { .. } | IngestError::Internal(_) | IngestError::EncoderStopped => false,
             IngestError::Warehouse(e) => e.is_user_error(),
             _ => true,
         }

@@ -5,7 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
 
 use tracing::info;
 
@@ -63,7 +66,8 @@ pub fn rate(rows: u64, elapsed: Duration) -> u64 {
 }
 
 /// Loads `source` into `data` (Parquet) and `rejected` (CSV). The outputs stay
-/// the caller's, so a failed load can abort them.
+/// the caller's, so a failed load can abort them. Finished batches are encoded
+/// (Parquet, zstd) on a thread of their own while the next rows are checked.
 pub fn load_table(
     table: &'static Table,
     source: &mut dyn RowSource,
@@ -73,12 +77,48 @@ pub fn load_table(
     rejected: &mut (dyn Write + Send),
     as_of: &str,
 ) -> Result<TableOutcome, IngestError> {
-    let write_err = |e: std::io::Error| IngestError::Write { what: format!("{} output", table.name), detail: e.to_string() };
     let parquet_err =
         |e: parquet::errors::ParquetError| IngestError::Write { what: format!("{}.parquet", table.name), detail: e.to_string() };
+    let schema = BatchBuilder::new(table).schema();
+    std::thread::scope(|scope| {
+        let (batches, received) = sync_channel::<RecordBatch>(2);
+        let encoder = std::thread::Builder::new()
+            .name(format!("encode {}", table.name))
+            .spawn_scoped(scope, move || -> parquet::errors::Result<()> {
+                let mut writer = parquet_writer(data, schema, as_of)?;
+                for batch in received {
+                    writer.write(&batch)?;
+                }
+                writer.close()?;
+                Ok(())
+            })
+            .map_err(|e| IngestError::Internal(format!("cannot start the Parquet encoder: {e}")))?;
+        let loaded = load_rows(table, source, file, indexes, rejected, &batches);
+        drop(batches);
+        let encoded = encoder.join().unwrap_or_else(|_| Err(parquet::errors::ParquetError::General("the encoder panicked".into())));
+        match (loaded, encoded) {
+            // The encoder's own error says more than "it stopped".
+            (Err(IngestError::EncoderStopped), Err(e)) | (Ok(_), Err(e)) => Err(parquet_err(e)),
+            (Err(e), _) => Err(e),
+            (Ok(outcome), Ok(())) => Ok(outcome),
+        }
+    })
+}
+
+/// The rows of `source`, checked: loaded ones sent to the encoder in
+/// batches, rejected ones written to `rejected`.
+fn load_rows(
+    table: &'static Table,
+    source: &mut dyn RowSource,
+    file: &str,
+    indexes: &mut Indexes,
+    rejected: &mut (dyn Write + Send),
+    batches: &SyncSender<RecordBatch>,
+) -> Result<TableOutcome, IngestError> {
+    let write_err = |e: std::io::Error| IngestError::Write { what: format!("{} output", table.name), detail: e.to_string() };
+    let send = |batch: RecordBatch| batches.send(batch).map_err(|_| IngestError::EncoderStopped);
 
     let mut batch = BatchBuilder::new(table);
-    let mut writer = parquet_writer(data, batch.schema(), as_of).map_err(parquet_err)?;
     let mut rejects = RejectWriter::new(rejected, file).map_err(write_err)?;
     let mut own = if table.key.is_empty() { KeyIndex::default() } else { KeyIndex::with_capacity(source.size_hint().unwrap_or(0)) };
     let mut outcome = TableOutcome::default();
@@ -102,7 +142,7 @@ pub fn load_table(
                     batch.append(&row);
                     outcome.rows_loaded += 1;
                     if batch.len() >= BATCH_ROWS {
-                        writer.write(&batch.finish()).map_err(parquet_err)?;
+                        send(batch.finish())?;
                     }
                 }
             }
@@ -122,14 +162,13 @@ pub fn load_table(
             batch.append(row);
             outcome.rows_loaded += 1;
             if batch.len() >= BATCH_ROWS {
-                writer.write(&batch.finish()).map_err(parquet_err)?;
+                send(batch.finish())?;
             }
         }
     }
     if !batch.is_empty() {
-        writer.write(&batch.finish()).map_err(parquet_err)?;
+        send(batch.finish())?;
     }
-    writer.close().map_err(parquet_err)?;
     let (_, by_reason) = rejects.finish().map_err(write_err)?;
     outcome.rejects_by_reason = by_reason;
 
