@@ -88,6 +88,10 @@ impl Column {
     /// Canonical enum value for a trimmed input, matched case-insensitively
     /// against the values and their aliases.
     pub fn canonical_enum(&self, raw: &str) -> Option<&str> {
+        // Most values come spelled as the contract spells them: no allocation.
+        if let Some(v) = self.values.iter().find(|v| v.as_str() == raw) {
+            return Some(v.as_str());
+        }
         let key = raw.to_lowercase();
         self.enum_lookup.get(&key).map(|&i| self.values[i].as_str())
     }
