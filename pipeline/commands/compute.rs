@@ -18,14 +18,12 @@ pub fn request(warehouse: String, as_of: chrono::NaiveDate, dates: DateOverrides
 }
 
 pub fn report(request: &ComputeRequest, summary: &ComputeSummary) {
-    {
-        let d = summary.dates;
-        let opt = |x: Option<chrono::NaiveDate>| x.map_or_else(|| "none".to_string(), |x| x.to_string());
-        println!("Marts of {} (period {}, baseline {}, compared to {}):", d.d, d.p, opt(d.b), opt(d.c));
-        for q in &summary.queries {
-            let rows = q.rows.map_or_else(String::new, |r| format!("{r} rows"));
-            println!("  {:<30} {:>12} {:>7} ms", q.name, rows, q.duration_ms);
-        }
-        println!("Written under {}/marts/", request.warehouse);
+    let d = summary.dates;
+    let opt = |x: Option<chrono::NaiveDate>| x.map_or_else(|| "none".to_string(), |x| x.to_string());
+    println!("Marts of {} (period {}, baseline {}, compared to {}):", d.d, d.p, opt(d.b), opt(d.c));
+    for q in &summary.queries {
+        let rows = q.rows.map_or_else(String::new, |r| format!("{r} rows"));
+        println!("  {:<30} {:>12} {:>7} ms", q.name, rows, q.duration_ms);
     }
+    println!("Written under {}/marts/", request.warehouse);
 }

@@ -4,16 +4,15 @@
 use std::path::Path;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use tracing::info;
 
 use crate::Error;
 use crate::cli::DemoArgs;
-use crate::generate::{GenerateRequest, generate};
+use crate::generate::{GenerateRequest, decree_dates, generate};
 use crate::compute::{ComputeRequest, compute};
 use crate::ingest::{IngestRequest, ingest};
+use crate::warehouse::layout;
 
-const DEMO_DATES: [(i32, u32, u32); 2] = [(2022, 11, 21), (2023, 11, 21)];
 const DEMO_SEED: u64 = 19_8;
 
 pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
@@ -22,8 +21,9 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
     // Both snapshots are generated at once, on their own threads, so the
     // newer one is being written while the older is ingested.
     let mut generating = Vec::new();
-    for (n, (y, m, d)) in DEMO_DATES.into_iter().enumerate() {
-        let as_of = NaiveDate::from_ymd_opt(y, m, d).expect("demo date");
+    // The decree's dates, oldest first.
+    let (d, c) = decree_dates();
+    for (n, as_of) in [c, d].into_iter().enumerate() {
         let folder = args.out.join("snapshots").join(as_of.to_string());
         info!("demo: generating the snapshot of {as_of} at scale {} (a few seconds)", args.scale);
         // The newer snapshot is an office export, as the registry delivers it.
@@ -42,9 +42,9 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
         println!("Demo finished in {:.0} s.", started.elapsed().as_secs_f64());
         println!("Snapshots:  {}", args.out.join("snapshots").display());
         println!("Warehouse:  {}", warehouse.display());
-        println!("Manifest:   {}", warehouse.join("runs/2023-11-21/manifest.json").display());
+        println!("Manifest:   {}", warehouse.join(layout::manifest_file(d)).display());
         println!("Marts:      {}", warehouse.join("marts").display());
-        println!("Rejects:    {}", warehouse.join("rejects/as_of=2023-11-21").display());
+        println!("Rejects:    {}", warehouse.join(layout::rejects_dir(d)).display());
     }
     Ok(())
 }

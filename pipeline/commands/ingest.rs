@@ -15,16 +15,14 @@ pub async fn run(args: IngestArgs, quiet: bool) -> Result<(), Error> {
 }
 
 pub fn report(request: &IngestRequest, manifest: &Manifest) {
-    {
-        println!("Ingested snapshot of {} into {}", manifest.as_of, request.warehouse);
-        println!("{:<22} {:>12} {:>12} {:>10}", "table", "read", "loaded", "rejected");
-        for (name, t) in &manifest.tables {
-            println!("{name:<22} {:>12} {:>12} {:>10}", t.rows_read, t.rows_loaded, t.rows_rejected);
-        }
-        let rejected: u64 = manifest.tables.values().map(|t| t.rows_rejected).sum();
-        if rejected > 0 {
-            println!("Rejected rows and why: {}/{}/", request.warehouse, layout::rejects_dir(manifest.as_of));
-        }
-        println!("Manifest: {}/{}", request.warehouse, layout::manifest_file(manifest.as_of));
+    println!("Ingested snapshot of {} into {}", manifest.as_of, request.warehouse);
+    println!("{:<22} {:>12} {:>12} {:>10}", "table", "read", "loaded", "rejected");
+    for (name, t) in &manifest.tables {
+        println!("{name:<22} {:>12} {:>12} {:>10}", t.rows_read, t.rows_loaded, t.rows_rejected);
     }
+    let rejected: u64 = manifest.tables.values().map(|t| t.rows_rejected).sum();
+    if rejected > 0 {
+        println!("Rejected rows and why: {}/{}/", request.warehouse, layout::rejects_dir(manifest.as_of));
+    }
+    println!("Manifest: {}/{}", request.warehouse, layout::manifest_file(manifest.as_of));
 }

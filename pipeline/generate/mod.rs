@@ -24,7 +24,6 @@ use tracing::debug;
 
 use crate::contract::Contract;
 use plan::Plan;
-use rng::Rng;
 use sink::{Form, Sink};
 use world::{Buyers, Snapshot};
 
@@ -85,7 +84,6 @@ pub fn generate(request: &GenerateRequest) -> Result<Generated, GenerateError> {
         official: Sink::create(dir, "official_stats", &header("official_stats"), messy)?,
         purchases: Sink::create(dir, "profcards_purchases", &header("profcards_purchases"), messy)?,
         stats: Generated::default(),
-        breaker: Rng::new(request.seed ^ 0xB2_0CE7),
     };
     let mut next_member = 0u64;
     let mut buyers = Buyers::default();

@@ -28,9 +28,6 @@ pub fn year_before() -> NaiveDate {
     NaiveDate::from_ymd_opt(2022, 11, 21).expect("date")
 }
 
-/// Official statistical reports in the world: 1 January of 2022 and 2023.
-pub const OFFICIAL_DATES: [(i32, u32, u32); 2] = [(2022, 1, 1), (2023, 1, 1)];
-
 /// Categories in the order the plan keeps them.
 pub const CATEGORIES: [&str; 4] = ["working", "student", "pensioner", ""];
 
@@ -50,13 +47,13 @@ impl Groups {
     pub fn at_c(&self) -> u64 {
         self.stay.iter().sum::<u64>() + self.leave.iter().sum::<u64>()
     }
-    fn stayers(&self) -> u64 {
+    pub fn stayers(&self) -> u64 {
         self.stay.iter().sum()
     }
-    fn joiners(&self) -> u64 {
+    pub fn joiners(&self) -> u64 {
         self.join.iter().sum()
     }
-    fn leavers(&self) -> u64 {
+    pub fn leavers(&self) -> u64 {
         self.leave.iter().sum()
     }
 }
@@ -80,8 +77,6 @@ pub struct PeriodPlan {
     /// Territorial orgs with a 2-SP report, and how many of those are auto.
     pub territorial: u64,
     pub territorial_auto: u64,
-    /// Primary orgs that may report: active at D and registered before the period.
-    pub eligible_primary: u64,
 }
 
 /// One official report row of a region.
@@ -611,7 +606,6 @@ impl Plan {
                     manual,
                     territorial: terr[i],
                     territorial_auto,
-                    eligible_primary: eligible[i],
                 });
             }
         }
@@ -709,7 +703,6 @@ impl Plan {
                 s(&mut p.manual);
                 s(&mut p.territorial);
                 s(&mut p.territorial_auto);
-                s(&mut p.eligible_primary);
             }
             for o in &mut r.official {
                 s(&mut o.members);

@@ -25,9 +25,6 @@ pub struct Snapshot {
     pub official: Sink,
     pub purchases: Sink,
     pub stats: Generated,
-    /// Rows broken on purpose come from their own generator, so the world's
-    /// draws are the same with and without them.
-    pub breaker: Rng,
 }
 
 /// Long-standing members taking part in PROFCARDS: the buyers (their numbers).
@@ -106,15 +103,17 @@ struct MemberDeals {
 impl MemberDeals {
     fn new(r: &RegionPlan) -> MemberDeals {
         let g = &r.groups;
-        let (stay, join, leave) = (g.stay.iter().sum::<u64>(), g.join.iter().sum::<u64>(), g.leave.iter().sum::<u64>());
+        let (stay, join, leave) = (g.stayers(), g.joiners(), g.leavers());
         let at_d = stay + join;
         let pc_d = r.profcards.stay + r.profcards.join;
         let app = r.app.min(pc_d);
         let refused_app = r.refused_with_app.min(app);
         let issued_app = r.issued_with_app.min(app - refused_app);
-        let issued_other = r.cards_issued.saturating_sub(issued_app);
-        let refused_other = r.cards_refused.saturating_sub(refused_app);
+        // Members without the app; a scaled plan's rounding may leave fewer
+        // of them than issued + refused cards.
         let other = at_d - app;
+        let issued_other = r.cards_issued.saturating_sub(issued_app).min(other);
+        let refused_other = r.cards_refused.saturating_sub(refused_app).min(other - issued_other);
         MemberDeals {
             group: Split::new(&[stay, join]),
             category: [Split::new(&g.stay), Split::new(&g.join), Split::new(&g.leave)],
@@ -122,11 +121,7 @@ impl MemberDeals {
             profcards: [Deal::new(r.profcards.stay, stay), Deal::new(r.profcards.join, join), Deal::new(r.profcards.leave, leave)],
             app: Deal::new(app, pc_d),
             card_app: Split::new(&[issued_app, refused_app, app - issued_app - refused_app]),
-            card_other: Split::new(&[
-                issued_other.min(other),
-                refused_other.min(other - issued_other.min(other)),
-                other - issued_other.min(other) - refused_other.min(other - issued_other.min(other)),
-            ]),
+            card_other: Split::new(&[issued_other, refused_other, other - issued_other - refused_other]),
         }
     }
 }
@@ -269,9 +264,9 @@ pub fn write_region(snap: &mut Snapshot, r: &RegionPlan, seed: u64, next_member:
     // registered in 2022, those registered in 2023 (no members yet, no reports).
     let lay = layout(&mut rng, r);
     let p = r.primary;
-    let old = p - r.primary_2022.min(p) - r.primary_2023.min(p - r.primary_2022.min(p));
-    let n2022 = r.primary_2022.min(p - old);
-    let n2023 = p - old - n2022;
+    let n2022 = r.primary_2022.min(p);
+    let n2023 = r.primary_2023.min(p - n2022);
+    let old = p - n2022 - n2023;
     let mut size_class = Split::new(&[lay.empty.saturating_sub(n2023), lay.under_3, lay.big.len() as u64]);
     let mut two_members = Deal::new(lay.under_3_members.saturating_sub(lay.under_3), lay.under_3);
     let mut big_sizes = lay.big.iter().copied();
@@ -562,7 +557,6 @@ fn member(
         // An extra row that breaks the contract: a date that does not exist.
         row[0] = format!("E{number:08}");
         row[3] = "2023-13-45".into();
-        let _ = snap.breaker.next_u64();
         snap.members.write(&row)?;
         snap.stats.members += 1;
         snap.stats.broken += 1;

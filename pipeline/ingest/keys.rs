@@ -25,9 +25,9 @@ fn split(key: u128) -> Key {
 /// The keys are already xxh3 hashes: hashing them again with SipHash took a
 /// sixth of ingest's time. The map folds their words instead.
 #[derive(Debug, Default)]
-struct PassThrough(u64);
+struct FoldWords(u64);
 
-impl Hasher for PassThrough {
+impl Hasher for FoldWords {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -42,7 +42,7 @@ impl Hasher for PassThrough {
     }
 }
 
-type Map = HashMap<Key, Seen, BuildHasherDefault<PassThrough>>;
+type Map = HashMap<Key, Seen, BuildHasherDefault<FoldWords>>;
 
 #[derive(Debug, Default)]
 pub struct KeyIndex {
