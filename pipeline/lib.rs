@@ -17,6 +17,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod logging;
+pub mod publish;
 pub mod warehouse;
 
 pub use error::Error;
