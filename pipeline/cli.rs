@@ -24,8 +24,10 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Compute the KPI marts of a snapshot date from the warehouse.
     Compute(ComputeArgs),
-    /// The nightly job: ingest a snapshot, then compute its marts.
+    /// The nightly job: ingest a snapshot, compute its marts, publish them.
     Run(RunArgs),
+    /// Render the marts of a date into the static site (<warehouse>/site/).
+    Publish(PublishArgs),
     /// Ask the warehouse a question in SQL (registry tables and marts by name).
     Sql(SqlArgs),
     /// Write a synthetic registry snapshot (deterministic for a seed).
@@ -44,6 +46,16 @@ pub struct ComputeArgs {
     pub as_of: NaiveDate,
     #[command(flatten)]
     pub dates: DateOverrides,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Warehouse folder.
+    #[arg(long, value_name = "FOLDER")]
+    pub warehouse: String,
+    /// Snapshot date D to publish; the latest computed one when absent.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: Option<NaiveDate>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use thiserror::Error;
 use crate::compute::ComputeError;
 use crate::generate::GenerateError;
 use crate::ingest::IngestError;
+use crate::publish::PublishError;
 use crate::warehouse::WarehouseError;
 
 #[derive(Debug, Error)]
@@ -20,6 +21,8 @@ pub enum Error {
     Generate(#[from] GenerateError),
     #[error(transparent)]
     Compute(#[from] ComputeError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
     #[error("cannot start: {0}")]
     Runtime(String),
 }
@@ -34,6 +37,7 @@ impl Error {
             Error::Warehouse(e) => e.is_user_error(),
             Error::Generate(e) => matches!(e, GenerateError::BadScale(_)),
             Error::Compute(e) => e.is_user_error(),
+            Error::Publish(e) => e.is_user_error(),
             Error::Runtime(_) => false,
         }
     }

@@ -11,6 +11,7 @@ use crate::cli::DemoArgs;
 use crate::generate::{GenerateRequest, decree_dates, generate};
 use crate::compute::{ComputeRequest, compute};
 use crate::ingest::{IngestRequest, ingest};
+use crate::publish::{PublishRequest, publish};
 use crate::warehouse::layout;
 
 const DEMO_SEED: u64 = 19_8;
@@ -38,8 +39,10 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
         let request = ComputeRequest { warehouse: path_text(&warehouse), as_of, period: None, baseline: None, compare_to: None };
         compute(&request).await?;
     }
+    let site = publish(&PublishRequest { warehouse: path_text(&warehouse), as_of: Some(d) }).await?;
     if !quiet {
         println!("Demo finished in {:.0} s.", started.elapsed().as_secs_f64());
+        println!("Dashboards: {}", site.index.display());
         println!("Snapshots:  {}", args.out.join("snapshots").display());
         println!("Warehouse:  {}", warehouse.display());
         println!("Manifest:   {}", warehouse.join(layout::manifest_file(d)).display());

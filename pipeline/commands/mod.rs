@@ -5,6 +5,7 @@ mod compute;
 pub mod demo;
 mod generate;
 mod ingest;
+mod publish;
 mod run;
 mod sql;
 
@@ -16,6 +17,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Ingest(args) => ingest::run(args, cli.quiet).await,
         Command::Compute(args) => compute::run(args, cli.quiet).await,
         Command::Run(args) => run::run(args, cli.quiet).await,
+        Command::Publish(args) => publish::run(args, cli.quiet).await,
         Command::Sql(args) => sql::run(args).await,
         Command::Generate(args) => generate::run(args, cli.quiet).await,
         Command::Demo(args) => demo::run(args, cli.quiet).await,

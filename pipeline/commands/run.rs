@@ -1,11 +1,12 @@
-//! `reestr run`: the nightly job for one snapshot — ingest, then compute.
+//! `reestr run`: the nightly job for one snapshot — ingest, compute, publish.
 
 use crate::Error;
 use crate::cli::RunArgs;
 use crate::compute::compute;
 use crate::ingest::{IngestRequest, ingest};
+use crate::publish::{PublishRequest, publish};
 
-use super::{compute as compute_cmd, ingest as ingest_cmd};
+use super::{compute as compute_cmd, ingest as ingest_cmd, publish as publish_cmd};
 
 pub async fn run(args: RunArgs, quiet: bool) -> Result<(), Error> {
     let input = args.input;
@@ -18,6 +19,10 @@ pub async fn run(args: RunArgs, quiet: bool) -> Result<(), Error> {
     let summary = compute(&request).await?;
     if !quiet {
         compute_cmd::report(&request, &summary);
+    }
+    let summary = publish(&PublishRequest { warehouse: request.warehouse, as_of: Some(manifest.as_of) }).await?;
+    if !quiet {
+        publish_cmd::report(&summary);
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Reference data shipped with reestr: the union's regional organizations and the
-//! federal districts (`schemas/reference/*.csv`, embedded in the binary).
+//! federal districts, and the data-quality checks as people read them
+//! (`schemas/reference/*.csv`, embedded in the binary).
 
 use std::sync::LazyLock;
 
@@ -7,6 +8,29 @@ use serde::Deserialize;
 
 const REGIONS_CSV: &str = include_str!("../../schemas/reference/regions.csv");
 const DISTRICTS_CSV: &str = include_str!("../../schemas/reference/federal_districts.csv");
+const CHECKS_CSV: &str = include_str!("../../schemas/reference/quality_checks.csv");
+
+/// A check of the data_quality mart in Russian: what it finds and what a
+/// region should do about it. Listed in the order pages show them.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct QualityCheck {
+    pub check: String,
+    pub title: String,
+    pub action: String,
+}
+
+static CHECKS: LazyLock<Vec<QualityCheck>> =
+    LazyLock::new(|| read_csv(CHECKS_CSV).unwrap_or_else(|e| panic!("quality_checks.csv is invalid: {e}")));
+
+impl QualityCheck {
+    pub fn all() -> &'static [QualityCheck] {
+        &CHECKS
+    }
+
+    pub fn find(check: &str) -> Option<&'static QualityCheck> {
+        CHECKS.iter().find(|c| c.check == check)
+    }
+}
 
 /// One regional (interregional, okrug) organization of the union.
 #[derive(Debug, Clone, Deserialize)]

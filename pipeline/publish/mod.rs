@@ -1,5 +1,113 @@
-//! Publish: what people read, made from the marts — the site, the exports and
-//! the briefing (to come). `russian` is the one place numbers, percentages,
+//! Publish: what people read, made from the marts of one date — the static
+//! site (`<wh>/site/`). Every figure shown is read from a mart; publishing
+//! computes nothing new. `russian` is the one place numbers, percentages,
 //! dates and plural forms are written the way the union's staff read them.
 
+mod charts;
+pub mod marts;
 pub mod russian;
+mod site;
+mod swap;
+mod templates;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{NaiveDate, Utc};
+use thiserror::Error;
+use tracing::info;
+
+use crate::warehouse::{Warehouse, WarehouseError};
+pub use marts::Marts;
+
+#[derive(Debug, Error)]
+pub enum PublishError {
+    #[error("the warehouse has no {mart} mart for {as_of}; run `reestr compute --as-of {as_of}` first")]
+    MissingMart { mart: String, as_of: NaiveDate },
+    #[error("the {mart} mart of {as_of} cannot be read ({detail}); recompute it with `reestr compute --as-of {as_of}`")]
+    BadMart { mart: String, as_of: NaiveDate, detail: String },
+    #[error("the warehouse has no computed marts yet; run `reestr run` or `reestr compute` first")]
+    NothingComputed,
+    #[error("the site can only be published into a warehouse on local disk for now ({warehouse})")]
+    NotLocal { warehouse: String },
+    #[error("template {template}: {detail}")]
+    Template { template: String, detail: String },
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+}
+
+impl PublishError {
+    fn io(path: &Path, source: std::io::Error) -> PublishError {
+        PublishError::Io { path: path.to_path_buf(), source }
+    }
+
+    fn template(template: &str, e: minijinja::Error) -> PublishError {
+        PublishError::Template { template: template.to_string(), detail: format!("{e:#}") }
+    }
+
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            PublishError::MissingMart { .. } | PublishError::NothingComputed | PublishError::NotLocal { .. } => true,
+            PublishError::Warehouse(e) => e.is_user_error(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub warehouse: String,
+    /// The date to publish; the latest computed one when absent.
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishSummary {
+    pub as_of: NaiveDate,
+    /// The site's entry page.
+    pub index: PathBuf,
+    pub pages: usize,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Renders the site of one date and swaps it in whole.
+pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, PublishError> {
+    let started = Instant::now();
+    let warehouse = Warehouse::open(&request.warehouse).await?;
+    let root = warehouse
+        .location()
+        .local_root()
+        .ok_or_else(|| PublishError::NotLocal { warehouse: request.warehouse.clone() })?
+        .to_path_buf();
+    let as_of = match request.as_of {
+        Some(d) => d,
+        None => *marts::mart_dates(&warehouse, "national").await?.last().ok_or(PublishError::NothingComputed)?,
+    };
+    let marts = Marts::load(&warehouse, as_of).await?;
+
+    let target = root.join("site");
+    let run_id = format!("{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
+    let staging = swap::staging_dir(&target, &run_id).map_err(|e| PublishError::io(&target, e))?;
+    let rendered = site::Site::new(&marts, Utc::now()).render_into(&staging);
+    let files = match rendered {
+        Ok(files) => files,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    let bytes = files.iter().filter_map(|f| std::fs::metadata(staging.join(f)).ok()).map(|m| m.len()).sum();
+    swap::replace_dir(&staging, &target).map_err(|e| PublishError::io(&target, e))?;
+    let summary = PublishSummary {
+        as_of,
+        index: target.join("index.html"),
+        pages: files.iter().filter(|f| f.ends_with(".html")).count(),
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    info!("site of {as_of} published: {} pages, {} KB in {:.2} s", summary.pages, summary.bytes / 1024, summary.seconds);
+    Ok(summary)
+}

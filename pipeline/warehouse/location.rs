@@ -65,6 +65,11 @@ impl Location {
         Ok(Location { store: Arc::new(store), root: Path::default(), display: spec.to_string(), local_root: Some(folder) })
     }
 
+    /// The folder on local disk, when the location is one.
+    pub fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
+    }
+
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
     }

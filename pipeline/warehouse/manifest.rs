@@ -23,6 +23,22 @@ pub struct Manifest {
     pub queries: Vec<QueryRun>,
 }
 
+impl Manifest {
+    /// One checksum for the whole snapshot: SHA-256 over its files' names and
+    /// SHA-256s in name order, so it changes when any file does. Shown on
+    /// every published page.
+    pub fn snapshot_checksum(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut files: Vec<&SourceFile> = self.files.iter().collect();
+        files.sort_by(|a, b| a.file.cmp(&b.file));
+        let mut hasher = Sha256::new();
+        for f in files {
+            hasher.update(format!("{}  {}\n", f.sha256, f.file));
+        }
+        hex::encode(hasher.finalize())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct QueryRun {
     /// The query file under `queries/`, without `.sql`: `views/org_members`, `marts/national`.

@@ -4,7 +4,8 @@
 -- baseline columns are null for a region the official report (at B) lacks.
 -- all_reported: every active primary (3/4/5-SP) and territorial (2-SP) org of
 -- the region has a report for P in any mode, and there is at least one such
--- org. Year-on-year columns are null without C; with C a region with no
+-- org. reports_3sp/4sp/5sp count primary orgs with an auto report on that
+-- form, as in national. Year-on-year columns are null without C; with C a region with no
 -- members then counts 0.
 WITH m AS (
     SELECT * FROM member_counts
@@ -21,6 +22,9 @@ org_reports AS (
         a.level,
         max(CASE WHEN a.level = 'primary' AND r.mode = 'auto' AND r.form IN ('3-SP', '4-SP', '5-SP') THEN 1 ELSE 0 END)
             AS auto_primary,
+        max(CASE WHEN a.level = 'primary' AND r.mode = 'auto' AND r.form = '3-SP' THEN 1 ELSE 0 END) AS has_3sp,
+        max(CASE WHEN a.level = 'primary' AND r.mode = 'auto' AND r.form = '4-SP' THEN 1 ELSE 0 END) AS has_4sp,
+        max(CASE WHEN a.level = 'primary' AND r.mode = 'auto' AND r.form = '5-SP' THEN 1 ELSE 0 END) AS has_5sp,
         max(CASE WHEN (a.level = 'primary' AND r.form IN ('3-SP', '4-SP', '5-SP'))
                    OR (a.level = 'territorial' AND r.form = '2-SP') THEN 1 ELSE 0 END) AS reported
     FROM active_orgs a
@@ -33,6 +37,9 @@ o AS (
         region_code,
         count(*) FILTER (WHERE level = 'primary') AS primary_orgs,
         CAST(sum(auto_primary) AS BIGINT) AS primary_auto_reports,
+        CAST(sum(has_3sp) AS BIGINT) AS reports_3sp,
+        CAST(sum(has_4sp) AS BIGINT) AS reports_4sp,
+        CAST(sum(has_5sp) AS BIGINT) AS reports_5sp,
         count(*) FILTER (WHERE level = 'territorial') AS territorial_orgs,
         count(*) FILTER (WHERE level = 'territorial' AND reported = 1) AS territorial_reports,
         min(reported) AS every_org_reported
@@ -59,6 +66,9 @@ joined AS (
         coalesce(o.primary_orgs, 0) AS primary_orgs,
         coalesce(o.primary_auto_reports, 0) AS primary_auto_reports,
         CASE WHEN o.primary_orgs > 0 THEN 100.0 * o.primary_auto_reports / o.primary_orgs END AS primary_auto_reports_pct,
+        coalesce(o.reports_3sp, 0) AS reports_3sp,
+        coalesce(o.reports_4sp, 0) AS reports_4sp,
+        coalesce(o.reports_5sp, 0) AS reports_5sp,
         coalesce(o.territorial_orgs, 0) AS territorial_orgs,
         coalesce(o.territorial_reports, 0) AS territorial_reports,
         CASE WHEN o.territorial_orgs > 0 THEN 100.0 * o.territorial_reports / o.territorial_orgs END AS territorial_reports_pct,
@@ -67,8 +77,10 @@ joined AS (
         CASE WHEN m.members > 0 THEN 100.0 * m.joined_online / m.members END AS joined_online_pct,
         coalesce(m.profcards, 0) AS profcards,
         CASE WHEN m.members > 0 THEN 100.0 * m.profcards / m.members END AS profcards_pct,
+        coalesce(m.profcards_app, 0) AS profcards_app,
         coalesce(m.cards_issued, 0) AS cards_issued,
         CASE WHEN m.members > 0 THEN 100.0 * m.cards_issued / m.members END AS cards_issued_pct,
+        coalesce(m.cards_refused, 0) AS cards_refused,
         CASE WHEN p.c IS NOT NULL THEN coalesce(prev.members_prev, 0) END AS members_prev
     FROM regions g
     CROSS JOIN params p
@@ -100,6 +112,9 @@ SELECT
     primary_orgs,
     primary_auto_reports,
     primary_auto_reports_pct,
+    reports_3sp,
+    reports_4sp,
+    reports_5sp,
     territorial_orgs,
     territorial_reports,
     territorial_reports_pct,
@@ -108,8 +123,10 @@ SELECT
     joined_online_pct,
     profcards,
     profcards_pct,
+    profcards_app,
     cards_issued,
     cards_issued_pct,
+    cards_refused,
     members_prev,
     members - members_prev AS members_change,
     CASE WHEN members_prev > 0 THEN 100.0 * (members - members_prev) / members_prev END AS members_change_pct

@@ -17,3 +17,4 @@ mod marts_quality;
 mod marts_profcards;
 mod marts_files;
 mod decree_calibration;
+mod site;

@@ -1,0 +1,24 @@
+//! `reestr publish`: the static site of one date.
+
+use crate::Error;
+use crate::cli::PublishArgs;
+use crate::publish::{PublishRequest, PublishSummary, publish};
+
+pub async fn run(args: PublishArgs, quiet: bool) -> Result<(), Error> {
+    let summary = publish(&PublishRequest { warehouse: args.warehouse, as_of: args.as_of }).await?;
+    if !quiet {
+        report(&summary);
+    }
+    Ok(())
+}
+
+pub fn report(summary: &PublishSummary) {
+    println!(
+        "Site of {}: {} pages, {:.1} MB, built in {:.1} s",
+        summary.as_of,
+        summary.pages,
+        summary.bytes as f64 / 1e6,
+        summary.seconds
+    );
+    println!("Open {}", summary.index.display());
+}

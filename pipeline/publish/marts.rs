@@ -1,0 +1,272 @@
+//! The marts of one date, read back from the warehouse as typed rows: what
+//! the site, the exports and the briefing are made from. Publishing computes
+//! nothing new — every figure people see is a mart's.
+//!
+//! A mart's Parquet file is turned into JSON rows by arrow and those into the
+//! structs below by serde, so a column is matched by its contract name.
+
+use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::PublishError;
+use crate::contract::values::parse_iso_date;
+use crate::warehouse::{Manifest, Warehouse};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct National {
+    pub as_of: NaiveDate,
+    pub report_period: NaiveDate,
+    pub baseline_as_of: Option<NaiveDate>,
+    pub compared_to: Option<NaiveDate>,
+    pub members: i64,
+    pub members_official: Option<i64>,
+    pub coverage_pct: Option<f64>,
+    pub working: i64,
+    pub students: i64,
+    pub pensioners: i64,
+    pub category_missing: i64,
+    pub working_official: Option<i64>,
+    pub students_official: Option<i64>,
+    pub pensioners_official: Option<i64>,
+    pub primary_orgs: i64,
+    pub territorial_orgs: i64,
+    pub primary_orgs_official: Option<i64>,
+    pub territorial_orgs_official: Option<i64>,
+    pub primary_auto_reports: i64,
+    pub primary_auto_reports_pct: Option<f64>,
+    pub reports_3sp: i64,
+    pub reports_4sp: i64,
+    pub reports_5sp: i64,
+    pub territorial_reports: i64,
+    pub territorial_reports_pct: Option<f64>,
+    pub joined_online: i64,
+    pub profcards: i64,
+    pub profcards_app: i64,
+    pub profcards_pct: Option<f64>,
+    pub cards_issued: i64,
+    pub cards_refused: i64,
+    pub cards_issued_pct: Option<f64>,
+    pub members_prev: Option<i64>,
+    pub members_change: Option<i64>,
+    pub members_change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Region {
+    pub region_code: String,
+    pub region_name: String,
+    pub federal_district: String,
+    pub members: i64,
+    pub members_official: Option<i64>,
+    pub coverage_pct: Option<f64>,
+    pub coverage_band: Option<String>,
+    pub working: i64,
+    pub students: i64,
+    pub pensioners: i64,
+    pub category_missing: i64,
+    pub primary_orgs: i64,
+    pub primary_auto_reports: i64,
+    pub primary_auto_reports_pct: Option<f64>,
+    pub reports_3sp: i64,
+    pub reports_4sp: i64,
+    pub reports_5sp: i64,
+    pub territorial_orgs: i64,
+    pub territorial_reports: i64,
+    pub territorial_reports_pct: Option<f64>,
+    pub all_reported: bool,
+    pub joined_online: i64,
+    pub joined_online_pct: Option<f64>,
+    pub profcards: i64,
+    pub profcards_pct: Option<f64>,
+    pub profcards_app: i64,
+    pub cards_issued: i64,
+    pub cards_issued_pct: Option<f64>,
+    pub cards_refused: i64,
+    pub members_prev: Option<i64>,
+    pub members_change: Option<i64>,
+    pub members_change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct District {
+    pub federal_district: String,
+    pub district_name: String,
+    pub district_short_name: String,
+    pub regions: i64,
+    pub regions_all_reported: i64,
+    pub members: i64,
+    pub members_official: Option<i64>,
+    pub coverage_pct: Option<f64>,
+    pub working: i64,
+    pub students: i64,
+    pub pensioners: i64,
+    pub category_missing: i64,
+    pub primary_orgs: i64,
+    pub primary_auto_reports: i64,
+    pub primary_auto_reports_pct: Option<f64>,
+    pub territorial_orgs: i64,
+    pub territorial_reports: i64,
+    pub territorial_reports_pct: Option<f64>,
+    pub joined_online: i64,
+    pub joined_online_pct: Option<f64>,
+    pub profcards: i64,
+    pub profcards_pct: Option<f64>,
+    pub cards_issued: i64,
+    pub cards_issued_pct: Option<f64>,
+    pub members_prev: Option<i64>,
+    pub members_change: Option<i64>,
+    pub members_change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QualityRow {
+    pub check: String,
+    pub scope: String,
+    pub region_code: Option<String>,
+    /// `organizations`, `members` or `gap` (a difference from the official report).
+    pub unit: String,
+    /// Null for a gap check without an official figure.
+    pub affected: Option<i64>,
+    pub population: Option<i64>,
+    pub affected_pct: Option<f64>,
+    pub registry_value: Option<i64>,
+    pub official_value: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct WorklistRow {
+    pub region_code: String,
+    pub check: String,
+    pub org_id: String,
+    pub name: Option<String>,
+    pub level: String,
+    pub parent_id: Option<String>,
+    pub parent_name: Option<String>,
+    pub members: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ProfcardsMonth {
+    pub month: NaiveDate,
+    pub purchases: i64,
+    pub buyers: i64,
+    #[serde(deserialize_with = "number")]
+    pub amount: f64,
+    #[serde(deserialize_with = "number")]
+    pub cashback: f64,
+    pub cashback_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ProfcardsYear {
+    pub year: i64,
+    pub ytd: bool,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub purchases: i64,
+    pub buyers: i64,
+    #[serde(deserialize_with = "number")]
+    pub amount: f64,
+    #[serde(deserialize_with = "number")]
+    pub cashback: f64,
+    pub cashback_pct: Option<f64>,
+}
+
+/// Every mart of one date, plus what publishing shows beside them: the
+/// national rows of the comparison date and of every date in the warehouse
+/// (for trends), and the run's manifest (for provenance).
+#[derive(Debug, Clone)]
+pub struct Marts {
+    pub national: National,
+    pub regions: Vec<Region>,
+    pub districts: Vec<District>,
+    pub quality: Vec<QualityRow>,
+    pub worklist: Vec<WorklistRow>,
+    pub profcards_monthly: Vec<ProfcardsMonth>,
+    pub profcards_yearly: Vec<ProfcardsYear>,
+    /// The national and regions marts of C, when the warehouse has them.
+    pub national_prev: Option<National>,
+    pub regions_prev: Vec<Region>,
+    /// The national mart of every date computed so far, oldest first.
+    pub history: Vec<National>,
+    pub manifest: Option<Manifest>,
+}
+
+impl Marts {
+    pub async fn load(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Marts, PublishError> {
+        let national: National = one(read(warehouse, "national", as_of).await?, "national", as_of)?;
+        let (national_prev, regions_prev) = match national.compared_to {
+            Some(c) => (read::<National>(warehouse, "national", c).await.ok().and_then(|r| r.into_iter().next()),
+                read(warehouse, "regions", c).await.unwrap_or_default()),
+            None => (None, Vec::new()),
+        };
+        let mut history = Vec::new();
+        for date in mart_dates(warehouse, "national").await? {
+            if date <= as_of {
+                history.extend(read::<National>(warehouse, "national", date).await?);
+            }
+        }
+        Ok(Marts {
+            national,
+            regions: read(warehouse, "regions", as_of).await?,
+            districts: read(warehouse, "federal_districts", as_of).await?,
+            quality: read(warehouse, "data_quality", as_of).await?,
+            worklist: read(warehouse, "worklist", as_of).await?,
+            profcards_monthly: read(warehouse, "profcards_monthly", as_of).await?,
+            profcards_yearly: read(warehouse, "profcards_yearly", as_of).await?,
+            national_prev,
+            regions_prev,
+            history,
+            manifest: warehouse.read_manifest(as_of).await?,
+        })
+    }
+}
+
+/// Dates for which `mart` has been computed, oldest first.
+pub async fn mart_dates(warehouse: &Warehouse, mart: &str) -> Result<Vec<NaiveDate>, PublishError> {
+    let folders = warehouse.location().list_folders(&format!("marts/{mart}")).await?;
+    let mut dates: Vec<NaiveDate> =
+        folders.iter().filter_map(|f| f.strip_prefix("as_of=").and_then(parse_iso_date)).collect();
+    dates.sort();
+    Ok(dates)
+}
+
+fn one<T>(rows: Vec<T>, mart: &str, as_of: NaiveDate) -> Result<T, PublishError> {
+    rows.into_iter().next().ok_or_else(|| PublishError::BadMart { mart: mart.into(), as_of, detail: "it has no row".into() })
+}
+
+async fn read<T: DeserializeOwned>(warehouse: &Warehouse, mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
+    let path = format!("marts/{mart}/as_of={as_of}/{mart}.parquet");
+    let bytes = warehouse.location().read(&path).await?.ok_or(PublishError::MissingMart { mart: mart.into(), as_of })?;
+    rows(bytes).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
+}
+
+fn rows<T: DeserializeOwned>(bytes: bytes::Bytes) -> Result<Vec<T>, String> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).and_then(|b| b.build()).map_err(|e| e.to_string())?;
+    let mut json = arrow::json::ArrayWriter::new(Vec::new());
+    for batch in reader {
+        json.write(&batch.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    }
+    json.finish().map_err(|e| e.to_string())?;
+    let text = json.into_inner();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&text).map_err(|e| e.to_string())
+}
+
+/// A decimal column (money) arrives as a JSON number or a string.
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        F(f64),
+        S(String),
+    }
+    match Num::deserialize(d)? {
+        Num::F(x) => Ok(x),
+        Num::S(s) => s.parse().map_err(serde::de::Error::custom),
+    }
+}

@@ -1,0 +1,176 @@
+//! The template environment: the files of `dashboards/` compiled into the
+//! binary (so a copied binary publishes the same site), HTML autoescaping for
+//! every template, strict undefined values (a typo in a template is an error,
+//! not a blank), and the filters that write numbers and dates in Russian.
+
+use chrono::NaiveDate;
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
+
+use super::russian::{Noun, Russian};
+
+/// Templates, by the name pages use for them.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../dashboards/templates/base.html")),
+    ("macros.html", include_str!("../../dashboards/templates/macros.html")),
+    ("charts.html", include_str!("../../dashboards/templates/charts.html")),
+    ("index.html", include_str!("../../dashboards/templates/index.html")),
+    ("coverage.html", include_str!("../../dashboards/templates/coverage.html")),
+    ("reports.html", include_str!("../../dashboards/templates/reports.html")),
+    ("profcards.html", include_str!("../../dashboards/templates/profcards.html")),
+    ("online.html", include_str!("../../dashboards/templates/online.html")),
+    ("quality.html", include_str!("../../dashboards/templates/quality.html")),
+    ("district.html", include_str!("../../dashboards/templates/district.html")),
+    ("region.html", include_str!("../../dashboards/templates/region.html")),
+];
+
+/// Files copied into the site as they are.
+pub const ASSETS: &[(&str, &str)] = &[
+    ("assets/style.css", include_str!("../../dashboards/style.css")),
+    ("assets/sort.js", include_str!("../../dashboards/sort.js")),
+];
+
+thread_local! {
+    static RU: Russian = Russian::new();
+}
+
+/// The dash people read as "no value".
+const NONE: &str = "—";
+/// U+2212, the minus sign of typeset numbers.
+const MINUS: char = '\u{2212}';
+
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).unwrap_or_else(|e| panic!("template {name} does not compile: {e:#}"));
+    }
+    env.add_filter("int", int);
+    env.add_filter("pct", pct);
+    env.add_filter("dec", dec);
+    env.add_filter("signed", signed);
+    env.add_filter("signed_pct", signed_pct);
+    env.add_filter("growth", growth);
+    env.add_filter("date", date);
+    env.add_filter("plural", plural);
+    env
+}
+
+fn number(v: &Value) -> Option<f64> {
+    if v.is_none() || v.is_undefined() {
+        return None;
+    }
+    f64::try_from(v.clone()).ok()
+}
+
+/// `3 098 599`; a missing value is a dash.
+fn int(v: Value) -> String {
+    number(&v).map_or_else(|| NONE.into(), |x| RU.with(|ru| with_minus(ru.integer(x.round() as i64))))
+}
+
+/// `82,5 %` (one decimal unless told).
+fn pct(v: Value, decimals: Option<u8>) -> String {
+    number(&v).map_or_else(|| NONE.into(), |x| RU.with(|ru| with_minus(ru.percent(x, decimals.unwrap_or(1)))))
+}
+
+/// `26 543,05`.
+fn dec(v: Value, decimals: Option<u8>) -> String {
+    number(&v).map_or_else(|| NONE.into(), |x| RU.with(|ru| with_minus(ru.decimal(x, decimals.unwrap_or(1)))))
+}
+
+/// `+368 504`, `−12`, `0`.
+fn signed(v: Value) -> String {
+    number(&v).map_or_else(|| NONE.into(), |x| {
+        let n = x.round() as i64;
+        let text = RU.with(|ru| ru.integer(n.abs()));
+        sign(n.signum() as i8, text)
+    })
+}
+
+/// `+13,5 %` — a change already in percent (points or growth).
+fn signed_pct(v: Value, decimals: Option<u8>) -> String {
+    number(&v).map_or_else(|| NONE.into(), |x| {
+        let d = decimals.unwrap_or(1);
+        let text = RU.with(|ru| ru.percent(x.abs(), d));
+        let rounded_zero = (x.abs() * 10f64.powi(i32::from(d))).round() == 0.0;
+        sign(if rounded_zero { 0 } else { x.signum() as i8 }, text)
+    })
+}
+
+/// Growth of `new` over `old` as a percent of the earlier value: `+13,5 %`.
+fn growth(new: Value, old: Value) -> String {
+    match (number(&new), number(&old)) {
+        (Some(n), Some(o)) if o != 0.0 => signed_pct(Value::from(100.0 * (n - o) / o), None),
+        _ => NONE.into(),
+    }
+}
+
+fn sign(signum: i8, text: String) -> String {
+    match signum {
+        1 => format!("+{text}"),
+        -1 => format!("{MINUS}{text}"),
+        _ => text,
+    }
+}
+
+fn with_minus(text: String) -> String {
+    text.replace('-', &MINUS.to_string())
+}
+
+/// `21 ноября 2023 г.` from an ISO date.
+fn date(v: Value) -> Result<String, Error> {
+    if v.is_none() {
+        return Ok(NONE.into());
+    }
+    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))?;
+    Ok(RU.with(|ru| ru.date(d)))
+}
+
+/// The noun form for `n`: `{{ n|plural("организация", "организации", "организаций") }}`.
+fn plural(v: Value, one: &str, few: &str, many: &str) -> String {
+    let n = number(&v).unwrap_or(0.0).abs().round() as u64;
+    RU.with(|ru| ru.noun(n, Noun { one, few, many }).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn render(source: &str, ctx: Value) -> String {
+        let mut env = environment();
+        env.add_template_owned("t.html", source.to_string()).unwrap();
+        env.get_template("t.html").unwrap().render(ctx).unwrap()
+    }
+
+    #[test]
+    fn filters_write_russian() {
+        let out = render(
+            "{{ a|int }}|{{ b|pct }}|{{ c|signed }}|{{ d|signed_pct }}|{{ a|growth(e) }}|{{ f|date }}|{{ n }} {{ n|plural('организация','организации','организаций') }}|{{ none|int }}",
+            context! { a => 3_098_599, b => 82.487, c => -12, d => 13.49, e => 2_730_095, f => "2023-11-21", n => 22, none => () },
+        );
+        assert_eq!(
+            out,
+            "3\u{a0}098\u{a0}599|82,5\u{a0}%|\u{2212}12|+13,5\u{a0}%|+13,5\u{a0}%|21 ноября 2023\u{a0}г.|22 организации|—"
+        );
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let out = render("{{ name }}", context! { name => "<script>alert(\"x\")</script>" });
+        assert_eq!(out, "&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt;");
+    }
+
+    #[test]
+    fn every_template_compiles() {
+        let env = environment();
+        for (name, _) in TEMPLATES {
+            env.get_template(name).unwrap();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The published site: every page there, Russian number formats, links that
+//! resolve inside the site, nothing from the network, hostile names shown as
+//! text, atomic replacement, and a real browser opening it from file://.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reestr::contract::RegionReference;
+use reestr::publish::{PublishRequest, publish};
+
+use crate::common::*;
+
+const HOSTILE: &str = "<script>alert(\"x\")</script>";
+
+/// The marts snapshot of C and D, with a hostile name on an organization that
+/// fails a check (P5 has no members) and an official count large enough to
+/// be grouped; marts of both dates computed, the site of D published.
+async fn small_site(dir: &Path) -> PathBuf {
+    let wh = dir.join("wh");
+    let mut tables = marts_snapshot();
+    let orgs = tables.get_mut("organizations").unwrap();
+    let p5 = orgs.rows.iter().position(|r| r[0] == "P5").unwrap();
+    orgs.set(p5, "name", HOSTILE);
+    tables.get_mut("official_stats").unwrap().set(0, "members", "12345");
+    for date in [C, D] {
+        let snap = write_snapshot(dir, date, &tables, PLAIN);
+        run_ingest(&snap, &wh).await.unwrap();
+        compute_mart(&wh, date, "national").await;
+    }
+    publish(&PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None }).await.unwrap();
+    wh
+}
+
+fn pages(site: &Path) -> BTreeMap<String, String> {
+    tree(site)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".html"))
+        .map(|(name, bytes)| (name, String::from_utf8(bytes).unwrap()))
+        .collect()
+}
+
+/// Values of `href="…"` and `src="…"` attributes.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap();
+            // Attribute values are escaped like text (`/` as `&#x2f;`).
+            out.push(rest[..end].replace("&#x2f;", "/").replace("&amp;", "&"));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// The text a reader sees: tags dropped, entities of the escaper decoded,
+/// blank runs collapsed.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = small_site(tmp.path()).await;
+    let site = wh.join("site");
+    let pages = pages(&site);
+
+    let reference = RegionReference::embedded();
+    for page in ["index.html", "coverage.html", "reports.html", "profcards.html", "online.html", "quality.html"] {
+        assert!(pages.contains_key(page), "{page} missing");
+    }
+    for d in &reference.districts {
+        assert!(pages.contains_key(&format!("districts/{}.html", d.district_code)), "district {}", d.district_code);
+    }
+    for r in &reference.regions {
+        assert!(pages.contains_key(&format!("regions/{}.html", r.region_code)), "region {}", r.region_code);
+    }
+    assert_eq!(pages.len(), 6 + reference.districts.len() + reference.regions.len());
+
+    // Russian formats: a grouped official count, a comma percentage, a date in words.
+    let index = &pages["index.html"];
+    assert!(index.contains("12\u{a0}345"), "official members grouped with a no-break space");
+    assert!(index.contains("21 ноября 2023\u{a0}г."), "date in words");
+    // 6 members on record at D of 12 345 official.
+    assert!(index.contains("0,0\u{a0}%") || index.contains("0,1\u{a0}%"), "coverage with a decimal comma and a spaced sign");
+
+    for (name, html) in &pages {
+        assert!(html.starts_with("<!DOCTYPE html>"), "{name}");
+        assert!(html.contains("lang=\"ru\""), "{name}");
+        // Provenance on every page.
+        assert!(html.contains("Снимок реестра на 21 ноября 2023"), "{name}: provenance");
+        assert!(html.contains("SHA-256 файлов снимка"), "{name}: checksum");
+        let dir = site.join(name).parent().unwrap().to_path_buf();
+        for link in links(html) {
+            assert!(!link.contains("://") && !link.starts_with("//"), "{name} refers to the network: {link}");
+            let path = link.split('#').next().unwrap();
+            if path.is_empty() {
+                continue;
+            }
+            let target = dir.join(path);
+            if path.contains("exports/") {
+                // A region's worklist: written by the exports, outside the site.
+                assert!(path.ends_with(".xlsx") && path.contains(&format!("exports/{D}/worklists/")), "{name}: {link}");
+                continue;
+            }
+            assert!(target.exists(), "{name}: link {link} resolves to nothing");
+        }
+    }
+    let css = std::fs::read_to_string(site.join("assets/style.css")).unwrap();
+    assert!(!css.contains("@import") && !css.contains("url("), "the stylesheet loads nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_organization_name_is_shown_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = small_site(tmp.path()).await;
+    let region = std::fs::read_to_string(wh.join("site/regions/23.html")).unwrap();
+    assert!(region.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt;"), "the name is on the page, escaped");
+    assert!(!region.contains(HOSTILE));
+    assert!(visible_text(&region).contains(HOSTILE), "a reader sees the name as written");
+    for (name, html) in pages(&wh.join("site")) {
+        assert!(!html.contains("<script>alert"), "{name}");
+        // The only script is the site's own.
+        assert_eq!(html.matches("<script").count(), 1, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_publish_leaves_the_last_site_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = small_site(tmp.path()).await;
+    let before = tree(&wh.join("site"));
+
+    std::fs::remove_file(wh.join(format!("marts/regions/as_of={D}/regions.parquet"))).unwrap();
+    let err = publish(&PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None }).await.unwrap_err();
+    assert!(err.to_string().contains("regions"), "{err}");
+    assert_eq!(tree(&wh.join("site")), before, "the old site is untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(&wh).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(leftovers.iter().all(|n| !n.to_string_lossy().starts_with(".publish-")), "{leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_of_a_region_page_is_stable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = small_site(tmp.path()).await;
+    let html = std::fs::read_to_string(wh.join("site/regions/23.html")).unwrap();
+    // The footer holds the build time; the page's content is what is compared.
+    let main = &html[html.find("<main>").unwrap()..html.find("</main>").unwrap()];
+    insta::assert_snapshot!(visible_text(main));
+}
+
+/// Chromium, headless, opens the index and a region page from file://: no
+/// console message (a script error or a missing file would log one), the
+/// site's script ran, and a screenshot is saved for a person to look at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_opens_in_a_browser_without_errors() {
+    let Some(browser) = browser() else {
+        assert!(
+            std::env::var_os("REESTR_SKIP_BROWSER").is_some(),
+            "no Chromium found: install it (apt install chromium) or set REESTR_SKIP_BROWSER=1 to skip this test"
+        );
+        eprintln!("SKIPPED: no Chromium (REESTR_SKIP_BROWSER is set)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = small_site(tmp.path()).await;
+    let shots = std::env::temp_dir().join("reestr-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for page in ["index.html", "regions/23.html", "coverage.html"] {
+        let url = format!("file://{}", wh.join("site").join(page).display());
+        let profile = tmp.path().join("profile");
+        let common = [
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--no-first-run".into(),
+            "--enable-logging=stderr".into(),
+            "--v=0".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let out = Command::new(&browser).args(&common).arg("--dump-dom").arg(&url).output().unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        let dom = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{page}: chromium failed: {log}");
+        let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+        assert!(console.is_empty(), "{page}: console messages: {console:#?}");
+        assert!(dom.contains("data-sortable=\"ready\"") || !dom.contains("class=\"data sortable"), "{page}: sort.js did not run");
+        let shot = shots.join(page.replace('/', "-").replace(".html", ".png"));
+        let out = Command::new(&browser)
+            .args(&common)
+            .arg("--window-size=1280,1800")
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{page}: screenshot failed: {}", String::from_utf8_lossy(&out.stderr));
+        let png = std::fs::read(&shot).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{page}: screenshot is empty");
+        eprintln!("screenshot of {page}: {}", shot.display());
+    }
+}
+
+fn browser() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome", "chrome"].iter().find_map(|name| {
+        std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(name)).find(|p| p.is_file())
+    })
+}
