@@ -178,7 +178,7 @@ pub fn columns(title: &str, values: Vec<(String, f64, String)>, tick_label: impl
     let plot_h = height - top - bottom;
     let n = values.len().max(1);
     let slot = plot_w / n as f64;
-    let label_every = (n as f64 / 12.0).ceil().max(1.0) as usize;
+    let label_every = (n as f64 / 8.0).ceil().max(1.0) as usize;
     let columns = values
         .into_iter()
         .enumerate()

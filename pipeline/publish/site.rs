@@ -310,10 +310,12 @@ impl<'a> Site<'a> {
         let ytd: Vec<_> = self.marts.profcards_yearly.iter().filter(|y| y.ytd).collect();
         let mut ranked: Vec<&RegionView> = regions.iter().collect();
         ranked.sort_by(|a, b| desc(a.row.profcards_pct, b.row.profcards_pct));
+        let last_months: Vec<_> = months.iter().rev().take(24).collect();
         context! {
             n => &self.marts.national,
             prev => self.marts.national_prev,
             chart => chart,
+            months => last_months,
             years => years,
             ytd => ytd,
             ranked => ranked,

@@ -55,6 +55,7 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("signed_pct", signed_pct);
     env.add_filter("growth", growth);
     env.add_filter("date", date);
+    env.add_filter("month", month);
     env.add_filter("plural", plural);
     env
 }
@@ -129,6 +130,17 @@ fn date(v: Value) -> Result<String, Error> {
     let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
         .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))?;
     Ok(RU.with(|ru| ru.date(d)))
+}
+
+/// `ноябрь 2023` from the first day of a month.
+fn month(v: Value) -> Result<String, Error> {
+    const MONTHS: [&str; 12] =
+        ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"];
+    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))?;
+    use chrono::Datelike;
+    Ok(format!("{} {}", MONTHS[d.month0() as usize], d.year()))
 }
 
 /// The noun form for `n`: `{{ n|plural("организация", "организации", "организаций") }}`.
