@@ -21,4 +21,5 @@ pub fn report(summary: &PublishSummary) {
         summary.seconds
     );
     println!("Open {}", summary.index.display());
+    println!("Exports: {} files in {}", summary.export_files, summary.exports.display());
 }

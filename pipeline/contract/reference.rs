@@ -16,6 +16,8 @@ const CHECKS_CSV: &str = include_str!("../../schemas/reference/quality_checks.cs
 pub struct QualityCheck {
     pub check: String,
     pub title: String,
+    /// A worksheet name (at most 31 characters).
+    pub sheet: String,
     pub action: String,
 }
 

@@ -224,6 +224,34 @@ impl Marts {
     }
 }
 
+/// A mart's files as compute wrote them, and its rows: what the machine
+/// exports copy and the people's files are made from.
+#[derive(Debug, Clone)]
+pub struct RawMart {
+    pub name: &'static str,
+    pub parquet: bytes::Bytes,
+    pub csv: bytes::Bytes,
+    pub batches: Vec<arrow::array::RecordBatch>,
+}
+
+/// Every mart of `as_of`, in the order compute writes them.
+pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<RawMart>, PublishError> {
+    let mut marts = Vec::new();
+    for (name, _) in crate::compute::MARTS {
+        let file = |ext: &str| format!("marts/{name}/as_of={as_of}/{name}.{ext}");
+        let missing = || PublishError::MissingMart { mart: name.to_string(), as_of };
+        let parquet = warehouse.location().read(&file("parquet")).await?.ok_or_else(missing)?;
+        let csv = warehouse.location().read(&file("csv")).await?.ok_or_else(missing)?;
+        let batches = ParquetRecordBatchReaderBuilder::try_new(parquet.clone())
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string()))
+            .map_err(|detail| PublishError::BadMart { mart: name.to_string(), as_of, detail })?;
+        marts.push(RawMart { name, parquet, csv, batches });
+    }
+    Ok(marts)
+}
+
 /// Dates for which `mart` has been computed, oldest first.
 pub async fn mart_dates(warehouse: &Warehouse, mart: &str) -> Result<Vec<NaiveDate>, PublishError> {
     let folders = warehouse.location().list_folders(&format!("marts/{mart}")).await?;

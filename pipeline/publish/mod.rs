@@ -1,13 +1,15 @@
 //! Publish: what people read, made from the marts of one date — the static
-//! site (`<wh>/site/`). Every figure shown is read from a mart; publishing
+//! site (`<wh>/site/`) and the exports (`<wh>/exports/<D>/`). Every figure shown is read from a mart; publishing
 //! computes nothing new. `russian` is the one place numbers, percentages,
 //! dates and plural forms are written the way the union's staff read them.
 
 mod charts;
+mod exports;
 pub mod marts;
 pub mod russian;
 mod site;
 mod swap;
+pub mod tables;
 mod templates;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +32,8 @@ pub enum PublishError {
     NothingComputed,
     #[error("the site can only be published into a warehouse on local disk for now ({warehouse})")]
     NotLocal { warehouse: String },
+    #[error("cannot write the {what} export: {detail}")]
+    Export { what: String, detail: String },
     #[error("template {template}: {detail}")]
     Template { template: String, detail: String },
     #[error("cannot write {path}: {source}")]
@@ -70,6 +74,9 @@ pub struct PublishSummary {
     pub index: PathBuf,
     pub pages: usize,
     pub bytes: u64,
+    /// The folder of the date's exports.
+    pub exports: PathBuf,
+    pub export_files: usize,
     pub seconds: f64,
 }
 
@@ -87,27 +94,47 @@ pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, Publish
         None => *marts::mart_dates(&warehouse, "national").await?.last().ok_or(PublishError::NothingComputed)?,
     };
     let marts = Marts::load(&warehouse, as_of).await?;
-
-    let target = root.join("site");
+    let raw = marts::load_raw(&warehouse, as_of).await?;
     let run_id = format!("{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
-    let staging = swap::staging_dir(&target, &run_id).map_err(|e| PublishError::io(&target, e))?;
-    let rendered = site::Site::new(&marts, Utc::now()).render_into(&staging);
-    let files = match rendered {
-        Ok(files) => files,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    let bytes = files.iter().filter_map(|f| std::fs::metadata(staging.join(f)).ok()).map(|m| m.len()).sum();
-    swap::replace_dir(&staging, &target).map_err(|e| PublishError::io(&target, e))?;
+
+    // Each output folder is built aside and swapped in whole; the exports
+    // first, so the site never links to worklists that are not there yet.
+    let exports_dir = root.join("exports").join(as_of.to_string());
+    let export_files = build_and_swap(&exports_dir, &run_id, |dir| {
+        exports::write_exports(dir, as_of, &raw, &marts.worklist, marts.manifest.as_ref())
+    })?;
+    let site_dir = root.join("site");
+    let files = build_and_swap(&site_dir, &run_id, |dir| site::Site::new(&marts, Utc::now()).render_into(dir))?;
+    let bytes = files.iter().filter_map(|f| std::fs::metadata(site_dir.join(f)).ok()).map(|m| m.len()).sum();
     let summary = PublishSummary {
         as_of,
-        index: target.join("index.html"),
+        index: site_dir.join("index.html"),
         pages: files.iter().filter(|f| f.ends_with(".html")).count(),
         bytes,
+        exports: exports_dir,
+        export_files: export_files.len(),
         seconds: started.elapsed().as_secs_f64(),
     };
     info!("site of {as_of} published: {} pages, {} KB in {:.2} s", summary.pages, summary.bytes / 1024, summary.seconds);
     Ok(summary)
+}
+
+/// Builds a folder's new version aside with `build` and swaps it in; on
+/// failure the half-built folder is removed and the old one stays.
+fn build_and_swap(
+    target: &Path,
+    run_id: &str,
+    build: impl FnOnce(&Path) -> Result<Vec<String>, PublishError>,
+) -> Result<Vec<String>, PublishError> {
+    let staging = swap::staging_dir(target, run_id).map_err(|e| PublishError::io(target, e))?;
+    match build(&staging) {
+        Ok(files) => {
+            swap::replace_dir(&staging, target).map_err(|e| PublishError::io(target, e))?;
+            Ok(files)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
 }

@@ -18,3 +18,4 @@ mod marts_profcards;
 mod marts_files;
 mod decree_calibration;
 mod site;
+mod exports;

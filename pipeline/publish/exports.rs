@@ -1,0 +1,375 @@
+//! The KPI exports of one date, `<wh>/exports/<D>/`:
+//!
+//! ```text
+//! kpi-<D>.xlsx           one sheet per mart a person reads, Russian headers, number formats
+//! excel/<mart>.csv       for double-clicking: UTF-8 with BOM, `;`, decimal comma, Russian headers
+//! csv|parquet|json/<mart>.*   for other systems: the marts as computed, contract column names
+//! worklists/<region>.xlsx|.csv   each region's organizations to fix
+//! ```
+//!
+//! People's files (XLSX and the Excel CSVs) neutralise text that a
+//! spreadsheet would take for a formula; machine files keep values exact.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
+
+use super::PublishError;
+use super::marts::{RawMart, WorklistRow};
+use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
+use crate::contract::QualityCheck;
+use crate::warehouse::Manifest;
+
+/// The marts a person reads in the workbook, with the sheet names.
+const WORKBOOK: &[(&str, &str)] = &[
+    ("national", "Профсоюз"),
+    ("regions", "Регионы"),
+    ("federal_districts", "Федеральные округа"),
+    ("data_quality", "Качество данных"),
+    ("profcards_monthly", "ПРОФКАРДС по месяцам"),
+    ("profcards_yearly", "ПРОФКАРДС по годам"),
+];
+
+/// Writes every export of the marts into `dir` (a fresh folder). Returns the
+/// files written, relative to `dir`.
+pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], worklist: &[WorklistRow], manifest: Option<&Manifest>) -> Result<Vec<String>, PublishError> {
+    let mut written = Vec::new();
+    let mut put = |name: String, bytes: &[u8]| -> Result<(), PublishError> {
+        let path = dir.join(&name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| PublishError::io(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| PublishError::io(&path, e))?;
+        written.push(name);
+        Ok(())
+    };
+    let xlsx = |e: XlsxError| PublishError::Export { what: "XLSX".into(), detail: e.to_string() };
+
+    // Machine files: the marts exactly as computed.
+    for mart in marts {
+        put(format!("parquet/{}.parquet", mart.name), &mart.parquet)?;
+        put(format!("csv/{}.csv", mart.name), &mart.csv)?;
+        put(format!("json/{}.json", mart.name), &json(mart)?)?;
+    }
+    // People's files.
+    let tables: BTreeMap<&str, Table> = marts.iter().map(|m| (m.name, Table::from_batches(&m.batches))).collect();
+    for (name, table) in &tables {
+        put(format!("excel/{name}.csv"), &people_csv(table))?;
+    }
+    let mut book = Workbook::new();
+    for (mart, sheet_name) in WORKBOOK {
+        let Some(table) = tables.get(mart) else { continue };
+        let sheet = book.add_worksheet();
+        sheet.set_name(*sheet_name).map_err(xlsx)?;
+        if *mart == "national" {
+            write_transposed(sheet, table).map_err(xlsx)?;
+        } else {
+            write_sheet(sheet, table).map_err(xlsx)?;
+        }
+    }
+    if let Some(m) = manifest {
+        let sheet = book.add_worksheet();
+        sheet.set_name("Источник").map_err(xlsx)?;
+        write_provenance(sheet, as_of, m).map_err(xlsx)?;
+    }
+    put(format!("kpi-{as_of}.xlsx"), &book.save_to_buffer().map_err(xlsx)?)?;
+
+    // Worklists: one file per region with anything to fix.
+    let mut by_region: BTreeMap<&str, Vec<&WorklistRow>> = BTreeMap::new();
+    for row in worklist {
+        by_region.entry(&row.region_code).or_default().push(row);
+    }
+    for (region, rows) in by_region {
+        put(format!("worklists/{region}.xlsx"), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
+        put(format!("worklists/{region}.csv"), &worklist_csv(&rows))?;
+    }
+    Ok(written)
+}
+
+fn json(mart: &RawMart) -> Result<Vec<u8>, PublishError> {
+    let err = |e: arrow::error::ArrowError| PublishError::Export { what: format!("{}.json", mart.name), detail: e.to_string() };
+    let mut writer = arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, arrow::json::writer::JsonArray>(Vec::new());
+    for batch in &mart.batches {
+        writer.write(batch).map_err(err)?;
+    }
+    writer.finish().map_err(err)?;
+    let mut bytes = writer.into_inner();
+    if bytes.is_empty() {
+        bytes.extend_from_slice(b"[]");
+    }
+    Ok(bytes)
+}
+
+/// UTF-8 with BOM, `;`, decimal comma, dates `DD.MM.YYYY`: what Russian Excel
+/// opens by double-click with numbers as numbers.
+fn people_csv(table: &Table) -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let _ = w.write_record(table.columns.iter().map(|c| c.title.as_str()));
+    for row in &table.rows {
+        let fields: Vec<String> = row.iter().zip(&table.columns).map(|(cell, column)| csv_text(cell, column)).collect();
+        let _ = w.write_record(&fields);
+    }
+    out.extend(w.into_inner().unwrap_or_default());
+    out
+}
+
+fn csv_text(cell: &Cell, column: &ColumnTitle) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(t) => neutralise(t).into_owned(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Float(x) => {
+            let decimals = match column.format {
+                Format::Money => 2,
+                Format::Pct => 2,
+                _ => 4,
+            };
+            format!("{x:.decimals$}").replace('.', ",")
+        }
+        Cell::Date(d) => d.format("%d.%m.%Y").to_string(),
+        Cell::Bool(b) => if *b { "да" } else { "нет" }.to_string(),
+    }
+}
+
+struct Formats {
+    header: XlsxFormat,
+    int: XlsxFormat,
+    pct: XlsxFormat,
+    money: XlsxFormat,
+    date: XlsxFormat,
+    year: XlsxFormat,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            header: XlsxFormat::new().set_bold().set_text_wrap().set_align(FormatAlign::Top).set_background_color(Color::RGB(0xF3F5F8)),
+            int: XlsxFormat::new().set_num_format("#,##0"),
+            pct: XlsxFormat::new().set_num_format("0.0\" %\""),
+            money: XlsxFormat::new().set_num_format("#,##0.00"),
+            date: XlsxFormat::new().set_num_format("dd.mm.yyyy"),
+            year: XlsxFormat::new().set_num_format("0"),
+        }
+    }
+
+    fn of(&self, format: Format) -> Option<&XlsxFormat> {
+        match format {
+            Format::Int => Some(&self.int),
+            Format::Pct => Some(&self.pct),
+            Format::Money => Some(&self.money),
+            Format::Date => Some(&self.date),
+            Format::Year => Some(&self.year),
+            Format::Bool | Format::Text => None,
+        }
+    }
+}
+
+fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell, format: Format, formats: &Formats) -> Result<(), XlsxError> {
+    match (cell, formats.of(format)) {
+        (Cell::Empty, _) => {}
+        // Text is always a string cell (never a formula), and neutralised as
+        // in every people's file.
+        (Cell::Text(t), _) => {
+            sheet.write_string(row, col, neutralise(t))?;
+        }
+        (Cell::Int(n), Some(f)) => {
+            sheet.write_number_with_format(row, col, *n as f64, f)?;
+        }
+        (Cell::Int(n), None) => {
+            sheet.write_number(row, col, *n as f64)?;
+        }
+        (Cell::Float(x), Some(f)) => {
+            sheet.write_number_with_format(row, col, *x, f)?;
+        }
+        (Cell::Float(x), None) => {
+            sheet.write_number(row, col, *x)?;
+        }
+        (Cell::Date(d), _) => {
+            use chrono::Datelike;
+            let date = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+            sheet.write_datetime_with_format(row, col, &date, &formats.date)?;
+        }
+        (Cell::Bool(b), _) => {
+            sheet.write_string(row, col, if *b { "да" } else { "нет" })?;
+        }
+    }
+    Ok(())
+}
+
+/// A table as a sheet: bold wrapped header, frozen, filtered, fitted widths.
+fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxError> {
+    let formats = Formats::new();
+    for (c, column) in table.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, &column.title, &formats.header)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        for (c, (cell, column)) in row.iter().zip(&table.columns).enumerate() {
+            write_cell(sheet, r as u32 + 1, c as u16, cell, column.format, &formats)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    if !table.columns.is_empty() {
+        sheet.autofilter(0, 0, table.rows.len() as u32, table.columns.len() as u16 - 1)?;
+    }
+    sheet.autofit();
+    // Headers wrap; a column need not be wider than its widest value or 40.
+    for (c, column) in table.columns.iter().enumerate() {
+        let widest = table.rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0).max(10);
+        let title = column.title.chars().count().div_ceil(2).max(8);
+        sheet.set_column_width(c as u16, (widest.max(title) + 2).min(40) as f64)?;
+    }
+    sheet.set_landscape();
+    sheet.set_paper_size(9); // A4
+    sheet.set_repeat_rows(0, 0)?;
+    sheet.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+fn display_width(cell: &Cell) -> usize {
+    match cell {
+        Cell::Empty => 0,
+        Cell::Text(t) => t.chars().count(),
+        Cell::Int(n) => n.to_string().len() + n.to_string().len() / 3,
+        Cell::Float(_) => 10,
+        Cell::Date(_) => 10,
+        Cell::Bool(_) => 3,
+    }
+}
+
+/// The one-row national mart as «Показатель — Значение».
+fn write_transposed(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxError> {
+    let formats = Formats::new();
+    sheet.write_string_with_format(0, 0, "Показатель", &formats.header)?;
+    sheet.write_string_with_format(0, 1, "Значение", &formats.header)?;
+    if let Some(row) = table.rows.first() {
+        for (i, (cell, column)) in row.iter().zip(&table.columns).enumerate() {
+            let r = i as u32 + 1;
+            sheet.write_string(r, 0, &column.title)?;
+            write_cell(sheet, r, 1, cell, column.format, &formats)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.set_column_width(0, 48)?;
+    sheet.set_column_width(1, 16)?;
+    sheet.set_paper_size(9);
+    Ok(())
+}
+
+fn write_provenance(sheet: &mut Worksheet, as_of: chrono::NaiveDate, manifest: &Manifest) -> Result<(), XlsxError> {
+    let formats = Formats::new();
+    let rows: Vec<(&str, String)> = vec![
+        ("Дата снимка реестра", as_of.format("%d.%m.%Y").to_string()),
+        ("Версия reestr", manifest.engine_version.clone()),
+        ("SHA-256 файлов снимка", manifest.snapshot_checksum()),
+    ];
+    for (i, (label, value)) in rows.iter().enumerate() {
+        sheet.write_string_with_format(i as u32, 0, *label, &formats.header)?;
+        sheet.write_string(i as u32, 1, value)?;
+    }
+    sheet.set_column_width(0, 28)?;
+    sheet.set_column_width(1, 70)?;
+    Ok(())
+}
+
+/// The worklist columns people see, in order.
+const WORKLIST_HEADER: [&str; 7] =
+    ["Код организации", "Наименование", "Уровень", "Код вышестоящей", "Вышестоящая организация", "Членов в реестре", "Что сделать"];
+
+fn worklist_cells(row: &WorklistRow, action: &str) -> [Cell; 7] {
+    let text = |s: Option<&str>| s.map_or(Cell::Empty, |s| Cell::Text(s.to_string()));
+    [
+        Cell::Text(row.org_id.clone()),
+        text(row.name.as_deref()),
+        Cell::Text(level_in_words(&row.level).unwrap_or(&row.level).to_string()),
+        text(row.parent_id.as_deref()),
+        text(row.parent_name.as_deref()),
+        row.members.map_or(Cell::Empty, Cell::Int),
+        Cell::Text(action.to_string()),
+    ]
+}
+
+/// Checks in the reference order, each with its rows.
+fn grouped<'a>(rows: &[&'a WorklistRow]) -> Vec<(Option<&'static QualityCheck>, String, Vec<&'a WorklistRow>)> {
+    let mut groups: BTreeMap<usize, (Option<&'static QualityCheck>, String, Vec<&WorklistRow>)> = BTreeMap::new();
+    for row in rows {
+        let position = QualityCheck::all().iter().position(|c| c.check == row.check).unwrap_or(usize::MAX);
+        groups
+            .entry(position)
+            .or_insert_with(|| (QualityCheck::find(&row.check), row.check.clone(), Vec::new()))
+            .2
+            .push(row);
+    }
+    groups.into_values().collect()
+}
+
+/// A region's worklist: a summary sheet, then one sheet per failing check.
+fn worklist_xlsx(region: &str, rows: &[&WorklistRow]) -> Result<Vec<u8>, XlsxError> {
+    let formats = Formats::new();
+    let mut book = Workbook::new();
+    let groups = grouped(rows);
+    let summary = book.add_worksheet();
+    summary.set_name("Сводка")?;
+    for (c, title) in ["Проверка", "Организаций", "Что сделать", "Лист"].iter().enumerate() {
+        summary.write_string_with_format(0, c as u16, *title, &formats.header)?;
+    }
+    for (i, (check, code, list)) in groups.iter().enumerate() {
+        let r = i as u32 + 1;
+        summary.write_string(r, 0, check.map_or(code.as_str(), |c| c.title.as_str()))?;
+        summary.write_number_with_format(r, 1, list.len() as f64, &formats.int)?;
+        summary.write_string(r, 2, check.map_or("", |c| c.action.as_str()))?;
+        summary.write_string(r, 3, check.map_or(code.as_str(), |c| c.sheet.as_str()))?;
+    }
+    let total = groups.len() as u32 + 1;
+    summary.write_string_with_format(total, 0, format!("Региональная организация {region}: всего замечаний"), &formats.header)?;
+    summary.write_number_with_format(total, 1, rows.len() as f64, &formats.int)?;
+    summary.set_column_width(0, 60)?;
+    summary.set_column_width(1, 14)?;
+    summary.set_column_width(2, 60)?;
+    summary.set_column_width(3, 32)?;
+    summary.set_freeze_panes(1, 0)?;
+
+    for (check, code, list) in &groups {
+        let sheet = book.add_worksheet();
+        sheet.set_name(check.map_or(code.as_str(), |c| c.sheet.as_str()))?;
+        let action = check.map_or("", |c| c.action.as_str());
+        let table = Table {
+            columns: WORKLIST_HEADER
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ColumnTitle {
+                    column: t.to_string(),
+                    title: t.to_string(),
+                    format: if i == 5 { Format::Int } else { Format::Text },
+                })
+                .collect(),
+            rows: list.iter().map(|r| worklist_cells(r, action).to_vec()).collect(),
+        };
+        write_sheet(sheet, &table)?;
+    }
+    book.save_to_buffer()
+}
+
+/// The same rows as one Excel CSV, the check first.
+fn worklist_csv(rows: &[&WorklistRow]) -> Vec<u8> {
+    let mut columns = vec![ColumnTitle { column: "check".into(), title: "Проверка".into(), format: Format::Text }];
+    columns.extend(WORKLIST_HEADER.iter().enumerate().map(|(i, t)| ColumnTitle {
+        column: t.to_string(),
+        title: t.to_string(),
+        format: if i == 5 { Format::Int } else { Format::Text },
+    }));
+    let mut table_rows = Vec::new();
+    for (check, code, list) in grouped(rows) {
+        let title = check.map_or(code.as_str(), |c| c.title.as_str()).to_string();
+        let action = check.map_or("", |c| c.action.as_str());
+        for row in list {
+            let mut cells = vec![Cell::Text(title.clone())];
+            cells.extend(worklist_cells(row, action));
+            table_rows.push(cells);
+        }
+    }
+    people_csv(&Table { columns, rows: table_rows })
+}
