@@ -22,4 +22,5 @@ pub fn report(summary: &PublishSummary) {
     );
     println!("Open {}", summary.index.display());
     println!("Exports: {} files in {}", summary.export_files, summary.exports.display());
+    println!("Briefing: {} (and .docx)", summary.briefing.display());
 }

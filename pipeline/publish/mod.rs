@@ -1,8 +1,10 @@
 //! Publish: what people read, made from the marts of one date — the static
-//! site (`<wh>/site/`) and the exports (`<wh>/exports/<D>/`). Every figure shown is read from a mart; publishing
+//! site (`<wh>/site/`), the exports (`<wh>/exports/<D>/`) and the executive
+//! briefing (`<wh>/briefings/<D>/`). Every figure shown is read from a mart; publishing
 //! computes nothing new. `russian` is the one place numbers, percentages,
 //! dates and plural forms are written the way the union's staff read them.
 
+mod briefing;
 mod charts;
 mod exports;
 pub mod marts;
@@ -21,6 +23,8 @@ use tracing::info;
 
 use crate::warehouse::{Warehouse, WarehouseError};
 pub use marts::Marts;
+/// The briefing's nouns and their plural forms (tests check every phrase).
+pub use templates::nouns;
 
 #[derive(Debug, Error)]
 pub enum PublishError {
@@ -77,6 +81,7 @@ pub struct PublishSummary {
     /// The folder of the date's exports.
     pub exports: PathBuf,
     pub export_files: usize,
+    pub briefing: PathBuf,
     pub seconds: f64,
 }
 
@@ -106,12 +111,15 @@ pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, Publish
     let site_dir = root.join("site");
     let files = build_and_swap(&site_dir, &run_id, |dir| site::Site::new(&marts, Utc::now()).render_into(dir))?;
     let bytes = files.iter().filter_map(|f| std::fs::metadata(site_dir.join(f)).ok()).map(|m| m.len()).sum();
+    let briefing_dir = root.join("briefings").join(as_of.to_string());
+    build_and_swap(&briefing_dir, &run_id, |dir| briefing::write_briefing(dir, &marts, Utc::now()))?;
     let summary = PublishSummary {
         as_of,
         index: site_dir.join("index.html"),
         pages: files.iter().filter(|f| f.ends_with(".html")).count(),
         bytes,
         exports: exports_dir,
+        briefing: briefing_dir.join("briefing.html"),
         export_files: export_files.len(),
         seconds: started.elapsed().as_secs_f64(),
     };

@@ -26,7 +26,7 @@ pub const BANDS: [(&str, &str, &str); 5] = [
 ];
 
 /// Online joining above this share of members is named, as in the decree.
-const ONLINE_THRESHOLD_PCT: f64 = 3.0;
+pub const ONLINE_THRESHOLD_PCT: f64 = 3.0;
 /// Organizations listed on a region page; the worklist file has them all.
 const REGION_PAGE_ORGS: usize = 50;
 
@@ -495,7 +495,7 @@ fn short_date(d: NaiveDate) -> String {
 }
 
 /// `27 ноября 2026 г., 07:35 (МСК)`: the union works on Moscow time.
-fn moscow_time(t: DateTime<Utc>) -> String {
+pub fn moscow_time(t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&chrono_tz::Europe::Moscow);
     format!("{}, {} (МСК)", Russian::new().date(local.date_naive()), local.format("%H:%M"))
 }

@@ -22,7 +22,33 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("quality.html", include_str!("../../dashboards/templates/quality.html")),
     ("district.html", include_str!("../../dashboards/templates/district.html")),
     ("region.html", include_str!("../../dashboards/templates/region.html")),
+    ("briefing.md", include_str!("../../dashboards/briefing/briefing.md")),
+    ("briefing.html", include_str!("../../dashboards/briefing/briefing.html")),
+    ("briefing-document.xml", include_str!("../../dashboards/briefing/document.xml")),
 ];
+
+/// Nouns the briefing counts with, by key: the forms after 1, 2 and 5.
+const NOUNS_CSV: &str = include_str!("../../dashboards/nouns.csv");
+
+#[derive(Debug, serde::Deserialize)]
+struct NounForms {
+    key: String,
+    one: String,
+    few: String,
+    many: String,
+}
+
+static NOUNS: std::sync::LazyLock<Vec<NounForms>> = std::sync::LazyLock::new(|| {
+    csv::Reader::from_reader(NOUNS_CSV.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("nouns.csv is invalid: {e}"))
+});
+
+/// Every noun of `nouns.csv` as (key, one, few, many), for tests.
+pub fn nouns() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    NOUNS.iter().map(|n| (n.key.as_str(), n.one.as_str(), n.few.as_str(), n.many.as_str())).collect()
+}
 
 /// Files copied into the site as they are.
 pub const ASSETS: &[(&str, &str)] = &[
@@ -41,7 +67,8 @@ const MINUS: char = '\u{2212}';
 
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // The briefing's text blocks are not markup; what renders them escapes.
+    env.set_auto_escape_callback(|name| if name.ends_with(".md") { AutoEscape::None } else { AutoEscape::Html });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -57,6 +84,7 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("date", date);
     env.add_filter("month", month);
     env.add_filter("plural", plural);
+    env.add_filter("count", count);
     env
 }
 
@@ -132,6 +160,19 @@ fn date(v: Value) -> Result<String, Error> {
     Ok(RU.with(|ru| ru.date(d)))
 }
 
+/// `17 региональных организаций`: the number and the noun of `nouns.csv`
+/// under `key` in the form the number needs.
+pub fn count(v: Value, key: &str) -> Result<String, Error> {
+    let noun = NOUNS
+        .iter()
+        .find(|n| n.key == key)
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("no noun {key} in nouns.csv")))?;
+    let n = number(&v).ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("not a number: {v}")))?;
+    let n = n.round() as i64;
+    let form = RU.with(|ru| ru.noun(n.unsigned_abs(), Noun { one: &noun.one, few: &noun.few, many: &noun.many }).to_string());
+    Ok(format!("{} {form}", int(Value::from(n))))
+}
+
 /// `ноябрь 2023` from the first day of a month.
 fn month(v: Value) -> Result<String, Error> {
     const MONTHS: [&str; 12] =
@@ -170,6 +211,26 @@ mod tests {
             out,
             "3\u{a0}098\u{a0}599|82,5\u{a0}%|\u{2212}12|+13,5\u{a0}%|+13,5\u{a0}%|21 ноября 2023\u{a0}г.|22 организации|—"
         );
+    }
+
+    /// The Russian rule for integers, written out here independently of CLDR.
+    pub(crate) fn expected_form(n: u64) -> usize {
+        match (n % 10, n % 100) {
+            (1, r) if r != 11 => 0,
+            (2..=4, r) if !(12..=14).contains(&r) => 1,
+            _ => 2,
+        }
+    }
+
+    #[test]
+    fn every_noun_agrees_with_every_number() {
+        for (key, one, few, many) in nouns() {
+            for n in [0u64, 1, 2, 3, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 121, 1_000_000, 1_000_001, 3_098_599] {
+                let text = count(Value::from(n), key).unwrap();
+                let form = [one, few, many][expected_form(n)];
+                assert!(text.ends_with(&format!(" {form}")), "{n} {key}: {text}");
+            }
+        }
     }
 
     #[test]

@@ -19,3 +19,4 @@ mod marts_files;
 mod decree_calibration;
 mod site;
 mod exports;
+mod briefing;
