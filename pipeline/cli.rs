@@ -26,8 +26,12 @@ pub enum Command {
     Compute(ComputeArgs),
     /// The nightly job: ingest a snapshot, compute its marts, publish them.
     Run(RunArgs),
-    /// Render the marts of a date into the static site (<warehouse>/site/).
+    /// Render the marts of a date into the site, exports and briefing.
     Publish(PublishArgs),
+    /// Run unattended: on the cron schedule, process every new snapshot of the inbox.
+    Schedule(ScheduleArgs),
+    /// Last runs, pending snapshots and failures.
+    Status(StatusArgs),
     /// Ask the warehouse a question in SQL (registry tables and marts by name).
     Sql(SqlArgs),
     /// Write a synthetic registry snapshot (deterministic for a seed).
@@ -46,6 +50,25 @@ pub struct ComputeArgs {
     pub as_of: NaiveDate,
     #[command(flatten)]
     pub dates: DateOverrides,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The configuration file (settings may also come from REESTR_* variables).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Catch up now, then exit (non-zero if a snapshot failed): for cron or systemd timers.
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// How many recent attempts to list.
+    #[arg(long, default_value_t = 10)]
+    pub last: usize,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use thiserror::Error;
 use crate::compute::ComputeError;
 use crate::generate::GenerateError;
 use crate::ingest::IngestError;
+use crate::nightly::NightlyError;
 use crate::publish::PublishError;
 use crate::warehouse::WarehouseError;
 
@@ -23,6 +24,8 @@ pub enum Error {
     Compute(#[from] ComputeError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    Nightly(#[from] NightlyError),
     #[error("cannot start: {0}")]
     Runtime(String),
 }
@@ -38,6 +41,7 @@ impl Error {
             Error::Generate(e) => matches!(e, GenerateError::BadScale(_)),
             Error::Compute(e) => e.is_user_error(),
             Error::Publish(e) => e.is_user_error(),
+            Error::Nightly(e) => e.is_user_error(),
             Error::Runtime(_) => false,
         }
     }

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! `contract` holds the input contract as data, `warehouse` the storage layout
-//! and atomic commits; `commands` wires one subcommand each; `error` is the one
+//! and atomic commits; `nightly` the scheduler, the lock and the run log; `commands` wires one subcommand each; `error` is the one
 //! place that turns any failure into a message for a person and an exit code.
 
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod logging;
+pub mod nightly;
 pub mod publish;
 pub mod warehouse;
 

@@ -5,6 +5,7 @@ use crate::cli::{ComputeArgs, DateOverrides};
 use crate::compute::{ComputeRequest, ComputeSummary, compute};
 
 pub async fn run(args: ComputeArgs, quiet: bool) -> Result<(), Error> {
+    let _lock = super::lock(&args.warehouse).await?;
     let request = request(args.warehouse, args.as_of, args.dates);
     let summary = compute(&request).await?;
     if !quiet {

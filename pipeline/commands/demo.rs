@@ -19,6 +19,7 @@ const DEMO_SEED: u64 = 19_8;
 pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
     let started = Instant::now();
     let warehouse = args.out.join("warehouse");
+    let _lock = super::lock(&path_text(&warehouse)).await?;
     // Both snapshots are generated at once, on their own threads, so the
     // newer one is being written while the older is ingested.
     let mut generating = Vec::new();

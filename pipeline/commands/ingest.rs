@@ -6,6 +6,7 @@ use crate::ingest::{IngestRequest, ingest};
 use crate::warehouse::{Manifest, layout};
 
 pub async fn run(args: IngestArgs, quiet: bool) -> Result<(), Error> {
+    let _lock = super::lock(&args.warehouse).await?;
     let request = IngestRequest { snapshot: args.snapshot, warehouse: args.warehouse, as_of: args.as_of };
     let manifest = ingest(&request).await?;
     if !quiet {

@@ -5,6 +5,7 @@ use crate::cli::PublishArgs;
 use crate::publish::{PublishRequest, PublishSummary, publish};
 
 pub async fn run(args: PublishArgs, quiet: bool) -> Result<(), Error> {
+    let _lock = super::lock(&args.warehouse).await?;
     let summary = publish(&PublishRequest { warehouse: args.warehouse, as_of: args.as_of }).await?;
     if !quiet {
         report(&summary);

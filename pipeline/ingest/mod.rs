@@ -62,6 +62,8 @@ pub enum IngestError {
     Warehouse(#[from] WarehouseError),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("stopped on request (SIGTERM or SIGINT) before the snapshot was loaded; nothing was committed, run again")]
+    Interrupted,
     /// The Parquet encoding thread stopped; its own error is reported instead.
     #[error("the Parquet encoder stopped")]
     EncoderStopped,

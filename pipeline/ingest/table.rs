@@ -131,6 +131,9 @@ fn load_rows(
     while source.advance()? {
         outcome.rows_read += 1;
         progress.tick(outcome.rows_read);
+        if outcome.rows_read.is_multiple_of(4096) && crate::nightly::stop::requested() {
+            return Err(IngestError::Interrupted);
+        }
         match check(table, &*source, &mut row, &mut own, indexes) {
             Ok(key) => {
                 if let Some(key) = key {

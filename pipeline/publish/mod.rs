@@ -34,8 +34,6 @@ pub enum PublishError {
     BadMart { mart: String, as_of: NaiveDate, detail: String },
     #[error("the warehouse has no computed marts yet; run `reestr run` or `reestr compute` first")]
     NothingComputed,
-    #[error("the site can only be published into a warehouse on local disk for now ({warehouse})")]
-    NotLocal { warehouse: String },
     #[error("cannot write the {what} export: {detail}")]
     Export { what: String, detail: String },
     #[error("template {template}: {detail}")]
@@ -57,7 +55,7 @@ impl PublishError {
 
     pub fn is_user_error(&self) -> bool {
         match self {
-            PublishError::MissingMart { .. } | PublishError::NothingComputed | PublishError::NotLocal { .. } => true,
+            PublishError::MissingMart { .. } | PublishError::NothingComputed => true,
             PublishError::Warehouse(e) => e.is_user_error(),
             _ => false,
         }
@@ -89,37 +87,35 @@ pub struct PublishSummary {
 pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, PublishError> {
     let started = Instant::now();
     let warehouse = Warehouse::open(&request.warehouse).await?;
-    let root = warehouse
-        .location()
-        .local_root()
-        .ok_or_else(|| PublishError::NotLocal { warehouse: request.warehouse.clone() })?
-        .to_path_buf();
     let as_of = match request.as_of {
         Some(d) => d,
         None => *marts::mart_dates(&warehouse, "national").await?.last().ok_or(PublishError::NothingComputed)?,
     };
+    info!("publishing the marts of {as_of}: site, exports, briefing");
     let marts = Marts::load(&warehouse, as_of).await?;
     let raw = marts::load_raw(&warehouse, as_of).await?;
     let run_id = format!("{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
+    let target = Target::new(&warehouse, &run_id);
 
     // Each output folder is built aside and swapped in whole; the exports
     // first, so the site never links to worklists that are not there yet.
-    let exports_dir = root.join("exports").join(as_of.to_string());
-    let export_files = build_and_swap(&exports_dir, &run_id, |dir| {
-        exports::write_exports(dir, as_of, &raw, &marts.worklist, marts.manifest.as_ref())
-    })?;
-    let site_dir = root.join("site");
-    let files = build_and_swap(&site_dir, &run_id, |dir| site::Site::new(&marts, Utc::now()).render_into(dir))?;
-    let bytes = files.iter().filter_map(|f| std::fs::metadata(site_dir.join(f)).ok()).map(|m| m.len()).sum();
-    let briefing_dir = root.join("briefings").join(as_of.to_string());
-    build_and_swap(&briefing_dir, &run_id, |dir| briefing::write_briefing(dir, &marts, Utc::now()))?;
+    let exports_rel = format!("exports/{as_of}");
+    let export_files = target
+        .publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts.worklist, marts.manifest.as_ref()))
+        .await?;
+    let site_files = target.publish("site", |dir| site::Site::new(&marts, Utc::now()).render_into(dir)).await?;
+    let briefing_rel = format!("briefings/{as_of}");
+    target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, Utc::now())).await?;
+    let files = site_files.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>();
+    let bytes = site_files.iter().map(|(_, size)| size).sum();
+    let shown = |rel: &str| PathBuf::from(format!("{}/{rel}", request.warehouse.trim_end_matches('/')));
     let summary = PublishSummary {
         as_of,
-        index: site_dir.join("index.html"),
+        index: shown("site/index.html"),
         pages: files.iter().filter(|f| f.ends_with(".html")).count(),
         bytes,
-        exports: exports_dir,
-        briefing: briefing_dir.join("briefing.html"),
+        exports: shown(&exports_rel),
+        briefing: shown(&format!("{briefing_rel}/briefing.html")),
         export_files: export_files.len(),
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -127,22 +123,69 @@ pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, Publish
     Ok(summary)
 }
 
-/// Builds a folder's new version aside with `build` and swaps it in; on
-/// failure the half-built folder is removed and the old one stays.
-fn build_and_swap(
-    target: &Path,
-    run_id: &str,
-    build: impl FnOnce(&Path) -> Result<Vec<String>, PublishError>,
-) -> Result<Vec<String>, PublishError> {
-    let staging = swap::staging_dir(target, run_id).map_err(|e| PublishError::io(target, e))?;
-    match build(&staging) {
-        Ok(files) => {
-            swap::replace_dir(&staging, target).map_err(|e| PublishError::io(target, e))?;
-            Ok(files)
+/// Where published folders go. On local disk each is built beside its old
+/// version and exchanged with it in one step. On an object store, which has
+/// no folders to swap, it is built in a local scratch folder, uploaded object
+/// by object (each object whole), and objects of the old version that the new
+/// one lacks are deleted last.
+struct Target<'a> {
+    warehouse: &'a Warehouse,
+    run_id: &'a str,
+    scratch: PathBuf,
+}
+
+impl<'a> Target<'a> {
+    fn new(warehouse: &'a Warehouse, run_id: &'a str) -> Target<'a> {
+        Target { warehouse, run_id, scratch: std::env::temp_dir().join(format!("reestr-publish-{run_id}")) }
+    }
+
+    /// Builds `relative` with `build` and publishes it; returns its files
+    /// with their sizes.
+    async fn publish(
+        &self,
+        relative: &str,
+        build: impl FnOnce(&Path) -> Result<Vec<String>, PublishError>,
+    ) -> Result<Vec<(String, u64)>, PublishError> {
+        let sized = |dir: &Path, files: Vec<String>| -> Vec<(String, u64)> {
+            files.into_iter().map(|f| (std::fs::metadata(dir.join(&f)).map_or(0, |m| m.len()), f)).map(|(s, f)| (f, s)).collect()
+        };
+        if let Some(root) = self.warehouse.location().local_root() {
+            let target = root.join(relative);
+            let staging = swap::staging_dir(&target, self.run_id).map_err(|e| PublishError::io(&target, e))?;
+            return match build(&staging) {
+                Ok(files) => {
+                    let files = sized(&staging, files);
+                    swap::replace_dir(&staging, &target).map_err(|e| PublishError::io(&target, e))?;
+                    Ok(files)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&staging);
+                    Err(e)
+                }
+            };
         }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(e)
+        let dir = self.scratch.join(relative);
+        std::fs::create_dir_all(&dir).map_err(|e| PublishError::io(&dir, e))?;
+        let files = sized(&dir, build(&dir)?);
+        let location = self.warehouse.location();
+        for (file, _) in &files {
+            let bytes = std::fs::read(dir.join(file)).map_err(|e| PublishError::io(&dir.join(file), e))?;
+            location.write(&format!("{relative}/{file}"), bytes).await?;
         }
+        let fresh: std::collections::BTreeSet<String> = files.iter().map(|(f, _)| format!("{relative}/{f}")).collect();
+        for old in location.list_all(relative).await? {
+            let name = location.relative(&old.location);
+            if !fresh.contains(&name) {
+                location.delete(&name).await?;
+            }
+        }
+        Ok(files)
+    }
+
+}
+
+impl Drop for Target<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }

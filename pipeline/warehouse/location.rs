@@ -48,7 +48,10 @@ impl Location {
         if spec.contains("://") && !spec.starts_with("file://") {
             let url = url::Url::parse(spec)
                 .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
-            let (store, root) = object_store::parse_url(&url)
+            // Credentials, region, endpoint: only from the standard AWS_*
+            // variables, never from a file or the command line.
+            let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
+            let (store, root) = object_store::parse_url_opts(&url, aws)
                 .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
             return Ok(Location { store: Arc::from(store), root, display: spec.to_string(), local_root: None });
         }

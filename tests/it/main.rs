@@ -20,3 +20,4 @@ mod decree_calibration;
 mod site;
 mod exports;
 mod briefing;
+mod nightly;

@@ -1,0 +1,204 @@
+//! Unattended operation, through the real binary: catch-up in date order, a
+//! second catch-up doing nothing, a failed snapshot not blocking later ones,
+//! the warehouse lock, SIGTERM, and kill -9 at every phase converging to the
+//! result of an uninterrupted run.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+fn reestr() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reestr"));
+    // The tests' own settings only.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("REESTR_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+fn config(dir: &Path, inbox: &Path, wh: &Path) -> PathBuf {
+    let path = dir.join("reestr.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "inbox = \"{}\"\nwarehouse = \"{}\"\nschedule = \"0 3 * * *\"\ntimezone = \"Europe/Moscow\"\nkeep_days = 400\n",
+            inbox.display(),
+            wh.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// The run log's attempts as (date, status), in the order they were made.
+fn attempts(wh: &Path) -> Vec<(String, String)> {
+    let mut entries: Vec<(String, serde_json::Value)> = std::fs::read_dir(wh.join("runs/log"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap()))
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.into_iter().map(|(_, v)| (v["as_of"].as_str().unwrap().to_string(), v["status"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn catch_up_processes_every_snapshot_in_date_order_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    let wh = tmp.path().join("wh");
+    // Written newest first: the order on disk is not the order of processing.
+    for date in ["2023-11-21", "2023-11-19", "2023-11-20"] {
+        write_snapshot(&inbox, date, &marts_snapshot(), PLAIN);
+    }
+    let config = config(tmp.path(), &inbox, &wh);
+
+    let out = reestr().args(["schedule", "--once", "--config"]).arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        attempts(&wh),
+        [("2023-11-19", "ok"), ("2023-11-20", "ok"), ("2023-11-21", "ok")].map(|(d, s)| (d.to_string(), s.to_string()))
+    );
+    assert!(wh.join("site/index.html").exists(), "the newest is published");
+    let index = std::fs::read_to_string(wh.join("site/index.html")).unwrap();
+    assert!(index.contains("21 ноября 2023"), "the site shows the newest snapshot");
+
+    let again = reestr().args(["-q", "schedule", "--once", "--config"]).arg(&config).output().unwrap();
+    assert!(again.status.success());
+    assert_eq!(attempts(&wh).len(), 3, "a second catch-up does nothing");
+
+    // A broken snapshot fails alone; the one after it is still processed.
+    let broken = write_snapshot(&inbox, "2023-11-22", &marts_snapshot(), PLAIN);
+    std::fs::remove_file(broken.join("members.csv")).unwrap();
+    write_snapshot(&inbox, "2023-11-23", &marts_snapshot(), PLAIN);
+    let out = reestr().args(["-q", "schedule", "--once", "--config"]).arg(&config).output().unwrap();
+    assert!(!out.status.success(), "cron must hear of the failure");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2023-11-22") && stderr.contains("members"), "{stderr}");
+    let log = attempts(&wh);
+    assert_eq!(log[3], ("2023-11-22".to_string(), "failed".to_string()));
+    assert_eq!(log[4], ("2023-11-23".to_string(), "ok".to_string()));
+    let index = std::fs::read_to_string(wh.join("site/index.html")).unwrap();
+    assert!(index.contains("23 ноября 2023"), "the newest good snapshot is published");
+
+    let status = reestr().args(["status", "--config"]).arg(&config).output().unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(!status.status.success(), "status reports failures with its exit code");
+    assert!(text.contains("Failing:") && text.contains("2023-11-22") && text.contains("Pending:   2023-11-22"), "{text}");
+    assert!(text.contains("Next run:") && text.contains("MSK"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_concurrent_run_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = tmp.path().join("wh");
+    let snap = write_snapshot(tmp.path(), D, &marts_snapshot(), PLAIN);
+    let location = reestr::warehouse::Location::open(wh.to_str().unwrap(), reestr::warehouse::Missing::Create).unwrap();
+    let held = reestr::nightly::WarehouseLock::acquire(&location).await.unwrap();
+    let out = reestr().args(["run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("in use by") && stderr.contains("another run"), "{stderr}");
+    assert!(!wh.join("registry").exists(), "nothing was written");
+    drop(held);
+    let out = reestr().args(["-q", "run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Every mart CSV of the warehouse, by path.
+fn mart_csvs(wh: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree(&wh.join("marts")).into_iter().filter(|(name, _)| name.ends_with(".csv")).collect()
+}
+
+/// Starts `run` and kills it (SIGKILL) once its log shows `line`.
+fn run_killed_at(snapshot: &Path, wh: &Path, line: &str) -> bool {
+    let mut child = reestr()
+        .args(["run", "--snapshot"])
+        .arg(snapshot)
+        .arg("--warehouse")
+        .arg(wh)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = false;
+    for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if l.contains(line) {
+            seen = true;
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    seen
+}
+
+#[test]
+fn killed_runs_converge_to_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshots = tmp.path().join("snapshots");
+    let out = reestr()
+        .args(["-q", "generate", "--scale", "0.02", "--as-of", D, "--out"])
+        .arg(snapshots.join(D))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let snap = snapshots.join(D);
+
+    // The reference: one uninterrupted run, then the same again (idempotent).
+    let reference = tmp.path().join("reference");
+    for _ in 0..2 {
+        let out = reestr().args(["-q", "run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&reference).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let expected = mart_csvs(&reference);
+    assert_eq!(expected.len(), reestr::compute::MARTS.len(), "exactly one CSV per mart after two runs");
+
+    for phase in ["ingesting snapshot", "computing marts", "publishing"] {
+        let wh = tmp.path().join(format!("killed-{}", phase.replace(' ', "-")));
+        assert!(run_killed_at(&snap, &wh, phase), "the run never logged «{phase}»");
+        // Whatever was published is whole.
+        if wh.join("site").exists() {
+            assert!(wh.join("site/index.html").exists(), "{phase}: a site without its index");
+        }
+        let out = reestr().args(["-q", "run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
+        assert!(out.status.success(), "{phase}: rerun failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(mart_csvs(&wh), expected, "{phase}: the marts equal an uninterrupted run's");
+        assert!(wh.join("site/index.html").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(&wh).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(leftovers.iter().all(|n| !n.to_string_lossy().starts_with(".publish-")), "{phase}: {leftovers:?}");
+    }
+}
+
+#[test]
+fn sigterm_stops_a_run_at_a_safe_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join(D);
+    let out = reestr().args(["-q", "generate", "--scale", "0.05", "--as-of", D, "--out"]).arg(&snap).output().unwrap();
+    assert!(out.status.success());
+    let wh = tmp.path().join("wh");
+    let mut child = reestr()
+        .args(["run", "--snapshot"])
+        .arg(&snap)
+        .arg("--warehouse")
+        .arg(&wh)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    assert!(lines.by_ref().any(|l| l.contains("ingesting snapshot")));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.collect();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "a stopped run exits non-zero");
+    assert!(rest.iter().any(|l| l.contains("stop")), "{rest:#?}");
+    assert!(!wh.join("site").exists() || wh.join("site/index.html").exists());
+}
