@@ -21,3 +21,4 @@ mod site;
 mod exports;
 mod briefing;
 mod nightly;
+mod s3;

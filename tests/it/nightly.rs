@@ -202,3 +202,19 @@ fn sigterm_stops_a_run_at_a_safe_point() {
     assert!(rest.iter().any(|l| l.contains("stop")), "{rest:#?}");
     assert!(!wh.join("site").exists() || wh.join("site/index.html").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_registry_partitions_are_pruned_and_marts_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = ingest_c_and_d(tmp.path()).await;
+    compute_mart(&wh, C, "national").await;
+    let warehouse = reestr::warehouse::Warehouse::open(wh.to_str().unwrap()).await.unwrap();
+    let d = chrono::NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap();
+    // C is 365 days before D: kept at 400 days, pruned at 300.
+    assert!(reestr::nightly::prune(&warehouse, d, 400).await.unwrap().is_empty());
+    let pruned = reestr::nightly::prune(&warehouse, d, 300).await.unwrap();
+    assert_eq!(pruned.iter().map(|p| p.to_string()).collect::<Vec<_>>(), [C]);
+    assert!(!wh.join(format!("registry/members/as_of={C}")).exists());
+    assert!(wh.join(format!("registry/members/as_of={D}")).exists());
+    assert!(wh.join(format!("marts/national/as_of={C}/national.csv")).exists(), "marts are history: kept");
+}
