@@ -5,21 +5,12 @@
 use std::io::Read;
 use std::path::Path;
 
-use reestr::publish::{PublishRequest, nouns, publish};
+use reestr::publish::nouns;
 
 use crate::common::*;
 
 async fn briefed(dir: &Path, dates: &[&str]) -> std::path::PathBuf {
-    let wh = dir.join("wh");
-    let mut tables = marts_snapshot();
-    tables.get_mut("official_stats").unwrap().set(0, "members", "1021");
-    for date in dates {
-        let snap = write_snapshot(dir, date, &tables, PLAIN);
-        run_ingest(&snap, &wh).await.unwrap();
-        compute_mart(&wh, date, "national").await;
-    }
-    publish(&PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None }).await.unwrap();
-    wh.join("briefings").join(D)
+    published(dir, dates, |tables| tables.get_mut("official_stats").unwrap().set(0, "members", "1021")).await.join("briefings").join(D)
 }
 
 /// The visible text of the briefing page, no-break spaces as spaces.

@@ -322,3 +322,31 @@ pub fn read_mart(wh: &Path, mart: &str, d: &str) -> RecordBatch {
     let batches: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
     arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
+
+/// `marts_snapshot()`, changed by `edit`, ingested and computed for each of
+/// `dates` in order, then published (site, exports, briefing of the newest).
+pub async fn published(
+    dir: &Path,
+    dates: &[&str],
+    edit: impl Fn(&mut BTreeMap<&'static str, Rows>),
+) -> PathBuf {
+    let wh = dir.join("wh");
+    let mut tables = marts_snapshot();
+    edit(&mut tables);
+    for date in dates {
+        let snap = write_snapshot(dir, date, &tables, PLAIN);
+        run_ingest(&snap, &wh).await.unwrap();
+        compute_mart(&wh, date, "national").await;
+    }
+    reestr::publish::publish(&reestr::publish::PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None })
+        .await
+        .unwrap();
+    wh
+}
+
+/// Renames organization `org_id` of a snapshot.
+pub fn rename_org(tables: &mut BTreeMap<&'static str, Rows>, org_id: &str, name: &str) {
+    let orgs = tables.get_mut("organizations").unwrap();
+    let row = orgs.rows.iter().position(|r| r[0] == org_id).unwrap();
+    orgs.set(row, "name", name);
+}

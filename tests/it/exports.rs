@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use reestr::publish::{PublishRequest, publish};
 
 use crate::common::*;
 
@@ -16,18 +15,7 @@ const HOSTILE: &str = "=HYPERLINK(\"http://x\",\"y\")";
 /// The marts snapshot with P5 (a primary org without members, so on the
 /// worklist) named like a formula; marts of C and D, published.
 async fn exported(dir: &Path) -> PathBuf {
-    let wh = dir.join("wh");
-    let mut tables = marts_snapshot();
-    let orgs = tables.get_mut("organizations").unwrap();
-    let p5 = orgs.rows.iter().position(|r| r[0] == "P5").unwrap();
-    orgs.set(p5, "name", HOSTILE);
-    for date in [C, D] {
-        let snap = write_snapshot(dir, date, &tables, PLAIN);
-        run_ingest(&snap, &wh).await.unwrap();
-        compute_mart(&wh, date, "national").await;
-    }
-    publish(&PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None }).await.unwrap();
-    wh.join("exports").join(D)
+    published(dir, &[C, D], |tables| rename_org(tables, "P5", HOSTILE)).await.join("exports").join(D)
 }
 
 fn sheet(path: &Path, name: &str) -> calamine::Range<Data> {

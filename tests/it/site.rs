@@ -17,19 +17,11 @@ const HOSTILE: &str = "<script>alert(\"x\")</script>";
 /// fails a check (P5 has no members) and an official count large enough to
 /// be grouped; marts of both dates computed, the site of D published.
 async fn small_site(dir: &Path) -> PathBuf {
-    let wh = dir.join("wh");
-    let mut tables = marts_snapshot();
-    let orgs = tables.get_mut("organizations").unwrap();
-    let p5 = orgs.rows.iter().position(|r| r[0] == "P5").unwrap();
-    orgs.set(p5, "name", HOSTILE);
-    tables.get_mut("official_stats").unwrap().set(0, "members", "12345");
-    for date in [C, D] {
-        let snap = write_snapshot(dir, date, &tables, PLAIN);
-        run_ingest(&snap, &wh).await.unwrap();
-        compute_mart(&wh, date, "national").await;
-    }
-    publish(&PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None }).await.unwrap();
-    wh
+    published(dir, &[C, D], |tables| {
+        rename_org(tables, "P5", HOSTILE);
+        tables.get_mut("official_stats").unwrap().set(0, "members", "12345");
+    })
+    .await
 }
 
 fn pages(site: &Path) -> BTreeMap<String, String> {
