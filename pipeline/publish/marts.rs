@@ -58,35 +58,15 @@ pub struct Region {
     pub region_code: String,
     pub region_name: String,
     pub federal_district: String,
-    pub members: i64,
-    pub members_official: Option<i64>,
-    pub coverage_pct: Option<f64>,
     pub coverage_band: Option<String>,
-    pub working: i64,
-    pub students: i64,
-    pub pensioners: i64,
-    pub category_missing: i64,
-    pub primary_orgs: i64,
-    pub primary_auto_reports: i64,
-    pub primary_auto_reports_pct: Option<f64>,
     pub reports_3sp: i64,
     pub reports_4sp: i64,
     pub reports_5sp: i64,
-    pub territorial_orgs: i64,
-    pub territorial_reports: i64,
-    pub territorial_reports_pct: Option<f64>,
     pub all_reported: bool,
-    pub joined_online: i64,
-    pub joined_online_pct: Option<f64>,
-    pub profcards: i64,
-    pub profcards_pct: Option<f64>,
     pub profcards_app: i64,
-    pub cards_issued: i64,
-    pub cards_issued_pct: Option<f64>,
     pub cards_refused: i64,
-    pub members_prev: Option<i64>,
-    pub members_change: Option<i64>,
-    pub members_change_pct: Option<f64>,
+    #[serde(flatten)]
+    pub kpis: Kpis,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -96,6 +76,13 @@ pub struct District {
     pub district_short_name: String,
     pub regions: i64,
     pub regions_all_reported: i64,
+    #[serde(flatten)]
+    pub kpis: Kpis,
+}
+
+/// The columns the regions and federal_districts marts share, defined alike.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Kpis {
     pub members: i64,
     pub members_official: Option<i64>,
     pub coverage_pct: Option<f64>,
@@ -118,6 +105,20 @@ pub struct District {
     pub members_prev: Option<i64>,
     pub members_change: Option<i64>,
     pub members_change_pct: Option<f64>,
+}
+
+impl std::ops::Deref for Region {
+    type Target = Kpis;
+    fn deref(&self) -> &Kpis {
+        &self.kpis
+    }
+}
+
+impl std::ops::Deref for District {
+    type Target = Kpis;
+    fn deref(&self) -> &Kpis {
+        &self.kpis
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
