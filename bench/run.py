@@ -40,7 +40,7 @@ for r in range(rounds):
         work = os.path.join(data, name)
         shutil.rmtree(work, ignore_errors=True)
         if name == "reestr":
-            command = [binary, "-q", "run", "--snapshot", snapshot, "--warehouse", work, "--as-of", d]
+            command = [binary, "-q", "run", "--no-publish", "--snapshot", snapshot, "--warehouse", work, "--as-of", d]
         else:
             command = ["python3", os.path.join(root, "bench", "peers.py"), name, snapshot, work, d]
         runs[name].append(timed(name, command))

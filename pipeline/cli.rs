@@ -87,6 +87,10 @@ pub struct RunArgs {
     pub input: IngestArgs,
     #[command(flatten)]
     pub dates: DateOverrides,
+    /// Stop after the marts: no site, exports or briefing (e.g. when catching
+    /// up older snapshots, or benchmarking the data work alone).
+    #[arg(long)]
+    pub no_publish: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,9 @@ pub async fn run(args: RunArgs, quiet: bool) -> Result<(), Error> {
     if !quiet {
         compute_cmd::report(&request, &summary);
     }
+    if args.no_publish {
+        return Ok(());
+    }
     super::checkpoint()?;
     let summary = publish(&PublishRequest { warehouse: request.warehouse, as_of: Some(manifest.as_of) }).await?;
     if !quiet {
