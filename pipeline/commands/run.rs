@@ -26,7 +26,9 @@ pub async fn run(args: RunArgs, quiet: bool) -> Result<(), Error> {
         return Ok(());
     }
     super::checkpoint()?;
-    let summary = publish(&PublishRequest { warehouse: request.warehouse, as_of: Some(manifest.as_of) }).await?;
+    // The newest computed date: rerunning an old snapshot does not take the
+    // site back in time.
+    let summary = publish(&PublishRequest { warehouse: request.warehouse, as_of: None }).await?;
     if !quiet {
         publish_cmd::report(&summary);
     }

@@ -218,3 +218,34 @@ async fn old_registry_partitions_are_pruned_and_marts_kept() {
     assert!(wh.join(format!("registry/members/as_of={D}")).exists());
     assert!(wh.join(format!("marts/national/as_of={C}/national.csv")).exists(), "marts are history: kept");
 }
+
+/// `schedule` without `--once` fires on its cron expression (here every
+/// second), catches up, and stops on SIGTERM.
+#[test]
+fn the_scheduler_fires_on_its_schedule_and_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    let wh = tmp.path().join("wh");
+    write_snapshot(&inbox, D, &marts_snapshot(), PLAIN);
+    let config = tmp.path().join("reestr.toml");
+    std::fs::write(
+        &config,
+        format!("inbox = \"{}\"\nwarehouse = \"{}\"\nschedule = \"* * * * * *\"\ntimezone = \"UTC\"\n", inbox.display(), wh.display()),
+    )
+    .unwrap();
+    let mut child = reestr()
+        .args(["schedule", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let seen: Vec<String> = lines.by_ref().take_while(|l| !l.contains("run finished")).collect();
+    assert!(seen.iter().any(|l| l.contains("next run at")), "{seen:#?}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.collect();
+    assert!(!child.wait().unwrap().success(), "stopped, not finished: {rest:#?}");
+    assert_eq!(attempts(&wh), [(D.to_string(), "ok".to_string())]);
+    assert!(wh.join("site/index.html").exists());
+}
