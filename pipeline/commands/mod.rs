@@ -15,7 +15,14 @@ use crate::Error;
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> Result<(), Error> {
-    crate::nightly::stop::listen();
+    // Commands that write the warehouse stop at a safe point on SIGTERM or
+    // SIGINT; the others (sql, generate, status) keep the default: stop now.
+    if matches!(
+        cli.command,
+        Command::Ingest(_) | Command::Compute(_) | Command::Run(_) | Command::Publish(_) | Command::Demo(_) | Command::Schedule(_)
+    ) {
+        crate::nightly::stop::listen();
+    }
     match cli.command {
         Command::Ingest(args) => ingest::run(args, cli.quiet).await,
         Command::Compute(args) => compute::run(args, cli.quiet).await,

@@ -24,10 +24,15 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
     }
     println!("Processed: {} snapshots{}", done.len(), done.last().map(|d| format!(", newest {d}")).unwrap_or_default());
     println!("Pending:   {}", if pending.is_empty() { "none".to_string() } else { pending.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ") });
-    // A date fails until an attempt at it succeeds.
-    let failing: Vec<_> = log
-        .iter()
-        .filter(|a| a.status != Status::Ok && !done.contains(&a.as_of))
+    // A date fails while its latest attempt failed (a stopped attempt is not
+    // a failure; the next run picks the date up).
+    let mut latest: std::collections::BTreeMap<chrono::NaiveDate, &crate::nightly::history::Attempt> = Default::default();
+    for a in &log {
+        latest.insert(a.as_of, a);
+    }
+    let failing: Vec<_> = latest
+        .values()
+        .filter(|a| a.status == Status::Failed && !done.contains(&a.as_of))
         .map(|a| (a.as_of, a.error.clone().unwrap_or_default()))
         .collect();
     if !failing.is_empty() {
@@ -49,7 +54,7 @@ pub async fn run(args: StatusArgs) -> Result<(), Error> {
     if !failing.is_empty() {
         return Err(crate::nightly::NightlyError::SnapshotsFailed {
             failed: failing.len(),
-            attempted: log.len(),
+            attempted: latest.len(),
             first: format!("{}: {}", failing[0].0, failing[0].1),
         }
         .into());

@@ -43,7 +43,7 @@ pub async fn record(warehouse: &Location, attempt: &Attempt) -> Result<(), Night
 /// Every attempt, oldest first.
 pub async fn attempts(warehouse: &Location) -> Result<Vec<Attempt>, NightlyError> {
     let mut all = Vec::new();
-    for meta in warehouse.list_files(LOG_DIR).await.unwrap_or_default() {
+    for meta in warehouse.list_files(LOG_DIR).await? {
         let relative = warehouse.relative(&meta.location);
         if let Some(bytes) = warehouse.read(&relative).await?
             && let Ok(a) = serde_json::from_slice::<Attempt>(&bytes)

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
-use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
@@ -48,7 +48,8 @@ pub struct WarehouseLock {
 
 enum Inner {
     Local(File),
-    Lease(Location),
+    /// The lease, and the holder written into it (released only if unchanged).
+    Lease(Location, Holder),
 }
 
 impl WarehouseLock {
@@ -95,28 +96,45 @@ fn busy(warehouse: &Location, holder: Option<Holder>) -> NightlyError {
 async fn lease(warehouse: &Location) -> Result<WarehouseLock, NightlyError> {
     let store = warehouse.store();
     let path = warehouse.path(LEASE_OBJECT);
-    for _ in 0..2 {
-        let payload = PutPayload::from(serde_json::to_vec(&Holder::me()).unwrap_or_default());
-        let create = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match store.put_opts(&path, payload, create).await {
-            Ok(_) => return Ok(WarehouseLock { inner: Inner::Lease(warehouse.clone()) }),
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                let holder = match store.get(&path).await {
-                    Ok(r) => r.bytes().await.ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok()),
-                    Err(_) => None,
-                };
-                match holder {
-                    Some(h) if h.expires > Utc::now() => return Err(busy(warehouse, Some(h))),
-                    _ => {
-                        warn!("taking over the expired lease {path} of a run that did not finish");
+    let me = Holder::me();
+    let body = || PutPayload::from(serde_json::to_vec(&me).unwrap_or_default());
+    let fail = |e: object_store::Error| NightlyError::Lock(format!("{path}: {e}"));
+    let create = PutOptions { mode: PutMode::Create, ..Default::default() };
+    for _ in 0..3 {
+        match store.put_opts(&path, body(), create.clone()).await {
+            Ok(_) => return Ok(WarehouseLock { inner: Inner::Lease(warehouse.clone(), me) }),
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {}
+            Err(e) => return Err(fail(e)),
+        }
+        // Held: by whom, and until when? Only a lease that is gone is free;
+        // one that cannot be read is someone's.
+        let held = match store.get(&path).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => continue,
+            Err(e) => return Err(fail(e)),
+        };
+        let version = UpdateVersion { e_tag: held.meta.e_tag.clone(), version: held.meta.version.clone() };
+        let holder = held.bytes().await.ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok());
+        match holder {
+            Some(h) if h.expires <= Utc::now() => {
+                warn!("taking over the expired lease {path} of a run that did not finish");
+                // Replaced only if it is still that lease: of two runs taking
+                // it over at once, one wins.
+                let update = PutOptions { mode: PutMode::Update(version), ..Default::default() };
+                match store.put_opts(&path, body(), update).await {
+                    Ok(_) => return Ok(WarehouseLock { inner: Inner::Lease(warehouse.clone(), me) }),
+                    Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => continue,
+                    Err(object_store::Error::NotImplemented { .. }) => {
                         let _ = store.delete(&path).await;
+                        continue;
                     }
+                    Err(e) => return Err(fail(e)),
                 }
             }
-            Err(e) => return Err(NightlyError::Lock(format!("{path}: {e}"))),
+            other => return Err(busy(warehouse, other)),
         }
     }
-    Err(NightlyError::Lock(format!("{path}: could not create the lease")))
+    Err(NightlyError::Lock(format!("{path}: could not take the lease")))
 }
 
 impl Drop for WarehouseLock {
@@ -125,12 +143,22 @@ impl Drop for WarehouseLock {
             Inner::Local(file) => {
                 let _ = file.unlock();
             }
-            Inner::Lease(location) => {
-                // Dropped outside async code: delete on a thread of its own.
+            Inner::Lease(location, me) => {
+                // Dropped outside async code: released on a thread of its own,
+                // and only if the lease is still ours.
                 let location = location.clone();
+                let (pid, since) = (me.pid, me.since);
                 let _ = std::thread::spawn(move || {
                     if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                        rt.block_on(async { location.store().delete(&location.path(LEASE_OBJECT)).await.ok() });
+                        rt.block_on(async {
+                            let path = location.path(LEASE_OBJECT);
+                            let Ok(r) = location.store().get(&path).await else { return };
+                            let ours = r.bytes().await.ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
+                                .is_some_and(|h| h.pid == pid && h.since == since);
+                            if ours {
+                                let _ = location.store().delete(&path).await;
+                            }
+                        });
                     }
                 })
                 .join();

@@ -107,16 +107,20 @@ pub async fn catch_up(config: &Config) -> Result<CatchUp, crate::Error> {
         }
     }
 
-    let done = processed(&history::attempts(warehouse.location()).await?);
-    let site_missing = warehouse.location().local_root().is_some_and(|r| !r.join("site/index.html").exists());
-    if let Some(newest) = done.last()
-        && (!outcome.processed.is_empty() || site_missing)
+    // The newest computed date (a manual `run` counts too) is published
+    // whenever the site shows another: also after a publish that failed or
+    // was stopped last time.
+    let newest = crate::publish::marts::mart_dates(&warehouse, "national").await.map_err(crate::Error::from)?.last().copied();
+    if let Some(newest) = newest
+        && crate::publish::published_date(&warehouse).await != Some(newest)
     {
         if stop::requested() {
             return Err(NightlyError::Interrupted.into());
         }
-        outcome.published = Some(publish(&PublishRequest { warehouse: config.warehouse.clone(), as_of: Some(*newest) }).await?);
-        outcome.pruned = prune(&warehouse, *newest, config.keep_days).await?;
+        outcome.published = Some(publish(&PublishRequest { warehouse: config.warehouse.clone(), as_of: Some(newest) }).await?);
+    }
+    if let Some(newest) = newest {
+        outcome.pruned = prune(&warehouse, newest, config.keep_days).await?;
     }
     if let Some((date, e)) = outcome.failed.first() {
         return Err(NightlyError::SnapshotsFailed { failed: outcome.failed.len(), attempted: pending.len(), first: format!("{date}: {e}") }.into());
@@ -138,7 +142,7 @@ async fn process(snapshot: &str, warehouse: &str, date: NaiveDate) -> Result<(),
 /// Removes registry and rejects partitions older than `keep_days` before
 /// `newest`. Marts, manifests and the run log stay: history is kept.
 pub async fn prune(warehouse: &Warehouse, newest: NaiveDate, keep_days: u32) -> Result<Vec<NaiveDate>, crate::Error> {
-    let cutoff = newest - Duration::days(i64::from(keep_days));
+    let Some(cutoff) = newest.checked_sub_signed(Duration::days(i64::from(keep_days))) else { return Ok(Vec::new()) };
     let old: Vec<NaiveDate> = snapshot_dates(warehouse).await?.into_iter().filter(|d| *d < cutoff).collect();
     for date in &old {
         for table in Contract::embedded().tables() {

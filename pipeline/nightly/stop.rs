@@ -30,7 +30,13 @@ pub fn listen() {
                     _ = term.recv() => {}
                     _ = int.recv() => {}
                 }
-                tracing::warn!("stop requested: finishing at the next safe point");
+                if requested() {
+                    // A second signal: the person means it. Outputs are
+                    // still whole (every one is swapped in or committed).
+                    tracing::warn!("second stop request: exiting now");
+                    std::process::exit(130);
+                }
+                tracing::warn!("stop requested: finishing at the next safe point (signal again to exit now)");
                 request();
             }
         }

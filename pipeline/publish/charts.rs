@@ -69,6 +69,10 @@ pub fn bars(
     let plot = width - label_width - VALUE_SPACE;
     let largest = rows.iter().map(|r| r.value).fold(0.0, f64::max);
     let top = max.unwrap_or(0.0).max(largest).max(reference.as_ref().map_or(0.0, |r| r.0)).max(step);
+    // One outlier (a region with a tiny official figure) must not squash
+    // every other bar: the axis stops at twice the expected maximum and
+    // longer bars are cut there (their value is still written).
+    let top = max.map_or(top, |m| top.min(2.0 * m));
     let top = (top / step).ceil() * step;
     let scale = plot / top;
     let bars = rows
@@ -77,7 +81,7 @@ pub fn bars(
         .map(|(i, r)| Bar {
             label: r.label,
             y: TOP + i as f64 * (BAR_HEIGHT + BAR_GAP),
-            width: (r.value.max(0.0) * scale).max(if r.value > 0.0 { 1.0 } else { 0.0 }),
+            width: (r.value.max(0.0) * scale).clamp(if r.value > 0.0 { 1.0 } else { 0.0 }, plot),
             value: r.shown,
             class: r.class,
             href: r.href,

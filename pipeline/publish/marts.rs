@@ -204,9 +204,14 @@ impl Marts {
             None => (None, Vec::new()),
         };
         let mut history = Vec::new();
+        // The trend is a picture of the past: a date whose mart cannot be
+        // read (an older engine's) is left out of it, not fatal.
         for date in mart_dates(warehouse, "national").await? {
             if date <= as_of {
-                history.extend(read::<National>(warehouse, "national", date).await?);
+                match read::<National>(warehouse, "national", date).await {
+                    Ok(rows) => history.extend(rows),
+                    Err(e) => tracing::warn!("the trend leaves out {date}: {e}"),
+                }
             }
         }
         Ok(Marts {
@@ -232,6 +237,8 @@ pub struct RawMart {
     pub name: &'static str,
     pub parquet: bytes::Bytes,
     pub csv: bytes::Bytes,
+    /// The mart's columns (also when it has no rows).
+    pub schema: arrow::datatypes::SchemaRef,
     pub batches: Vec<arrow::array::RecordBatch>,
 }
 
@@ -243,12 +250,15 @@ pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<Raw
         let missing = || PublishError::MissingMart { mart: name.to_string(), as_of };
         let parquet = warehouse.location().read(&file("parquet")).await?.ok_or_else(missing)?;
         let csv = warehouse.location().read(&file("csv")).await?.ok_or_else(missing)?;
-        let batches = ParquetRecordBatchReaderBuilder::try_new(parquet.clone())
-            .and_then(|b| b.build())
+        let bad = |detail: String| PublishError::BadMart { mart: name.to_string(), as_of, detail };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(parquet.clone()).map_err(|e| bad(e.to_string()))?;
+        let schema = builder.schema().clone();
+        let batches = builder
+            .build()
             .map_err(|e| e.to_string())
             .and_then(|r| r.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string()))
-            .map_err(|detail| PublishError::BadMart { mart: name.to_string(), as_of, detail })?;
-        marts.push(RawMart { name, parquet, csv, batches });
+            .map_err(bad)?;
+        marts.push(RawMart { name, parquet, csv, schema, batches });
     }
     Ok(marts)
 }

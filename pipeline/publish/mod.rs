@@ -83,6 +83,13 @@ pub struct PublishSummary {
     pub seconds: f64,
 }
 
+/// The snapshot date the published site shows, if there is a site.
+pub async fn published_date(warehouse: &Warehouse) -> Option<NaiveDate> {
+    let bytes = warehouse.location().read("site/build.json").await.ok()??;
+    let build: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    crate::contract::values::parse_iso_date(build["as_of"].as_str()?)
+}
+
 /// Renders the site of one date and swaps it in whole.
 pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, PublishError> {
     let started = Instant::now();

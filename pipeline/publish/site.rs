@@ -136,6 +136,14 @@ impl<'a> Site<'a> {
         for (name, text) in ASSETS {
             write(name, text.to_string())?;
         }
+        // What the site shows, for the scheduler and for operators.
+        let build = serde_json::json!({
+            "as_of": self.common.as_of,
+            "engine_version": self.common.version,
+            "snapshot_sha256": self.common.checksum,
+            "built": self.common.built_at,
+        });
+        write("build.json", serde_json::to_string_pretty(&build).unwrap_or_default())?;
         let regions = self.region_views();
         write("index.html", self.render("index.html", "", self.overview())?)?;
         write("coverage.html", self.render("coverage.html", "", self.coverage(&regions))?)?;

@@ -49,8 +49,12 @@ pub fn replace_dir(staging: &Path, target: &Path) -> io::Result<()> {
             return Ok(());
         }
     }
-    // `staging` now holds the old version.
-    std::fs::remove_dir_all(staging)
+    // `staging` now holds the old version; the new one is live whatever
+    // happens to the old (the next publish removes leftovers).
+    if let Err(e) = std::fs::remove_dir_all(staging) {
+        warn!("the old version at {} stays until the next publish: {e}", staging.display());
+    }
+    Ok(())
 }
 
 #[cfg(target_os = "linux")]

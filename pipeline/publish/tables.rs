@@ -64,9 +64,7 @@ pub struct Table {
 impl Table {
     /// The batches of a mart as a table. Columns without a title in the
     /// reference keep their contract name and are shown as they are.
-    pub fn from_batches(batches: &[RecordBatch]) -> Table {
-        let Some(first) = batches.first() else { return Table { columns: Vec::new(), rows: Vec::new() } };
-        let schema = first.schema();
+    pub fn from_batches(schema: &arrow::datatypes::Schema, batches: &[RecordBatch]) -> Table {
         let columns: Vec<ColumnTitle> = schema
             .fields()
             .iter()
@@ -158,7 +156,8 @@ pub fn level_in_words(level: &str) -> Option<&'static str> {
 /// `+`, `-`, `@`, tab, CR first) gets a leading `'`, so it stays text.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
+        // Full-width forms too: some spreadsheets fold them to ASCII.
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠') => std::borrow::Cow::Owned(format!("'{text}")),
         _ => std::borrow::Cow::Borrowed(text),
     }
 }

@@ -92,7 +92,8 @@ fn number(v: &Value) -> Option<f64> {
     if v.is_none() || v.is_undefined() {
         return None;
     }
-    f64::try_from(v.clone()).ok()
+    // NaN and infinity (a share of nothing) are shown as no value.
+    f64::try_from(v.clone()).ok().filter(|x| x.is_finite())
 }
 
 /// `3 098 599`; a missing value is a dash.

@@ -86,10 +86,19 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
         snapshots.put(&key, std::fs::read(entry.path()).unwrap().into()).await.unwrap();
     }
 
-    let mut remote = Command::new(env!("CARGO_BIN_EXE_reestr"));
-    remote.args(["-q", "run", "--snapshot", &format!("s3://{inbox}/daily/{D}"), "--warehouse", &format!("s3://{warehouse}/wh")]);
-    aws_env(&mut remote, &endpoint);
-    let out = remote.output().unwrap();
+    // A lease left by a run killed long ago is taken over.
+    let store = bucket(&endpoint, &warehouse);
+    let lease = |expires: &str| {
+        format!("{{\"pid\":1,\"host\":\"old\",\"since\":\"2020-01-01T00:00:00Z\",\"expires\":\"{expires}\"}}").into_bytes()
+    };
+    store.put(&ObjectPath::from("wh/_lock.json"), lease("2020-01-01T02:00:00Z").into()).await.unwrap();
+    let remote_run = || {
+        let mut remote = Command::new(env!("CARGO_BIN_EXE_reestr"));
+        remote.args(["-q", "run", "--snapshot", &format!("s3://{inbox}/daily/{D}"), "--warehouse", &format!("s3://{warehouse}/wh")]);
+        aws_env(&mut remote, &endpoint);
+        remote.output().unwrap()
+    };
+    let out = remote_run();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("test"), "no credential in the output");
 
@@ -103,7 +112,6 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let store = bucket(&endpoint, &warehouse);
     for (mart, _) in reestr::compute::MARTS {
         let key = ObjectPath::from(format!("wh/marts/{mart}/as_of={D}/{mart}.csv"));
         let remote = store.get(&key).await.unwrap_or_else(|e| panic!("{key}: {e}")).bytes().await.unwrap();
@@ -115,6 +123,13 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
     }
     assert!(store.head(&ObjectPath::from("wh/_lock.json")).await.is_err(), "the lease is released");
     assert_no_staging(&store).await;
+
+    // A live lease (another host's run) refuses this one.
+    store.put(&ObjectPath::from("wh/_lock.json"), lease("2999-01-01T00:00:00Z").into()).await.unwrap();
+    let out = remote_run();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by reestr process 1 on old"));
+    store.head(&ObjectPath::from("wh/_lock.json")).await.expect("another's lease is left alone");
     if let Some(child) = started.as_mut() {
         let _ = child.kill();
     }
