@@ -192,6 +192,9 @@ pub struct Marts {
     pub regions_prev: Vec<Region>,
     /// The national mart of every date computed so far, oldest first.
     pub history: Vec<National>,
+    /// Members on record per region at every date computed so far, oldest
+    /// first: (date, region code → members).
+    pub region_history: Vec<(NaiveDate, std::collections::BTreeMap<String, i64>)>,
     pub manifest: Option<Manifest>,
 }
 
@@ -204,6 +207,7 @@ impl Marts {
             None => (None, Vec::new()),
         };
         let mut history = Vec::new();
+        let mut region_history = Vec::new();
         // The trend is a picture of the past: a date whose mart cannot be
         // read (an older engine's) is left out of it, not fatal.
         for date in mart_dates(warehouse, "national").await? {
@@ -211,6 +215,10 @@ impl Marts {
                 match read::<National>(warehouse, "national", date).await {
                     Ok(rows) => history.extend(rows),
                     Err(e) => tracing::warn!("the trend leaves out {date}: {e}"),
+                }
+                match read::<RegionMembers>(warehouse, "regions", date).await {
+                    Ok(rows) => region_history.push((date, rows.into_iter().map(|r| (r.region_code, r.members)).collect())),
+                    Err(e) => tracing::warn!("the regions' trends leave out {date}: {e}"),
                 }
             }
         }
@@ -225,9 +233,17 @@ impl Marts {
             national_prev,
             regions_prev,
             history,
+            region_history,
             manifest: warehouse.read_manifest(as_of).await?,
         })
     }
+}
+
+/// The two columns of a regions mart a trend needs.
+#[derive(Debug, Deserialize)]
+struct RegionMembers {
+    region_code: String,
+    members: i64,
 }
 
 /// A mart's files as compute wrote them, and its rows: what the machine

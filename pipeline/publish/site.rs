@@ -399,6 +399,15 @@ impl<'a> Site<'a> {
             Some(1 + regions.iter().filter(|r| key(r.row).is_some_and(|v| v > own)).count())
         };
         let checks = self.checks(Some(&region.row.region_code));
+        let ru = Russian::new();
+        let code = region.row.region_code.as_str();
+        let points: Vec<(String, f64, String)> = self
+            .marts
+            .region_history
+            .iter()
+            .filter_map(|(date, members)| members.get(code).map(|m| (short_date(*date), *m as f64, ru.integer(*m))))
+            .collect();
+        let trend = (points.len() > 1).then(|| charts::trend("Члены Профсоюза в реестре по датам снимков", points, |v| ru.integer(v as i64)));
         let orgs = self.orgs_to_fix(&self.marts.worklist, &region.row.region_code);
         context! {
             r => region,
@@ -409,6 +418,7 @@ impl<'a> Site<'a> {
             orgs_total => orgs.len(),
             regions_total => regions.len(),
             coverage_rank => rank(|r| r.coverage_pct),
+            trend => trend,
             reports_rank => rank(|r| r.primary_auto_reports_pct),
         }
     }
