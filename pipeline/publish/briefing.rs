@@ -17,9 +17,9 @@ use chrono::{DateTime, Datelike, Utc};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::PublishError;
+use super::{Output, PublishError};
 use super::marts::{Marts, ProfcardsYear, QualityRow, Region};
-use super::site::{BANDS, ONLINE_THRESHOLD_PCT, moscow_time};
+use super::site::{BANDS, ONLINE_THRESHOLD_PCT, desc, moscow_time, unchanged_coverage};
 use super::templates;
 use crate::contract::RegionReference;
 
@@ -86,11 +86,10 @@ pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Res
     let html = render("briefing.html", page.clone())?;
     let document = render("briefing-document.xml", page)?;
     let docx = docx(&document).map_err(|e| PublishError::Export { what: "briefing.docx".into(), detail: e.to_string() })?;
-    for (name, bytes) in [("briefing.html", html.as_bytes()), ("briefing.docx", docx.as_slice())] {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(|e| PublishError::io(&path, e))?;
-    }
-    Ok(vec!["briefing.html".into(), "briefing.docx".into()])
+    let mut out = Output::new(dir);
+    out.put("briefing.html", html)?;
+    out.put("briefing.docx", docx)?;
+    Ok(out.finish())
 }
 
 /// Everything the briefing template speaks of.
@@ -112,18 +111,8 @@ fn figures(marts: &Marts) -> Value {
             }
         })
         .collect();
-    let prev_coverage: BTreeMap<&str, Option<f64>> =
-        marts.regions_prev.iter().map(|r| (r.region_code.as_str(), r.coverage_pct)).collect();
-    let round1 = |x: f64| (x * 10.0).round();
-    let unchanged: Vec<Named> = marts
-        .regions
-        .iter()
-        .filter(|r| match (r.coverage_pct, prev_coverage.get(r.region_code.as_str()).copied().flatten()) {
-            (Some(now), Some(before)) => round1(now) == round1(before),
-            _ => false,
-        })
-        .map(view)
-        .collect();
+    let same = unchanged_coverage(marts);
+    let unchanged: Vec<Named> = marts.regions.iter().filter(|r| same.contains(r.region_code.as_str())).map(view).collect();
     let mut above: Vec<Named> = marts
         .regions
         .iter()
@@ -193,10 +182,6 @@ fn figures(marts: &Marts) -> Value {
         total => total,
         years => full_years,
     }
-}
-
-fn desc(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    b.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.unwrap_or(f64::NEG_INFINITY))
 }
 
 /// The template's text as blocks: `# ` title, `## ` subtitle, `### `

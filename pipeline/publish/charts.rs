@@ -125,10 +125,8 @@ pub struct TrendPoint {
 pub fn trend(title: &str, points: Vec<(String, f64, String)>, tick_label: impl Fn(f64) -> String) -> TrendChart {
     let (width, height) = (720.0, 220.0);
     let (left, right, top, bottom) = (90.0, 30.0, 16.0, 36.0);
-    let largest = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
-    let step = nice_step(largest / 4.0);
-    let ymax = (largest / step).ceil() * step;
     let plot_h = height - top - bottom;
+    let (ymax, ticks) = value_axis(points.iter().map(|p| p.1), top, plot_h, tick_label);
     // Points stay clear of the axis labels on the left and the edge on the right.
     let inset = 40.0;
     let plot_w = width - left - right - 2.0 * inset;
@@ -144,9 +142,6 @@ pub fn trend(title: &str, points: Vec<(String, f64, String)>, tick_label: impl F
         })
         .collect();
     let line = points.iter().map(|p| format!("{:.1},{:.1}", p.x, p.y)).collect::<Vec<_>>().join(" ");
-    let ticks = (0..=((ymax / step).round() as usize))
-        .map(|k| Tick { at: top + plot_h * (1.0 - k as f64 * step / ymax), label: tick_label(k as f64 * step) })
-        .collect();
     TrendChart { width, height, points, line, ticks, title: title.to_string() }
 }
 
@@ -175,11 +170,9 @@ pub struct Column {
 pub fn columns(title: &str, values: Vec<(String, f64, String)>, tick_label: impl Fn(f64) -> String) -> ColumnChart {
     let (width, height) = (720.0, 220.0);
     let (left, right, top, bottom) = (90.0, 10.0, 12.0, 36.0);
-    let largest = values.iter().map(|v| v.1).fold(0.0, f64::max).max(1.0);
-    let step = nice_step(largest / 4.0);
-    let ymax = (largest / step).ceil() * step;
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
+    let (ymax, ticks) = value_axis(values.iter().map(|v| v.1), top, plot_h, tick_label);
     let n = values.len().max(1);
     let slot = plot_w / n as f64;
     let label_every = (n as f64 / 8.0).ceil().max(1.0) as usize;
@@ -197,9 +190,6 @@ pub fn columns(title: &str, values: Vec<(String, f64, String)>, tick_label: impl
                 label: (i % label_every == 0).then_some(label),
             }
         })
-        .collect();
-    let ticks = (0..=((ymax / step).round() as usize))
-        .map(|k| Tick { at: top + plot_h * (1.0 - k as f64 * step / ymax), label: tick_label(k as f64 * step) })
         .collect();
     ColumnChart { width, height, columns, ticks, base: top + plot_h, title: title.to_string() }
 }
@@ -254,6 +244,19 @@ pub fn tile_map(title: &str, tiles: Vec<TileInput>) -> TileMap {
         })
         .collect();
     TileMap { width: cols * (size + gap), height: rows * (size + gap), size, tiles, title: title.to_string() }
+}
+
+/// A vertical axis from 0 to a round value above the largest of `values`,
+/// about four ticks, for a plot `plot_h` high starting at `top`: the axis's
+/// top value and its ticks.
+fn value_axis(values: impl Iterator<Item = f64>, top: f64, plot_h: f64, tick_label: impl Fn(f64) -> String) -> (f64, Vec<Tick>) {
+    let largest = values.fold(0.0, f64::max).max(1.0);
+    let step = nice_step(largest / 4.0);
+    let ymax = (largest / step).ceil() * step;
+    let ticks = (0..=((ymax / step).round() as usize))
+        .map(|k| Tick { at: top + plot_h * (1.0 - k as f64 * step / ymax), label: tick_label(k as f64 * step) })
+        .collect();
+    (ymax, ticks)
 }
 
 /// 1, 2 or 5 times a power of ten, at least `raw`.

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::PublishError;
+use super::{Output, PublishError};
 use super::marts::{RawMart, WorklistRow};
 use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
 use crate::contract::QualityCheck;
@@ -34,28 +34,19 @@ const WORKBOOK: &[(&str, &str)] = &[
 /// Writes every export of the marts into `dir` (a fresh folder). Returns the
 /// files written, relative to `dir`.
 pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], worklist: &[WorklistRow], manifest: Option<&Manifest>) -> Result<Vec<String>, PublishError> {
-    let mut written = Vec::new();
-    let mut put = |name: String, bytes: &[u8]| -> Result<(), PublishError> {
-        let path = dir.join(&name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| PublishError::io(parent, e))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| PublishError::io(&path, e))?;
-        written.push(name);
-        Ok(())
-    };
+    let mut out = Output::new(dir);
     let xlsx = |e: XlsxError| PublishError::Export { what: "XLSX".into(), detail: e.to_string() };
 
     // Machine files: the marts exactly as computed.
     for mart in marts {
-        put(format!("parquet/{}.parquet", mart.name), &mart.parquet)?;
-        put(format!("csv/{}.csv", mart.name), &mart.csv)?;
-        put(format!("json/{}.json", mart.name), &json(mart)?)?;
+        out.put(format!("parquet/{}.parquet", mart.name), &mart.parquet)?;
+        out.put(format!("csv/{}.csv", mart.name), &mart.csv)?;
+        out.put(format!("json/{}.json", mart.name), &json(mart)?)?;
     }
     // People's files.
     let tables: BTreeMap<&str, Table> = marts.iter().map(|m| (m.name, Table::from_batches(&m.schema, &m.batches))).collect();
     for (name, table) in &tables {
-        put(format!("excel/{name}.csv"), &people_csv(table))?;
+        out.put(format!("excel/{name}.csv"), &people_csv(table))?;
     }
     let mut book = Workbook::new();
     for (mart, sheet_name) in WORKBOOK {
@@ -73,7 +64,7 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
         sheet.set_name("Источник").map_err(xlsx)?;
         write_provenance(sheet, as_of, m).map_err(xlsx)?;
     }
-    put(format!("kpi-{as_of}.xlsx"), &book.save_to_buffer().map_err(xlsx)?)?;
+    out.put(format!("kpi-{as_of}.xlsx"), &book.save_to_buffer().map_err(xlsx)?)?;
 
     // Worklists: one file per region with anything to fix.
     let mut by_region: BTreeMap<&str, Vec<&WorklistRow>> = BTreeMap::new();
@@ -81,10 +72,10 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
         by_region.entry(&row.region_code).or_default().push(row);
     }
     for (region, rows) in by_region {
-        put(format!("worklists/{region}.xlsx"), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
-        put(format!("worklists/{region}.csv"), &worklist_csv(&rows))?;
+        out.put(format!("worklists/{region}.xlsx"), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
+        out.put(format!("worklists/{region}.csv"), &worklist_csv(&rows))?;
     }
-    Ok(written)
+    Ok(out.finish())
 }
 
 fn json(mart: &RawMart) -> Result<Vec<u8>, PublishError> {

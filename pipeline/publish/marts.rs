@@ -148,9 +148,9 @@ pub struct WorklistRow {
     pub members: Option<i64>,
 }
 
+/// The columns profcards_monthly and profcards_yearly share.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ProfcardsMonth {
-    pub month: NaiveDate,
+pub struct Purchases {
     pub purchases: i64,
     pub buyers: i64,
     #[serde(deserialize_with = "number")]
@@ -161,18 +161,34 @@ pub struct ProfcardsMonth {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ProfcardsMonth {
+    pub month: NaiveDate,
+    #[serde(flatten)]
+    pub totals: Purchases,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ProfcardsYear {
     pub year: i64,
     pub ytd: bool,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub purchases: i64,
-    pub buyers: i64,
-    #[serde(deserialize_with = "number")]
-    pub amount: f64,
-    #[serde(deserialize_with = "number")]
-    pub cashback: f64,
-    pub cashback_pct: Option<f64>,
+    #[serde(flatten)]
+    pub totals: Purchases,
+}
+
+impl std::ops::Deref for ProfcardsMonth {
+    type Target = Purchases;
+    fn deref(&self) -> &Purchases {
+        &self.totals
+    }
+}
+
+impl std::ops::Deref for ProfcardsYear {
+    type Target = Purchases;
+    fn deref(&self) -> &Purchases {
+        &self.totals
+    }
 }
 
 /// Every mart of one date, plus what publishing shows beside them: the
@@ -199,37 +215,47 @@ pub struct Marts {
 }
 
 impl Marts {
-    pub async fn load(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Marts, PublishError> {
-        let national: National = one(read(warehouse, "national", as_of).await?, "national", as_of)?;
-        let (national_prev, regions_prev) = match national.compared_to {
-            Some(c) => (read::<National>(warehouse, "national", c).await.ok().and_then(|r| r.into_iter().next()),
-                read(warehouse, "regions", c).await.unwrap_or_default()),
-            None => (None, Vec::new()),
-        };
+    /// The typed rows of `raw` (the marts of `as_of`, read once by
+    /// `load_raw`), and of earlier dates what the pages compare with.
+    pub async fn load(warehouse: &Warehouse, as_of: NaiveDate, raw: &[RawMart]) -> Result<Marts, PublishError> {
+        fn typed<T: DeserializeOwned>(raw: &[RawMart], mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
+            let batches = raw.iter().find(|m| m.name == mart).map_or(&[][..], |m| &m.batches[..]);
+            rows_from_batches(batches).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
+        }
+        let national: National = one(typed(raw, "national", as_of)?, "national", as_of)?;
+        let regions: Vec<Region> = typed(raw, "regions", as_of)?;
+        // The trend is a picture of the past: a date whose mart cannot be
+        // read (an older engine's) is left out of it, not fatal. The marts of
+        // `as_of` itself are those just read.
         let mut history = Vec::new();
         let mut region_history = Vec::new();
-        // The trend is a picture of the past: a date whose mart cannot be
-        // read (an older engine's) is left out of it, not fatal.
-        for date in mart_dates(warehouse, "national").await? {
-            if date <= as_of {
-                match read::<National>(warehouse, "national", date).await {
-                    Ok(rows) => history.extend(rows),
-                    Err(e) => tracing::warn!("the trend leaves out {date}: {e}"),
-                }
-                match read::<RegionMembers>(warehouse, "regions", date).await {
-                    Ok(rows) => region_history.push((date, rows.into_iter().map(|r| (r.region_code, r.members)).collect())),
-                    Err(e) => tracing::warn!("the regions' trends leave out {date}: {e}"),
-                }
+        for date in mart_dates(warehouse, "national").await?.into_iter().filter(|d| *d < as_of) {
+            match read::<National>(warehouse, "national", date).await {
+                Ok(rows) => history.extend(rows),
+                Err(e) => tracing::warn!("the trend leaves out {date}: {e}"),
+            }
+            match read::<RegionMembers>(warehouse, "regions", date).await {
+                Ok(rows) => region_history.push((date, rows.into_iter().map(|r| (r.region_code, r.members)).collect())),
+                Err(e) => tracing::warn!("the regions' trends leave out {date}: {e}"),
             }
         }
+        history.push(national.clone());
+        region_history.push((as_of, regions.iter().map(|r| (r.region_code.clone(), r.members)).collect()));
+        let (national_prev, regions_prev) = match national.compared_to {
+            Some(c) => (
+                history.iter().find(|h| h.as_of == c).cloned(),
+                read(warehouse, "regions", c).await.unwrap_or_default(),
+            ),
+            None => (None, Vec::new()),
+        };
         Ok(Marts {
             national,
-            regions: read(warehouse, "regions", as_of).await?,
-            districts: read(warehouse, "federal_districts", as_of).await?,
-            quality: read(warehouse, "data_quality", as_of).await?,
-            worklist: read(warehouse, "worklist", as_of).await?,
-            profcards_monthly: read(warehouse, "profcards_monthly", as_of).await?,
-            profcards_yearly: read(warehouse, "profcards_yearly", as_of).await?,
+            regions,
+            districts: typed(raw, "federal_districts", as_of)?,
+            quality: typed(raw, "data_quality", as_of)?,
+            worklist: typed(raw, "worklist", as_of)?,
+            profcards_monthly: typed(raw, "profcards_monthly", as_of)?,
+            profcards_yearly: typed(raw, "profcards_yearly", as_of)?,
             national_prev,
             regions_prev,
             history,
@@ -266,14 +292,8 @@ pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<Raw
         let missing = || PublishError::MissingMart { mart: name.to_string(), as_of };
         let parquet = warehouse.location().read(&file("parquet")).await?.ok_or_else(missing)?;
         let csv = warehouse.location().read(&file("csv")).await?.ok_or_else(missing)?;
-        let bad = |detail: String| PublishError::BadMart { mart: name.to_string(), as_of, detail };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(parquet.clone()).map_err(|e| bad(e.to_string()))?;
-        let schema = builder.schema().clone();
-        let batches = builder
-            .build()
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string()))
-            .map_err(bad)?;
+        let (schema, batches) =
+            decode(parquet.clone()).map_err(|detail| PublishError::BadMart { mart: name.to_string(), as_of, detail })?;
         marts.push(RawMart { name, parquet, csv, schema, batches });
     }
     Ok(marts)
@@ -299,10 +319,21 @@ async fn read<T: DeserializeOwned>(warehouse: &Warehouse, mart: &str, as_of: Nai
 }
 
 fn rows<T: DeserializeOwned>(bytes: bytes::Bytes) -> Result<Vec<T>, String> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).and_then(|b| b.build()).map_err(|e| e.to_string())?;
+    rows_from_batches(&decode(bytes)?.1)
+}
+
+/// A mart's Parquet file as its schema and record batches.
+fn decode(bytes: bytes::Bytes) -> Result<(arrow::datatypes::SchemaRef, Vec<arrow::array::RecordBatch>), String> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| e.to_string())?;
+    let schema = builder.schema().clone();
+    let batches = builder.build().map_err(|e| e.to_string())?.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    Ok((schema, batches))
+}
+
+fn rows_from_batches<T: DeserializeOwned>(batches: &[arrow::array::RecordBatch]) -> Result<Vec<T>, String> {
     let mut json = arrow::json::ArrayWriter::new(Vec::new());
-    for batch in reader {
-        json.write(&batch.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    for batch in batches {
+        json.write(batch).map_err(|e| e.to_string())?;
     }
     json.finish().map_err(|e| e.to_string())?;
     let text = json.into_inner();

@@ -99,8 +99,8 @@ pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, Publish
         None => *marts::mart_dates(&warehouse, "national").await?.last().ok_or(PublishError::NothingComputed)?,
     };
     info!("publishing the marts of {as_of}: site, exports, briefing");
-    let marts = Marts::load(&warehouse, as_of).await?;
     let raw = marts::load_raw(&warehouse, as_of).await?;
+    let marts = Marts::load(&warehouse, as_of, &raw).await?;
     let run_id = format!("{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
     let target = Target::new(&warehouse, &run_id);
 
@@ -130,6 +130,35 @@ pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, Publish
     Ok(summary)
 }
 
+/// The files of one folder being built, written as they are made.
+struct Output<'a> {
+    dir: &'a Path,
+    written: Vec<String>,
+}
+
+impl<'a> Output<'a> {
+    fn new(dir: &'a Path) -> Output<'a> {
+        Output { dir, written: Vec::new() }
+    }
+
+    /// Writes `name` (a `/`-separated path under the folder).
+    fn put(&mut self, name: impl Into<String>, bytes: impl AsRef<[u8]>) -> Result<(), PublishError> {
+        let name = name.into();
+        let path = self.dir.join(&name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| PublishError::io(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| PublishError::io(&path, e))?;
+        self.written.push(name);
+        Ok(())
+    }
+
+    /// The files written, relative to the folder.
+    fn finish(self) -> Vec<String> {
+        self.written
+    }
+}
+
 /// Where published folders go. On local disk each is built beside its old
 /// version and exchanged with it in one step. On an object store, which has
 /// no folders to swap, it is built in a local scratch folder, uploaded object
@@ -154,7 +183,7 @@ impl<'a> Target<'a> {
         build: impl FnOnce(&Path) -> Result<Vec<String>, PublishError>,
     ) -> Result<Vec<(String, u64)>, PublishError> {
         let sized = |dir: &Path, files: Vec<String>| -> Vec<(String, u64)> {
-            files.into_iter().map(|f| (std::fs::metadata(dir.join(&f)).map_or(0, |m| m.len()), f)).map(|(s, f)| (f, s)).collect()
+            files.into_iter().map(|f| { let size = std::fs::metadata(dir.join(&f)).map_or(0, |m| m.len()); (f, size) }).collect()
         };
         if let Some(root) = self.warehouse.location().local_root() {
             let target = root.join(relative);

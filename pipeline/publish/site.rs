@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
-use super::PublishError;
+use super::{Output, PublishError};
 use super::charts::{self, BarInput, TileInput};
 use super::marts::{District, Marts, National, QualityRow, Region, WorklistRow};
 use super::russian::Russian;
@@ -96,6 +96,8 @@ pub struct Site<'a> {
     reference: &'static RegionReference,
     env: Environment<'static>,
     common: Common,
+    /// Formats the numbers the Rust side writes (chart labels).
+    ru: Russian,
 }
 
 impl<'a> Site<'a> {
@@ -117,24 +119,15 @@ impl<'a> Site<'a> {
                 .map(|d| NavItem { code: d.district_code.clone(), short_name: d.short_name.clone(), name: d.name.clone() })
                 .collect(),
         };
-        Site { marts, reference, env: templates::environment(), common }
+        Site { marts, reference, env: templates::environment(), common, ru: Russian::new() }
     }
 
     /// Every page and asset, written under `dir`. Returns the files written,
     /// relative to `dir`.
     pub fn render_into(&self, dir: &Path) -> Result<Vec<String>, PublishError> {
-        let mut written = Vec::new();
-        let mut write = |name: &str, text: String| -> Result<(), PublishError> {
-            let path = dir.join(name);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| PublishError::io(&path, e))?;
-            }
-            std::fs::write(&path, text).map_err(|e| PublishError::io(&path, e))?;
-            written.push(name.to_string());
-            Ok(())
-        };
+        let mut out = Output::new(dir);
         for (name, text) in ASSETS {
-            write(name, text.to_string())?;
+            out.put(*name, text)?;
         }
         // What the site shows, for the scheduler and for operators.
         let build = serde_json::json!({
@@ -143,23 +136,23 @@ impl<'a> Site<'a> {
             "snapshot_sha256": self.common.checksum,
             "built": self.common.built_at,
         });
-        write("build.json", serde_json::to_string_pretty(&build).unwrap_or_default())?;
+        out.put("build.json", serde_json::to_string_pretty(&build).unwrap_or_default())?;
         let regions = self.region_views();
-        write("index.html", self.render("index.html", "", self.overview())?)?;
-        write("coverage.html", self.render("coverage.html", "", self.coverage(&regions))?)?;
-        write("reports.html", self.render("reports.html", "", self.reports(&regions))?)?;
-        write("profcards.html", self.render("profcards.html", "", self.profcards(&regions))?)?;
-        write("online.html", self.render("online.html", "", self.online(&regions))?)?;
-        write("quality.html", self.render("quality.html", "", self.quality(&regions))?)?;
+        out.put("index.html", self.render("index.html", "", self.overview())?)?;
+        out.put("coverage.html", self.render("coverage.html", "", self.coverage(&regions))?)?;
+        out.put("reports.html", self.render("reports.html", "", self.reports(&regions))?)?;
+        out.put("profcards.html", self.render("profcards.html", "", self.profcards(&regions))?)?;
+        out.put("online.html", self.render("online.html", "", self.online(&regions))?)?;
+        out.put("quality.html", self.render("quality.html", "", self.quality(&regions))?)?;
         for district in &self.marts.districts {
             let page = format!("districts/{}.html", district.federal_district);
-            write(&page, self.render("district.html", "../", self.district(district, &regions))?)?;
+            out.put(page, self.render("district.html", "../", self.district(district, &regions))?)?;
         }
         for region in &regions {
             let page = format!("regions/{}.html", region.row.region_code);
-            write(&page, self.render("region.html", "../", self.region(region, &regions))?)?;
+            out.put(page, self.render("region.html", "../", self.region(region, &regions))?)?;
         }
-        Ok(written)
+        Ok(out.finish())
     }
 
     fn render(&self, template: &str, root: &str, page: Value) -> Result<String, PublishError> {
@@ -200,7 +193,7 @@ impl<'a> Site<'a> {
 
     fn overview(&self) -> Value {
         let n = &self.marts.national;
-        let ru = Russian::new();
+        let ru = &self.ru;
         let history: Vec<&National> = self.marts.history.iter().collect();
         let trend = (history.len() > 1).then(|| {
             charts::trend(
@@ -238,7 +231,7 @@ impl<'a> Site<'a> {
     }
 
     fn coverage(&self, regions: &[RegionView<'a>]) -> Value {
-        let ru = Russian::new();
+        let ru = &self.ru;
         let bands: Vec<Value> = BANDS
             .iter()
             .map(|(code, label, class)| {
@@ -273,13 +266,8 @@ impl<'a> Site<'a> {
         );
         let mut ranked: Vec<&RegionView> = regions.iter().collect();
         ranked.sort_by(|a, b| desc(a.row.coverage_pct, b.row.coverage_pct));
-        let unchanged: Vec<&RegionView> = regions
-            .iter()
-            .filter(|r| match (r.row.coverage_pct, r.prev_coverage_pct) {
-                (Some(now), Some(before)) => ru.decimal(now, 1) == ru.decimal(before, 1),
-                _ => false,
-            })
-            .collect();
+        let same = unchanged_coverage(self.marts);
+        let unchanged: Vec<&RegionView> = regions.iter().filter(|r| same.contains(r.row.region_code.as_str())).collect();
         context! {
             n => &self.marts.national,
             bands => bands,
@@ -304,7 +292,7 @@ impl<'a> Site<'a> {
     }
 
     fn profcards(&self, regions: &[RegionView<'a>]) -> Value {
-        let ru = Russian::new();
+        let ru = &self.ru;
         let months = &self.marts.profcards_monthly;
         let recent = &months[months.len().saturating_sub(36)..];
         let chart = (!recent.is_empty()).then(|| {
@@ -370,7 +358,7 @@ impl<'a> Site<'a> {
     }
 
     fn district(&self, district: &'a District, regions: &[RegionView<'a>]) -> Value {
-        let ru = Russian::new();
+        let ru = &self.ru;
         let mut own: Vec<&RegionView> = regions.iter().filter(|r| r.row.federal_district == district.federal_district).collect();
         own.sort_by(|a, b| desc(a.row.coverage_pct, b.row.coverage_pct));
         let chart = charts::bars(
@@ -399,7 +387,7 @@ impl<'a> Site<'a> {
             Some(1 + regions.iter().filter(|r| key(r.row).is_some_and(|v| v > own)).count())
         };
         let checks = self.checks(Some(&region.row.region_code));
-        let ru = Russian::new();
+        let ru = &self.ru;
         let code = region.row.region_code.as_str();
         let points: Vec<(String, f64, String)> = self
             .marts
@@ -478,8 +466,22 @@ impl<'a> Site<'a> {
     }
 }
 
+/// Codes of the regions whose coverage is the same as at C to the tenth of a
+/// percent, as the decree counts "did not change".
+pub fn unchanged_coverage(marts: &Marts) -> BTreeSet<&str> {
+    let before: BTreeMap<&str, f64> =
+        marts.regions_prev.iter().filter_map(|r| Some((r.region_code.as_str(), r.coverage_pct?))).collect();
+    let tenths = |x: f64| (x * 10.0).round();
+    marts
+        .regions
+        .iter()
+        .filter(|r| r.coverage_pct.zip(before.get(r.region_code.as_str())).is_some_and(|(now, b)| tenths(now) == tenths(*b)))
+        .map(|r| r.region_code.as_str())
+        .collect()
+}
+
 /// Descending order with missing values last.
-fn desc(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+pub fn desc(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
     match (a, b) {
         (Some(a), Some(b)) => b.total_cmp(&a),
         (Some(_), None) => std::cmp::Ordering::Less,

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::contract::QualityCheck;
+use crate::contract::values::date_from_days;
 
 const COLUMNS_CSV: &str = include_str!("../../schemas/reference/mart_columns.csv");
 
@@ -115,8 +116,7 @@ fn cell(array: &dyn Array, row: usize) -> Cell {
         DataType::Float64 => Cell::Float(array.as_primitive::<Float64Type>().value(row)),
         DataType::Boolean => Cell::Bool(array.as_boolean().value(row)),
         DataType::Date32 => {
-            let days = array.as_primitive::<Date32Type>().value(row);
-            NaiveDate::from_num_days_from_ce_opt(days + 719_163).map_or(Cell::Empty, Cell::Date)
+            Cell::Date(date_from_days(array.as_primitive::<Date32Type>().value(row)))
         }
         DataType::Decimal128(_, scale) => {
             let v = array.as_primitive::<Decimal128Type>().value(row);

@@ -155,9 +155,7 @@ fn date(v: Value) -> Result<String, Error> {
     if v.is_none() {
         return Ok(NONE.into());
     }
-    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-    let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))?;
+    let d = iso_date(&v)?;
     Ok(RU.with(|ru| ru.date(d)))
 }
 
@@ -174,13 +172,17 @@ pub fn count(v: Value, key: &str) -> Result<String, Error> {
     Ok(format!("{} {form}", int(Value::from(n))))
 }
 
+/// A date as serialized into the page context (`YYYY-MM-DD`).
+fn iso_date(v: &Value) -> Result<NaiveDate, Error> {
+    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))
+}
+
 /// `ноябрь 2023` from the first day of a month.
 fn month(v: Value) -> Result<String, Error> {
     const MONTHS: [&str; 12] =
         ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"];
-    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-    let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))?;
+    let d = iso_date(&v)?;
     use chrono::Datelike;
     Ok(format!("{} {}", MONTHS[d.month0() as usize], d.year()))
 }

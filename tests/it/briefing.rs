@@ -13,24 +13,9 @@ async fn briefed(dir: &Path, dates: &[&str]) -> std::path::PathBuf {
     published(dir, dates, |tables| tables.get_mut("official_stats").unwrap().set(0, "members", "1021")).await.join("briefings").join(D)
 }
 
-/// The visible text of the briefing page, no-break spaces as spaces.
+/// The visible text of the briefing page (no-break spaces are blanks).
 pub fn briefing_text(html: &str) -> String {
-    let body = &html[html.find("<body>").unwrap()..];
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&amp;", "&").replace('\u{a0}', " ");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    visible_text(&html[html.find("<body>").unwrap()..])
 }
 
 fn expected_form(n: u64) -> usize {

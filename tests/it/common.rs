@@ -350,3 +350,23 @@ pub fn rename_org(tables: &mut BTreeMap<&'static str, Rows>, org_id: &str, name:
     let row = orgs.rows.iter().position(|r| r[0] == org_id).unwrap();
     orgs.set(row, "name", name);
 }
+
+/// The text a reader sees: tags dropped, entities of the escaper decoded,
+/// blank runs collapsed.
+pub fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -48,26 +48,6 @@ fn links(html: &str) -> Vec<String> {
     out
 }
 
-/// The text a reader sees: tags dropped, entities of the escaper decoded,
-/// blank runs collapsed.
-fn visible_text(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     let tmp = tempfile::tempdir().unwrap();
