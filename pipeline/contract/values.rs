@@ -15,8 +15,30 @@ pub fn parse_date(s: &str) -> Option<i32> {
         10 if b[2] == b'.' && b[5] == b'.' => (digits(&b[6..10])?, digits(&b[3..5])?, digits(&b[0..2])?),
         _ => return None,
     };
-    let date = NaiveDate::from_ymd_opt(y as i32, m, d)?;
-    Some(date.num_days_from_ce() - UNIX_EPOCH_CE_DAYS)
+    days_from_civil(y as i32, m, d)
+}
+
+/// Days since 1970-01-01 of a valid calendar date (H. Hinnant's
+/// `days_from_civil`; chrono's constructor was a tenth of ingest's parsing).
+fn days_from_civil(y: i32, m: u32, d: u32) -> Option<i32> {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d == 0 || d > month_days {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = m as i32;
+    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
 }
 
 /// Days since 1970-01-01 → the calendar date (for messages and file names).
@@ -34,6 +56,11 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 /// `true/false`, `1/0`, `да/нет`, `yes/no`, in any case.
 pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.as_bytes() {
+        b"true" | b"1" => return Some(true),
+        b"false" | b"0" => return Some(false),
+        _ => {}
+    }
     const TRUE: [&str; 4] = ["true", "1", "да", "yes"];
     const FALSE: [&str; 4] = ["false", "0", "нет", "no"];
     // The longest spelling is 6 bytes (`нет`); no allocation for the usual ones.
@@ -169,6 +196,33 @@ mod tests {
         assert_eq!(parse_date("2023-1-21"), None);
         assert_eq!(parse_date("2023-13-01"), None);
         assert_eq!(parse_date("ab.cd.efgh"), None);
+        assert_eq!(parse_date("0000-01-01"), days_from_chrono(0, 1, 1));
+        assert_eq!(parse_date("2023-00-10"), None);
+        assert_eq!(parse_date("2023-04-00"), None);
+        assert_eq!(parse_date("2023-04-31"), None);
+        assert_eq!(parse_date("1900-02-29"), None, "not a leap year");
+        assert_eq!(parse_date("2000-02-29"), days_from_chrono(2000, 2, 29));
+    }
+
+    fn days_from_chrono(y: i32, m: u32, d: u32) -> Option<i32> {
+        NaiveDate::from_ymd_opt(y, m, d).map(days_from_date)
+    }
+
+    #[test]
+    fn every_day_of_three_centuries_is_counted_as_chrono_counts_it() {
+        for y in [1, 399, 400, 1600, 1899, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 2400, 9999] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    assert_eq!(days_from_civil(y, m, d), days_from_chrono(y, m, d), "{y}-{m}-{d}");
+                }
+            }
+        }
+        let mut date = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        while date.year() < 2200 {
+            let text = date.format("%Y-%m-%d").to_string();
+            assert_eq!(parse_date(&text), Some(days_from_date(date)), "{text}");
+            date = date.succ_opt().unwrap();
+        }
     }
 
     #[test]

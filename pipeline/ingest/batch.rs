@@ -10,6 +10,7 @@ use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::validate::{Cell, ParsedRow};
 use crate::contract::{MONEY_PRECISION, MONEY_SCALE};
@@ -55,10 +56,6 @@ impl BatchBuilder {
             })
             .collect();
         BatchBuilder { schema: table.arrow_schema(), columns, rows: 0 }
-    }
-
-    pub fn schema(&self) -> SchemaRef {
-        self.schema.clone()
     }
 
     pub fn len(&self) -> usize {
@@ -112,10 +109,16 @@ impl BatchBuilder {
 /// The Parquet writer for warehouse tables: zstd, one file, row groups of 512k rows.
 pub fn parquet_writer<W: Write + Send>(
     output: W,
-    schema: SchemaRef,
+    table: &Table,
     as_of: &str,
 ) -> parquet::errors::Result<ArrowWriter<W>> {
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder();
+    // A one-column key is unique in every loaded row: a dictionary of it
+    // would only be built to be thrown away.
+    if let [key] = table.key_indices() {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(table.columns[*key].stored_name()), false);
+    }
+    let props = props
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("reestr {}", env!("CARGO_PKG_VERSION")))
@@ -124,5 +127,5 @@ pub fn parquet_writer<W: Write + Send>(
             as_of.to_string(),
         )]))
         .build();
-    ArrowWriter::try_new(output, schema, Some(props))
+    ArrowWriter::try_new(output, table.arrow_schema(), Some(props))
 }

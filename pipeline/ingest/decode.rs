@@ -121,41 +121,102 @@ pub fn estimate_records(sample: &[u8], file_size: u64) -> Option<usize> {
     (lines > 1).then(|| ((file_size as f64 * lines as f64 / sample.len() as f64) as usize).min(most))
 }
 
-/// For a file whose first bytes are all ASCII: the first stretch that is not,
-/// to decide the encoding by (and whether it reaches the end of the file).
-/// `None` when the whole file is ASCII.
-pub fn first_non_ascii_window<R: Read>(mut input: R) -> io::Result<Option<(Vec<u8>, bool)>> {
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if let Some(i) = buf[..n].iter().position(|b| !b.is_ascii()) {
-            let mut window = buf[i..n].to_vec();
-            let more = (&mut input).take(SNIFF_BYTES as u64).read_to_end(&mut window)?;
-            return Ok(Some((window, more < SNIFF_BYTES)));
-        }
-    }
-}
-
 /// Decodes the sample's first line for separator detection.
 pub fn decode_sample(sample: &[u8], encoding: TextEncoding) -> String {
     let (text, _, _) = encoding.encoding().decode(sample);
     text.into_owned()
 }
 
-/// A reader yielding UTF-8 for a source in `encoding` (the BOM removed).
-pub fn utf8_reader<R: Read + Send + 'static>(inner: R, encoding: TextEncoding) -> Box<dyn Read + Send> {
+/// Decides the encoding of a file from its sample, or leaves it open when
+/// the sample is plain ASCII and not the whole file: an export may hold its
+/// first Cyrillic letter far down (see [`utf8_reader`]).
+pub fn sample_encoding(sample: &[u8], complete: bool) -> Result<Option<TextEncoding>, String> {
+    let encoding = detect_encoding(sample, complete)?;
+    Ok((complete || !sample.is_ascii()).then_some(encoding))
+}
+
+/// The encoding a reader from [`utf8_reader`] settled on (UTF-8 for a file
+/// that is ASCII to its end).
+#[derive(Clone, Default)]
+pub struct Decided(std::sync::Arc<std::sync::OnceLock<TextEncoding>>);
+
+impl Decided {
+    pub fn get(&self) -> TextEncoding {
+        self.0.get().copied().unwrap_or(TextEncoding::Utf8)
+    }
+}
+
+/// The encoding could not be decided from the first non-ASCII bytes of a
+/// file whose start is ASCII; carried through the CSV reader as an I/O error.
+#[derive(Debug)]
+pub struct UndecidedEncoding(pub String);
+
+impl std::fmt::Display for UndecidedEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UndecidedEncoding {}
+
+/// A reader yielding UTF-8 for a source in `encoding` (the BOM removed), or,
+/// with `None`, for a source that is ASCII so far: its bytes pass through
+/// until the first that is not ASCII, and the stretch from there decides.
+/// The file is read once, whatever it holds.
+pub fn utf8_reader<R: Read + Send + 'static>(inner: R, encoding: Option<TextEncoding>) -> (Box<dyn Read + Send>, Decided) {
+    let decided = Decided::default();
+    let reader: Box<dyn Read + Send> = match encoding {
+        Some(encoding) => {
+            let _ = decided.0.set(encoding);
+            decoder(inner, encoding)
+        }
+        None => Box::new(AsciiSoFar { inner: Some(inner), decoded: None, decided: decided.clone() }),
+    };
+    (reader, decided)
+}
+
+fn decoder<R: Read + Send + 'static>(inner: R, encoding: TextEncoding) -> Box<dyn Read + Send> {
     match encoding {
         // Passed through as bytes; the CSV reader checks UTF-8 per record and
         // reports the line of any invalid byte.
-        TextEncoding::Utf8 | TextEncoding::Utf8Bom => Box::new(
+        TextEncoding::Utf8 => Box::new(inner),
+        TextEncoding::Utf8Bom => Box::new(
             DecodeReaderBytesBuilder::new().bom_sniffing(true).utf8_passthru(true).strip_bom(true).build(inner),
         ),
         TextEncoding::Windows1251 => Box::new(
             DecodeReaderBytesBuilder::new().encoding(Some(encoding.encoding())).bom_sniffing(false).build(inner),
         ),
+    }
+}
+
+struct AsciiSoFar<R> {
+    inner: Option<R>,
+    decoded: Option<Box<dyn Read + Send>>,
+    decided: Decided,
+}
+
+impl<R: Read + Send + 'static> Read for AsciiSoFar<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(decoded) = &mut self.decoded {
+            return decoded.read(buf);
+        }
+        let Some(inner) = &mut self.inner else { return Ok(0) };
+        let n = inner.read(buf)?;
+        if buf[..n].is_ascii() {
+            return Ok(n);
+        }
+        let first = buf[..n].iter().position(|b| !b.is_ascii()).expect("a non-ASCII byte");
+        // The rest of this read and the next stretch of the file decide.
+        let mut window = buf[first..n].to_vec();
+        let more = inner.take(SNIFF_BYTES as u64).read_to_end(&mut window)?;
+        let encoding = detect_encoding(&window, more < SNIFF_BYTES)
+            .map_err(|detail| io::Error::new(io::ErrorKind::InvalidData, UndecidedEncoding(detail)))?;
+        let _ = self.decided.0.set(encoding);
+        let inner = self.inner.take().expect("inner reader");
+        // Mid-file there is no BOM to strip.
+        let encoding = if encoding == TextEncoding::Utf8Bom { TextEncoding::Utf8 } else { encoding };
+        self.decoded = Some(decoder(io::Cursor::new(window).chain(inner), encoding));
+        if first > 0 { Ok(first) } else { self.read(buf) }
     }
 }
 

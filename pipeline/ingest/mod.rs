@@ -272,7 +272,6 @@ impl TableJob {
         match self.entry.clone() {
             Found::Csv(meta) => {
                 let store = self.snapshot.store().clone();
-                let probe_store = store.clone();
                 self.on_blocking_thread(indexes, move |out| {
                     let file = meta.location.filename().unwrap_or_default().to_string();
                     let raw = SyncIoBridge::new(BufReader::with_capacity(store, &meta, 1 << 20));
@@ -287,20 +286,12 @@ impl TableJob {
                     }
                     let complete = sample.len() < SNIFF_BYTES;
                     let rows_estimate = decode::estimate_records(&sample, meta.size);
-                    let unknown = |detail| IngestError::UnknownEncoding { file: file.clone(), detail };
-                    let mut encoding = decode::detect_encoding(&sample, complete).map_err(unknown)?;
-                    if !complete && sample.is_ascii() {
-                        // Undecided: an export may hold its first Cyrillic letter
-                        // far down the file. Look there (a second read, only now).
-                        let probe = SyncIoBridge::new(BufReader::with_capacity(probe_store, &meta, 1 << 20));
-                        let window = decode::first_non_ascii_window(probe)
-                            .map_err(|e| IngestError::Read { file: file.clone(), detail: e.to_string() })?;
-                        if let Some((window, at_end)) = window {
-                            encoding = decode::detect_encoding(&window, at_end).map_err(unknown)?;
-                        }
-                    }
-                    let separator = decode::detect_separator(&decode::decode_sample(&sample, encoding));
-                    let input = decode::utf8_reader(Cursor::new(sample).chain(hashed), encoding);
+                    let encoding = decode::sample_encoding(&sample, complete)
+                        .map_err(|detail| IngestError::UnknownEncoding { file: file.clone(), detail })?;
+                    // An undecided sample is ASCII, which reads the same in any of them.
+                    let header = decode::decode_sample(&sample, encoding.unwrap_or(decode::TextEncoding::Utf8));
+                    let separator = decode::detect_separator(&header);
+                    let (input, decided) = decode::utf8_reader(Cursor::new(sample).chain(hashed), encoding);
                     let (mut source, dropped) = CsvSource::open(input, separator, rows_estimate, table, &file)?;
                     let outcome = out.write(&mut source, &file)?;
                     let (size, sha256) = digests.get();
@@ -308,7 +299,7 @@ impl TableJob {
                         table: table.name.clone(),
                         file,
                         format: "csv".to_string(),
-                        encoding: Some(encoding.label().to_string()),
+                        encoding: Some(decided.get().label().to_string()),
                         separator: Some((separator as char).to_string()),
                         size,
                         sha256,
@@ -372,7 +363,7 @@ impl TableJob {
 impl TableOutput {
     /// Loads a source into the staged Parquet and rejects files, aborting both
     /// uploads when anything fails.
-    fn write(&mut self, source: &mut dyn RowSource, file: &str) -> Result<TableOutcome, IngestError> {
+    fn write<S: RowSource>(&mut self, source: &mut S, file: &str) -> Result<TableOutcome, IngestError> {
         let mut data = StagedFile::create(&self.target, &self.staged_data);
         let mut rejects = StagedFile::create(&self.target, &self.staged_rejects);
         let as_of = self.as_of.format("%Y-%m-%d").to_string();

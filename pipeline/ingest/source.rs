@@ -19,6 +19,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::{ParquetRecordBatchStream, ParquetRecordBatchStreamBuilder};
 
 use super::IngestError;
+use super::decode::UndecidedEncoding;
 use crate::contract::Table;
 use crate::warehouse::ObjectParquetReader;
 
@@ -290,7 +291,10 @@ impl RowSource for CsvSource {
 fn csv_error(file: &str, e: csv::Error) -> IngestError {
     let line = e.position().map_or(0, csv::Position::line);
     match e.kind() {
-        csv::ErrorKind::Io(io) => IngestError::Read { file: file.to_string(), detail: io.to_string() },
+        csv::ErrorKind::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<UndecidedEncoding>()) {
+            Some(undecided) => IngestError::UnknownEncoding { file: file.to_string(), detail: undecided.0.clone() },
+            None => IngestError::Read { file: file.to_string(), detail: io.to_string() },
+        },
         _ => IngestError::BadCsv { file: file.to_string(), line, detail: "the record cannot be parsed as CSV".to_string() },
     }
 }

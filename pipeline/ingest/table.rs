@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
@@ -14,10 +14,11 @@ use tracing::info;
 
 use super::IngestError;
 use super::batch::{BATCH_ROWS, BatchBuilder, parquet_writer};
-use super::keys::{KeyIndex, key_hash};
+use super::keys::{Claim, KeyIndex, key_hash};
+use xxhash_rust::xxh3::xxh3_128;
 use super::rejects::{self, Reject, RejectWriter};
 use super::source::RowSource;
-use super::validate::{ParsedRow, parse_row, record_id};
+use super::validate::{ParsedRow, Rejected, parse_row, record_id, trim};
 use std::borrow::Cow;
 
 use crate::contract::values::{normalize_region_code, parse_date};
@@ -66,116 +67,53 @@ pub fn rate(rows: u64, elapsed: Duration) -> u64 {
 }
 
 /// Loads `source` into `data` (Parquet) and `rejected` (CSV). The outputs stay
-/// the caller's, so a failed load can abort them. Finished batches are encoded
-/// (Parquet, zstd) on a thread of their own while the next rows are checked.
-pub fn load_table(
+/// the caller's, so a failed load can abort them.
+///
+/// Two threads share the work: this one parses and checks the rows, a block
+/// at a time; the other settles each block (claims its ids, writes its
+/// rejects in line order, drops its duplicates) and encodes its rows
+/// (Parquet, zstd) while the next block is checked. A table that refers to
+/// itself is settled here instead: its rows are held until every id is known.
+pub fn load_table<S: RowSource + ?Sized>(
     table: &'static Table,
-    source: &mut dyn RowSource,
+    source: &mut S,
     file: &str,
     indexes: &mut Indexes,
     data: &mut (dyn Write + Send),
     rejected: &mut (dyn Write + Send),
     as_of: &str,
 ) -> Result<TableOutcome, IngestError> {
-    let parquet_err =
-        |e: parquet::errors::ParquetError| IngestError::Write { what: format!("{}.parquet", table.name), detail: e.to_string() };
-    let schema = BatchBuilder::new(table).schema();
-    std::thread::scope(|scope| {
-        let (batches, received) = sync_channel::<RecordBatch>(2);
+    let started = Instant::now();
+    let settler = Settler {
+        table,
+        own: if table.key.is_empty() { KeyIndex::default() } else { KeyIndex::with_capacity(source.size_hint().unwrap_or(0)) },
+        rejects: RejectWriter::new(rejected, file).map_err(|e| rejects_error(table, e))?,
+        rows_loaded: 0,
+        rows_rejected: 0,
+    };
+    let hold = table.self_referencing();
+    let (rows_read, settler) = std::thread::scope(|scope| {
+        let (work, received) = sync_channel::<Work>(2);
+        let (mut here, there) = if hold { (Some(settler), None) } else { (None, Some(settler)) };
         let encoder = std::thread::Builder::new()
             .name(format!("encode {}", table.name))
-            .spawn_scoped(scope, move || -> parquet::errors::Result<()> {
-                let mut writer = parquet_writer(data, schema, as_of)?;
-                for batch in received {
-                    writer.write(&batch)?;
-                }
-                writer.close()?;
-                Ok(())
-            })
+            .spawn_scoped(scope, move || encode(table, data, as_of, received, there))
             .map_err(|e| IngestError::Internal(format!("cannot start the Parquet encoder: {e}")))?;
-        let loaded = load_rows(table, source, file, indexes, rejected, &batches);
-        drop(batches);
-        let encoded = encoder.join().unwrap_or_else(|_| Err(parquet::errors::ParquetError::General("the encoder panicked".into())));
-        match (loaded, encoded) {
+        let read = read_rows(table, source, indexes, here.as_mut(), &work);
+        drop(work);
+        let encoded = encoder.join().unwrap_or_else(|_| Err(IngestError::Internal("the Parquet encoder panicked".into())));
+        match (read, encoded) {
             // The encoder's own error says more than "it stopped".
-            (Err(IngestError::EncoderStopped), Err(e)) | (Ok(_), Err(e)) => Err(parquet_err(e)),
+            (Err(IngestError::EncoderStopped), Err(e)) | (Ok(_), Err(e)) => Err(e),
             (Err(e), _) => Err(e),
-            (Ok(outcome), Ok(())) => Ok(outcome),
+            (Ok(rows_read), Ok(there)) => Ok((rows_read, here.or(there).expect("one of the threads settles"))),
         }
-    })
-}
+    })?;
 
-/// The rows of `source`, checked: loaded ones sent to the encoder in
-/// batches, rejected ones written to `rejected`.
-fn load_rows(
-    table: &'static Table,
-    source: &mut dyn RowSource,
-    file: &str,
-    indexes: &mut Indexes,
-    rejected: &mut (dyn Write + Send),
-    batches: &SyncSender<RecordBatch>,
-) -> Result<TableOutcome, IngestError> {
-    let write_err = |e: std::io::Error| IngestError::Write { what: format!("{} output", table.name), detail: e.to_string() };
-    let send = |batch: RecordBatch| batches.send(batch).map_err(|_| IngestError::EncoderStopped);
-
-    let mut batch = BatchBuilder::new(table);
-    let mut rejects = RejectWriter::new(rejected, file).map_err(write_err)?;
-    let mut own = if table.key.is_empty() { KeyIndex::default() } else { KeyIndex::with_capacity(source.size_hint().unwrap_or(0)) };
-    let mut outcome = TableOutcome::default();
-    let mut row = ParsedRow::default();
-    let mut progress = Progress::new(&table.name);
-    // Rows of a self-referencing table, held until every id is known.
-    let mut held: Vec<(ParsedRow, String)> = Vec::new();
-    let hold = table.self_referencing();
-
-    while source.advance()? {
-        outcome.rows_read += 1;
-        progress.tick(outcome.rows_read);
-        if outcome.rows_read.is_multiple_of(4096) && crate::nightly::stop::requested() {
-            return Err(IngestError::Interrupted);
-        }
-        match check(table, &*source, &mut row, &mut own, indexes) {
-            Ok(key) => {
-                if let Some(key) = key {
-                    own.mark_loaded(key);
-                }
-                if hold {
-                    held.push((row.clone(), record_id(table, &*source)));
-                } else {
-                    batch.append(&row);
-                    outcome.rows_loaded += 1;
-                    if batch.len() >= BATCH_ROWS {
-                        send(batch.finish())?;
-                    }
-                }
-            }
-            Err(reject) => {
-                outcome.rows_rejected += 1;
-                rejects.write(source.line(), &record_id(table, &*source), &reject).map_err(write_err)?;
-            }
-        }
-    }
-
-    if hold {
-        for (row, id, reject) in resolve_self_references(table, &mut held, &mut own) {
-            outcome.rows_rejected += 1;
-            rejects.write(row.line, &id, &reject).map_err(write_err)?;
-        }
-        for (row, _) in &held {
-            batch.append(row);
-            outcome.rows_loaded += 1;
-            if batch.len() >= BATCH_ROWS {
-                send(batch.finish())?;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        send(batch.finish())?;
-    }
-    let (_, by_reason) = rejects.finish().map_err(write_err)?;
-    outcome.rejects_by_reason = by_reason;
-
-    let elapsed = progress.started.elapsed();
+    let Settler { own, rejects, rows_loaded, rows_rejected, .. } = settler;
+    let (_, rejects_by_reason) = rejects.finish().map_err(|e| rejects_error(table, e))?;
+    let outcome = TableOutcome { rows_read, rows_loaded, rows_rejected, rejects_by_reason };
+    let elapsed = started.elapsed();
     info!(
         "{}: {} rows read, {} loaded, {} rejected in {:.1} s ({}/s)",
         table.name,
@@ -191,60 +129,326 @@ fn load_rows(
     Ok(outcome)
 }
 
-/// Format, duplicate and reference checks of the current record. Returns the
-/// row's key hash when the table has a key.
-fn check(
-    table: &'static Table,
-    source: &dyn RowSource,
-    row: &mut ParsedRow,
-    own: &mut KeyIndex,
-    indexes: &Indexes,
-) -> Result<Option<u128>, Reject> {
-    let key = claim_key(table, source, own)?;
-    parse_row(table, source, row)?;
-    for (index, column) in table.columns.iter().enumerate() {
-        let (Some(reference), Some(value)) = (&column.references, row.text(index)) else { continue };
-        let known = if reference.table == "reference.regions" {
-            indexes.region_codes.contains(value)
-        } else if reference.table == table.name {
-            true // resolved once the whole table is read
-        } else {
-            indexes.tables.get(&reference.table).is_some_and(|ix| ix.is_loaded(key_hash(&[value])))
-        };
-        if !known {
-            let reason: &'static str = &reference.reason;
-            return Err(Reject::new(Some(&column.name), reason, value).with("title", column.title.clone()));
-        }
-    }
-    Ok(key)
+fn rejects_error(table: &Table, e: impl std::fmt::Display) -> IngestError {
+    IngestError::Write { what: format!("{} rejects", table.name), detail: e.to_string() }
 }
 
-/// The contract: of the rows with one id, the first is the one (even when it
-/// is rejected for another reason); every later one is a duplicate. A row
-/// whose fields do not line up with the header, or whose key is empty, claims
-/// nothing.
-fn claim_key(table: &'static Table, source: &dyn RowSource, own: &mut KeyIndex) -> Result<Option<u128>, Reject> {
-    if table.key_indices().is_empty() || source.shape_error().is_some() {
-        return Ok(None);
+/// A block of rows for the encoding thread: to settle (unless this thread
+/// did), then to encode.
+struct Work {
+    block: Option<Block>,
+    batch: Option<RecordBatch>,
+}
+
+/// The encoding thread: settles the blocks it is given a settler for, and
+/// writes the rows that stay. Hands the settler back at the end.
+fn encode<'w>(
+    table: &'static Table,
+    data: &mut (dyn Write + Send),
+    as_of: &str,
+    received: Receiver<Work>,
+    mut settler: Option<Settler<'w>>,
+) -> Result<Option<Settler<'w>>, IngestError> {
+    let parquet_err =
+        |e: parquet::errors::ParquetError| IngestError::Write { what: format!("{}.parquet", table.name), detail: e.to_string() };
+    let mut writer = parquet_writer(data, table, as_of).map_err(parquet_err)?;
+    for Work { block, batch } in received {
+        let batch = match (settler.as_mut(), block) {
+            (Some(settler), Some(mut block)) => settler.settle_batch(&mut block, batch)?,
+            _ => batch,
+        };
+        if let Some(batch) = batch {
+            writer.write(&batch).map_err(parquet_err)?;
+        }
     }
-    let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(table.key_indices().len());
-    for &c in table.key_indices() {
-        let raw = source.field(c).unwrap_or("").trim();
+    writer.close().map_err(parquet_err)?;
+    Ok(settler)
+}
+
+/// Parses and checks every row of `source`, a block at a time, handing the
+/// blocks on (or settling them here, with `here`). Returns the rows read.
+fn read_rows<S: RowSource + ?Sized>(
+    table: &'static Table,
+    source: &mut S,
+    indexes: &Indexes,
+    mut here: Option<&mut Settler<'_>>,
+    work: &SyncSender<Work>,
+) -> Result<u64, IngestError> {
+    let send = |work_item: Work| work.send(work_item).map_err(|_| IngestError::EncoderStopped);
+    let mut batch = BatchBuilder::new(table);
+    let mut block = Block::default();
+    // Rows of a self-referencing table, held until every id is known.
+    let mut held: Vec<(ParsedRow, String)> = Vec::new();
+    let mut row = ParsedRow::default();
+    let mut key_text = String::new();
+    let mut rows_read = 0u64;
+    let mut progress = Progress::new(&table.name);
+    let references = reference_targets(table, indexes);
+    let hold = here.is_some();
+
+    let mut end_block = |block: &mut Block, batch: &mut BatchBuilder, held: &mut Vec<(ParsedRow, String)>| {
+        match here.as_deref_mut() {
+            Some(settler) => {
+                let (dropped, accepted) = settler.settle_rows(block)?;
+                let start = held.len() - accepted;
+                let mut at = 0;
+                let mut dropped = dropped.into_iter().peekable();
+                let tail = held.split_off(start);
+                held.extend(tail.into_iter().filter(|_| {
+                    let drop = dropped.next_if_eq(&at).is_some();
+                    at += 1;
+                    !drop
+                }));
+                block.clear();
+                Ok(())
+            }
+            None => send(Work {
+                block: Some(std::mem::take(block)),
+                batch: (!batch.is_empty()).then(|| batch.finish()),
+            }),
+        }
+    };
+
+    while source.advance()? {
+        rows_read += 1;
+        progress.tick(rows_read);
+        if rows_read.is_multiple_of(4096) && crate::nightly::stop::requested() {
+            return Err(IngestError::Interrupted);
+        }
+        let index = block.rows.len() as u32;
+        let line = source.line();
+        let key = claimed_key(table, &*source, &mut key_text, &mut block.ids);
+        let checked = check(table, &*source, &mut row, &references);
+        if let Some(key) = key {
+            block.claims.push(Claim { key, line, loaded: checked.is_ok(), row: index });
+        }
+        let verdict = match checked {
+            Ok(()) => {
+                if hold {
+                    held.push((row.clone(), record_id(table, &*source)));
+                } else {
+                    batch.append(&row);
+                }
+                Verdict::Accepted
+            }
+            Err(reject) => {
+                block.rejects.push((record_id(table, &*source), reject));
+                Verdict::Rejected(block.rejects.len() as u32 - 1)
+            }
+        };
+        let id_end = block.ids.len() as u32;
+        block.rows.push(RowState { line, id_end, verdict });
+        if block.rows.len() >= BATCH_ROWS {
+            end_block(&mut block, &mut batch, &mut held)?;
+        }
+    }
+    if !block.rows.is_empty() {
+        end_block(&mut block, &mut batch, &mut held)?;
+    }
+
+    drop(end_block);
+    if let Some(settler) = here {
+        for (row, id, reject) in resolve_self_references(table, &mut held, &mut settler.own) {
+            settler.reject(row.line, &id, &reject)?;
+        }
+        for (row, _) in &held {
+            batch.append(row);
+            settler.rows_loaded += 1;
+            if batch.len() >= BATCH_ROWS {
+                send(Work { block: None, batch: Some(batch.finish()) })?;
+            }
+        }
+        if !batch.is_empty() {
+            send(Work { block: None, batch: Some(batch.finish()) })?;
+        }
+    }
+    Ok(rows_read)
+}
+
+/// Rows read but not settled yet. Their ids are claimed together when the
+/// block is full (in hash order, see `keys.rs`); only then is each row known
+/// to be loaded, a duplicate, or rejected for what its checks found.
+#[derive(Default)]
+struct Block {
+    rows: Vec<RowState>,
+    claims: Vec<Claim>,
+    /// The record ids of the rows that claim one, one after another.
+    ids: String,
+    /// Rows rejected by their own checks: record id and why.
+    rejects: Vec<(String, Rejected)>,
+}
+
+impl Block {
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.claims.clear();
+        self.ids.clear();
+        self.rejects.clear();
+    }
+}
+
+struct RowState {
+    line: u64,
+    /// Where the row's record id ends in `Block::ids` (it starts where the
+    /// previous row's ends).
+    id_end: u32,
+    verdict: Verdict,
+}
+
+enum Verdict {
+    /// Appended to the batch (or held): the next accepted row of the block.
+    Accepted,
+    Rejected(u32),
+}
+
+/// Settles blocks in the order of the file: owns the table's id set and its
+/// rejects file, and counts.
+struct Settler<'w> {
+    table: &'static Table,
+    own: KeyIndex,
+    rejects: RejectWriter<&'w mut (dyn Write + Send)>,
+    rows_loaded: u64,
+    rows_rejected: u64,
+}
+
+impl Settler<'_> {
+    fn reject(&mut self, line: u64, id: &str, reject: &Reject) -> Result<(), IngestError> {
+        self.rows_rejected += 1;
+        self.rejects.write(line, id, reject).map_err(|e| rejects_error(self.table, e))
+    }
+
+    /// Claims the block's ids and writes its rejects in line order. Returns
+    /// the accepted rows that are duplicates after all (by their place among
+    /// the block's accepted rows), and how many rows the block accepted.
+    fn settle_rows(&mut self, block: &mut Block) -> Result<(Vec<usize>, usize), IngestError> {
+        let duplicates = self.own.claim_all(&mut block.claims);
+        let mut duplicates = duplicates.into_iter().peekable();
+        let mut dropped = Vec::new();
+        let mut accepted = 0usize;
+        let mut id_start = 0usize;
+        for (index, row) in block.rows.iter().enumerate() {
+            let id = &block.ids[id_start..row.id_end as usize];
+            id_start = row.id_end as usize;
+            let first_line = duplicates.next_if(|&(r, _)| r as usize == index).map(|(_, first)| first);
+            let was_accepted = matches!(row.verdict, Verdict::Accepted);
+            match (first_line, &row.verdict) {
+                (Some(first_line), _) => {
+                    // The contract: every later row of an id is a duplicate,
+                    // whatever else is wrong with it.
+                    if was_accepted {
+                        dropped.push(accepted);
+                    }
+                    let column = &self.table.columns[self.table.key_indices()[0]];
+                    let reject = Reject::new(Some(&column.name), rejects::DUPLICATE_ID, id)
+                        .with("first_line", first_line.to_string());
+                    self.reject(row.line, id, &reject)?;
+                }
+                (None, Verdict::Rejected(i)) => {
+                    let (id, reject) = &block.rejects[*i as usize];
+                    self.rows_rejected += 1;
+                    self.rejects.write(row.line, id, reject).map_err(|e| rejects_error(self.table, e))?;
+                }
+                (None, Verdict::Accepted) => {}
+            }
+            if was_accepted {
+                accepted += 1;
+            }
+        }
+        Ok((dropped, accepted))
+    }
+
+    /// Settles a block whose accepted rows are `batch`, and returns the rows to load.
+    fn settle_batch(&mut self, block: &mut Block, batch: Option<RecordBatch>) -> Result<Option<RecordBatch>, IngestError> {
+        let (dropped, accepted) = self.settle_rows(block)?;
+        self.rows_loaded += (accepted - dropped.len()) as u64;
+        let Some(batch) = batch else { return Ok(None) };
+        if dropped.is_empty() {
+            return Ok(Some(batch));
+        }
+        let mut keep = vec![true; batch.num_rows()];
+        for i in dropped {
+            keep[i] = false;
+        }
+        let filtered = arrow::compute::filter_record_batch(&batch, &arrow::array::BooleanArray::from(keep))
+            .map_err(|e| IngestError::Internal(format!("cannot drop duplicate rows: {e}")))?;
+        Ok(Some(filtered))
+    }
+}
+
+/// Format and reference checks of the current record.
+fn check<S: RowSource + ?Sized>(
+    table: &'static Table,
+    source: &S,
+    row: &mut ParsedRow,
+    references: &[(usize, Target<'_>)],
+) -> Result<(), Rejected> {
+    parse_row(table, source, row)?;
+    for &(index, target) in references {
+        let Some(value) = row.text(index) else { continue };
+        let known = match target {
+            Target::Regions(codes) => codes.contains(value),
+            Target::Own => true, // resolved once the whole table is read
+            Target::Table(ids) => ids.is_some_and(|ix| ix.is_loaded(key_hash(&[value]))),
+        };
+        if !known {
+            let column = &table.columns[index];
+            let reason: &'static str = &column.references.as_ref().expect("a reference column").reason;
+            return Err(Box::new(Reject::new(Some(&column.name), reason, value).with("title", column.title.clone())));
+        }
+    }
+    Ok(())
+}
+
+/// What a reference column's values must be found in.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Regions(&'a HashSet<String>),
+    /// The table itself (an organization's parent).
+    Own,
+    /// The ids loaded from a table read before (none when it is not known).
+    Table(Option<&'a KeyIndex>),
+}
+
+/// The table's reference columns and their targets, looked up once.
+fn reference_targets<'a>(table: &Table, indexes: &'a Indexes) -> Vec<(usize, Target<'a>)> {
+    let targets = table.columns.iter().enumerate().filter_map(|(index, column)| {
+        let reference = column.references.as_ref()?;
+        Some((index, if reference.table == "reference.regions" {
+            Target::Regions(&indexes.region_codes)
+        } else if reference.table == table.name {
+            Target::Own
+        } else {
+            Target::Table(indexes.tables.get(&reference.table))
+        }))
+    });
+    targets.collect()
+}
+
+/// The hash of the record's id, and its text (as the rejects file names it)
+/// appended to `ids`. The contract: of the rows with one id, the first is the
+/// one (even when it is rejected for another reason). A row whose fields do
+/// not line up with the header, or whose key is empty, claims nothing.
+fn claimed_key<S: RowSource + ?Sized>(table: &'static Table, source: &S, scratch: &mut String, ids: &mut String) -> Option<u128> {
+    let columns = table.key_indices();
+    if columns.is_empty() || source.shape_error().is_some() {
+        return None;
+    }
+    let start = ids.len();
+    scratch.clear();
+    for (i, &c) in columns.iter().enumerate() {
+        let raw = trim(source.field(c).unwrap_or(""));
         if raw.is_empty() {
-            return Ok(None);
+            ids.truncate(start);
+            return None;
         }
-        parts.push(key_part(&table.columns[c], raw));
-    }
-    let refs: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
-    let hash = key_hash(&refs);
-    match own.first_seen(hash, source.line()) {
-        Ok(()) => Ok(Some(hash)),
-        Err(first_line) => {
-            let column = &table.columns[table.key_indices()[0]];
-            Err(Reject::new(Some(&column.name), rejects::DUPLICATE_ID, &record_id(table, source))
-                .with("first_line", first_line.to_string()))
+        if i > 0 {
+            ids.push('/');
+            scratch.push('\u{1f}');
         }
+        ids.push_str(raw);
+        scratch.push_str(&key_part(&table.columns[c], raw));
     }
+    Some(xxh3_128(scratch.as_bytes()))
 }
 
 /// A key value as the loaded row will hold it (`01.01.2023` = `2023-01-01`,
