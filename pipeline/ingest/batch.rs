@@ -58,10 +58,6 @@ impl BatchBuilder {
         BatchBuilder { schema: table.arrow_schema(), columns, rows: 0 }
     }
 
-    pub fn len(&self) -> usize {
-        self.rows
-    }
-
     pub fn is_empty(&self) -> bool {
         self.rows == 0
     }

@@ -177,8 +177,10 @@ fn read_rows<S: RowSource + ?Sized>(
     let send = |work_item: Work| work.send(work_item).map_err(|_| IngestError::EncoderStopped);
     let mut batch = BatchBuilder::new(table);
     let mut block = Block::default();
-    // Rows of a self-referencing table, held until every id is known.
-    let mut held: Vec<(ParsedRow, String)> = Vec::new();
+    // A self-referencing table's rows stay in memory until every id is known.
+    let mut held: Vec<HeldRow> = Vec::new();
+    let mut held_batches: Vec<RecordBatch> = Vec::new();
+    let self_refs = self_references(table);
     let mut row = ParsedRow::default();
     let mut key_text = String::new();
     let mut rows_read = 0u64;
@@ -186,19 +188,22 @@ fn read_rows<S: RowSource + ?Sized>(
     let references = reference_targets(table, indexes);
     let hold = here.is_some();
 
-    let mut end_block = |block: &mut Block, batch: &mut BatchBuilder, held: &mut Vec<(ParsedRow, String)>| {
+    let mut end_block = |block: &mut Block, batch: &mut BatchBuilder, held: &mut Vec<HeldRow>| {
         match here.as_deref_mut() {
             Some(settler) => {
                 let (dropped, accepted) = settler.settle_rows(block)?;
                 let start = held.len() - accepted;
                 let mut at = 0;
-                let mut dropped = dropped.into_iter().peekable();
+                let mut dropping = dropped.iter().copied().peekable();
                 let tail = held.split_off(start);
                 held.extend(tail.into_iter().filter(|_| {
-                    let drop = dropped.next_if_eq(&at).is_some();
+                    let drop = dropping.next_if_eq(&at).is_some();
                     at += 1;
                     !drop
                 }));
+                if !batch.is_empty() {
+                    held_batches.push(without_rows(batch.finish(), &dropped)?);
+                }
                 block.clear();
                 Ok(())
             }
@@ -225,10 +230,9 @@ fn read_rows<S: RowSource + ?Sized>(
         let verdict = match checked {
             Ok(()) => {
                 if hold {
-                    held.push((row.clone(), record_id(table, &*source)));
-                } else {
-                    batch.append(&row);
+                    held.push(HeldRow::new(table, &row, record_id(table, &*source), &self_refs));
                 }
+                batch.append(&row);
                 Verdict::Accepted
             }
             Err(reject) => {
@@ -248,18 +252,17 @@ fn read_rows<S: RowSource + ?Sized>(
 
     drop(end_block);
     if let Some(settler) = here {
-        for (row, id, reject) in resolve_self_references(table, &mut held, &mut settler.own) {
-            settler.reject(row.line, &id, &reject)?;
+        let (keep, rejected) = resolve_self_references(table, &held, &mut settler.own);
+        for (line, id, reject) in rejected {
+            settler.reject(line, &id, &reject)?;
         }
-        for (row, _) in &held {
-            batch.append(row);
-            settler.rows_loaded += 1;
-            if batch.len() >= BATCH_ROWS {
-                send(Work { block: None, batch: Some(batch.finish()) })?;
-            }
-        }
-        if !batch.is_empty() {
-            send(Work { block: None, batch: Some(batch.finish()) })?;
+        let mut from = 0;
+        for batch in held_batches {
+            let rows = &keep[from..from + batch.num_rows()];
+            from += batch.num_rows();
+            settler.rows_loaded += rows.iter().filter(|k| **k).count() as u64;
+            let dropped: Vec<usize> = rows.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
+            send(Work { block: None, batch: Some(without_rows(batch, &dropped)?) })?;
         }
     }
     Ok(rows_read)
@@ -321,7 +324,7 @@ impl Settler<'_> {
     /// the accepted rows that are duplicates after all (by their place among
     /// the block's accepted rows), and how many rows the block accepted.
     fn settle_rows(&mut self, block: &mut Block) -> Result<(Vec<usize>, usize), IngestError> {
-        let duplicates = self.own.claim_all(&mut block.claims);
+        let duplicates = self.own.claim_all(&block.claims);
         let mut duplicates = duplicates.into_iter().peekable();
         let mut dropped = Vec::new();
         let mut accepted = 0usize;
@@ -361,18 +364,21 @@ impl Settler<'_> {
     fn settle_batch(&mut self, block: &mut Block, batch: Option<RecordBatch>) -> Result<Option<RecordBatch>, IngestError> {
         let (dropped, accepted) = self.settle_rows(block)?;
         self.rows_loaded += (accepted - dropped.len()) as u64;
-        let Some(batch) = batch else { return Ok(None) };
-        if dropped.is_empty() {
-            return Ok(Some(batch));
-        }
-        let mut keep = vec![true; batch.num_rows()];
-        for i in dropped {
-            keep[i] = false;
-        }
-        let filtered = arrow::compute::filter_record_batch(&batch, &arrow::array::BooleanArray::from(keep))
-            .map_err(|e| IngestError::Internal(format!("cannot drop duplicate rows: {e}")))?;
-        Ok(Some(filtered))
+        batch.map(|batch| without_rows(batch, &dropped)).transpose()
     }
+}
+
+/// `batch` without the rows at `dropped` (ascending).
+fn without_rows(batch: RecordBatch, dropped: &[usize]) -> Result<RecordBatch, IngestError> {
+    if dropped.is_empty() {
+        return Ok(batch);
+    }
+    let mut keep = vec![true; batch.num_rows()];
+    for &i in dropped {
+        keep[i] = false;
+    }
+    arrow::compute::filter_record_batch(&batch, &arrow::array::BooleanArray::from(keep))
+        .map_err(|e| IngestError::Internal(format!("cannot drop rejected rows: {e}")))
 }
 
 /// Format and reference checks of the current record.
@@ -463,78 +469,93 @@ fn key_part<'a>(column: &Column, raw: &'a str) -> Cow<'a, str> {
     normalized.map_or(Cow::Borrowed(raw), Cow::Owned)
 }
 
+/// A row of a self-referencing table, loaded into its batch but not yet
+/// known to stay: what the check of its parents needs.
+struct HeldRow {
+    line: u64,
+    key: Option<u128>,
+    id: Box<str>,
+    /// Column, hash and text of each reference into the table itself.
+    parents: Box<[(usize, u128, Box<str>)]>,
+}
+
+impl HeldRow {
+    fn new(table: &Table, row: &ParsedRow, id: String, self_refs: &[usize]) -> HeldRow {
+        let key = row.text(table.key_indices()[0]).map(|k| key_hash(&[k]));
+        let parents = self_refs.iter().filter_map(|&c| row.text(c).map(|v| (c, key_hash(&[v]), v.into()))).collect();
+        HeldRow { line: row.line, key, id: id.into(), parents }
+    }
+}
+
+/// The columns of a table that refer to the table itself.
+fn self_references(table: &Table) -> Vec<usize> {
+    let columns = table.columns.iter().enumerate();
+    columns.filter(|(_, c)| c.references.as_ref().is_some_and(|r| r.table == table.name)).map(|(i, _)| i).collect()
+}
+
 /// Rejects held rows whose reference into their own table points to a row not
-/// loaded — repeatedly, since rejecting a parent orphans its children.
+/// loaded — repeatedly, since rejecting a parent orphans its children — and
+/// then the rows whose chain of parents never ends. Returns which rows stay,
+/// and the rejects by line.
 fn resolve_self_references(
     table: &'static Table,
-    held: &mut Vec<(ParsedRow, String)>,
+    held: &[HeldRow],
     own: &mut KeyIndex,
-) -> Vec<(ParsedRow, String, Reject)> {
-    let key_column = table.key_indices()[0];
-    let self_refs: Vec<usize> = table
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.references.as_ref().is_some_and(|r| r.table == table.name))
-        .map(|(i, _)| i)
-        .collect();
+) -> (Vec<bool>, Vec<(u64, Box<str>, Reject)>) {
+    let self_refs = self_references(table);
+    let reject = |c: usize, reason: &'static str, value: &str| {
+        let column = &table.columns[c];
+        Reject::new(Some(&column.name), reason, value).with("title", column.title.clone())
+    };
+    let mut keep = vec![true; held.len()];
     let mut rejected = Vec::new();
     loop {
-        let mut keep = Vec::with_capacity(held.len());
         let before = rejected.len();
-        for (row, id) in held.drain(..) {
-            let orphan = self_refs.iter().find_map(|&c| {
-                let value = row.text(c)?;
-                (!own.is_loaded(key_hash(&[value]))).then(|| (c, value.to_string()))
-            });
-            match orphan {
-                None => keep.push((row, id)),
-                Some((c, value)) => {
-                    let column = &table.columns[c];
-                    if let Some(key) = row.text(key_column) {
-                        own.unmark_loaded(key_hash(&[key]));
-                    }
-                    let reason: &'static str = &column.references.as_ref().expect("self reference").reason;
-                    let reject = Reject::new(Some(&column.name), reason, &value).with("title", column.title.clone());
-                    rejected.push((row, id, reject));
+        for (row, keep) in held.iter().zip(keep.iter_mut()) {
+            if !*keep {
+                continue;
+            }
+            if let Some((c, _, value)) = row.parents.iter().find(|(_, parent, _)| !own.is_loaded(*parent)) {
+                *keep = false;
+                if let Some(key) = row.key {
+                    own.unmark_loaded(key);
                 }
+                let reason: &'static str = &table.columns[*c].references.as_ref().expect("self reference").reason;
+                rejected.push((row.line, row.id.clone(), reject(*c, reason, value)));
             }
         }
-        *held = keep;
         if rejected.len() == before {
             break;
         }
     }
     // Every chain must end at an organization without a parent (a regional
     // one). What never gets there is a cycle, or hangs from one.
-    let key_of = |row: &ParsedRow| row.text(key_column).map(|k| key_hash(&[k]));
-    let parents_of = |row: &ParsedRow| self_refs.iter().filter_map(|&c| row.text(c).map(|v| key_hash(&[v]))).collect::<Vec<_>>();
-    let mut rooted: HashSet<u128> = held.iter().filter(|(r, _)| parents_of(r).is_empty()).filter_map(|(r, _)| key_of(r)).collect();
+    let kept = || held.iter().zip(keep.iter()).filter(|(_, k)| **k).map(|(row, _)| row);
+    let mut rooted: HashSet<u128> = kept().filter(|r| r.parents.is_empty()).filter_map(|r| r.key).collect();
     loop {
         let before = rooted.len();
-        for (row, _) in held.iter() {
-            if let Some(key) = key_of(row)
-                && !rooted.contains(&key) && parents_of(row).iter().all(|p| rooted.contains(p)) {
-                    rooted.insert(key);
-                }
+        for row in kept() {
+            if let Some(key) = row.key
+                && !rooted.contains(&key)
+                && row.parents.iter().all(|(_, p, _)| rooted.contains(p))
+            {
+                rooted.insert(key);
+            }
         }
         if rooted.len() == before {
             break;
         }
     }
-    let (keep, cyclic): (Vec<_>, Vec<_>) =
-        held.drain(..).partition(|(row, _)| key_of(row).is_some_and(|k| rooted.contains(&k)));
-    *held = keep;
-    for (row, id) in cyclic {
-        if let Some(key) = key_of(&row) {
-            own.unmark_loaded(key);
+    for (row, keep) in held.iter().zip(keep.iter_mut()) {
+        if *keep && !row.key.is_some_and(|k| rooted.contains(&k)) {
+            *keep = false;
+            if let Some(key) = row.key {
+                own.unmark_loaded(key);
+            }
+            let value = row.parents.iter().find(|(c, _, _)| *c == self_refs[0]).map_or("", |(_, _, v)| v);
+            rejected.push((row.line, row.id.clone(), reject(self_refs[0], rejects::PARENT_CYCLE, value)));
         }
-        let c = self_refs[0];
-        let column = &table.columns[c];
-        let value = row.text(c).unwrap_or_default().to_string();
-        let reject = Reject::new(Some(&column.name), rejects::PARENT_CYCLE, &value).with("title", column.title.clone());
-        rejected.push((row, id, reject));
     }
-    rejected.sort_by_key(|(row, _, _)| row.line);
-    rejected
+    rejected.sort_by_key(|(line, _, _)| *line);
+    (keep, rejected)
 }
