@@ -50,8 +50,6 @@ pub enum IngestError {
     MissingColumn { file: String, column: String },
     #[error("{file}: column {column} appears twice in the header (columns {first} and {second}); keep one of them")]
     DuplicateColumn { file: String, column: String, first: usize, second: usize },
-    #[error("{file}, line {line}: {detail}; fix the file and run again")]
-    BadCsv { file: String, line: u64, detail: String },
     #[error("{file}: not a readable Parquet file of the contract ({detail})")]
     BadParquet { file: String, detail: String },
     #[error("{file}: cannot be read ({detail})")]

@@ -82,17 +82,15 @@ pub fn map_header(table: &Table, names: &[String], file: &str) -> Result<HeaderM
     Ok(HeaderMap { positions, dropped })
 }
 
-/// A CSV file read on a thread of its own: parsing, decoding (windows-1251),
-/// UTF-8 checks and the checksum run beside the validation of the rows
-/// before, in chunks of records.
+/// A CSV file read on a thread of its own: parsing (`csv_core`), decoding
+/// (windows-1251), UTF-8 checks and the checksum run beside the validation
+/// of the rows before, in chunks of records.
 pub struct CsvSource {
-    chunks: Receiver<Result<Vec<Record>, IngestError>>,
-    /// Read chunks go back to the reading thread to be filled again: records
-    /// allocated on one thread and freed on another cost more than the
-    /// parsing they save.
-    recycle: SyncSender<Vec<Record>>,
+    chunks: Receiver<Result<Chunk, IngestError>>,
+    /// Read chunks go back to the reading thread to be filled again.
+    recycle: SyncSender<Chunk>,
     reader: Option<JoinHandle<()>>,
-    chunk: Vec<Record>,
+    chunk: Chunk,
     current: usize,
     size_hint: Option<usize>,
     positions: Vec<Option<usize>>,
@@ -100,32 +98,100 @@ pub struct CsvSource {
     file: String,
 }
 
-/// One record: checked UTF-8 text, or its bytes when some field is not (the
-/// first contract column that is not, if any).
-enum Record {
-    Text(csv::StringRecord),
-    Bytes(csv::ByteRecord, Option<usize>),
+/// Records in one flat buffer: the fields of each record one after another,
+/// so the thread checking them reads memory in order.
+#[derive(Default)]
+struct Chunk {
+    data: Vec<u8>,
+    /// Where each field ends, from the start of its record's data.
+    ends: Vec<usize>,
+    records: Vec<RecordSpan>,
 }
 
-impl Record {
-    fn position(&self) -> Option<&csv::Position> {
-        match self {
-            Record::Text(r) => r.position(),
-            Record::Bytes(r, _) => r.position(),
-        }
+#[derive(Clone, Copy)]
+struct RecordSpan {
+    data_start: usize,
+    ends_start: usize,
+    fields: usize,
+    /// The physical line where the record starts.
+    line: u64,
+    /// Whether every field is valid UTF-8; if not, the first contract
+    /// column that is not (a stray byte in a dropped column costs nothing).
+    text: Text,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Text {
+    Valid,
+    Invalid(Option<usize>),
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.records.clear();
     }
 
-    fn len(&self) -> usize {
-        match self {
-            Record::Text(r) => r.len(),
-            Record::Bytes(r, _) => r.len(),
+    fn field(&self, record: &RecordSpan, i: usize) -> &[u8] {
+        if i >= record.fields {
+            return b"";
         }
+        let ends = &self.ends[record.ends_start..record.ends_start + record.fields];
+        let start = if i == 0 { 0 } else { ends[i - 1] };
+        &self.data[record.data_start + start..record.data_start + ends[i]]
     }
 }
 
 /// Records per chunk handed from the reading thread, and chunks in flight.
 const CHUNK_RECORDS: usize = 4096;
 const CHUNKS_AHEAD: usize = 8;
+
+/// Record by record from `csv_core`, the same parser as the `csv` crate's
+/// (RFC 4180 quoting, `\r`, `\n` or `\r\n` ends, blank lines skipped).
+struct CsvReader {
+    input: std::io::BufReader<Box<dyn Read + Send>>,
+    core: csv_core::Reader,
+    done: bool,
+}
+
+impl CsvReader {
+    /// Appends the next record to `chunk`; `false` at the end of the input.
+    fn read_into(&mut self, chunk: &mut Chunk) -> std::io::Result<bool> {
+        use csv_core::ReadRecordResult::*;
+        use std::io::BufRead;
+        if self.done {
+            return Ok(false);
+        }
+        let line = self.core.line();
+        let data_start = chunk.records.last().map_or(0, |r| r.data_start + r.fields.checked_sub(1).map_or(0, |l| chunk.ends[r.ends_start + l]));
+        let ends_start = chunk.records.last().map_or(0, |r| r.ends_start + r.fields);
+        let (mut out, mut ends) = (data_start, ends_start);
+        loop {
+            if chunk.data.len() < out + 1024 {
+                chunk.data.resize((out + 1024).max(chunk.data.len() * 2), 0);
+            }
+            if chunk.ends.len() < ends + 64 {
+                chunk.ends.resize((ends + 64).max(chunk.ends.len() * 2), 0);
+            }
+            let input = self.input.fill_buf()?;
+            let (result, read, wrote, ended) = self.core.read_record(input, &mut chunk.data[out..], &mut chunk.ends[ends..]);
+            self.input.consume(read);
+            out += wrote;
+            ends += ended;
+            match result {
+                InputEmpty | OutputFull | OutputEndsFull => continue,
+                Record => {
+                    let fields = ends - ends_start;
+                    chunk.records.push(RecordSpan { data_start, ends_start, fields, line, text: Text::Valid });
+                    return Ok(true);
+                }
+                End => {
+                    self.done = true;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+}
 
 impl CsvSource {
     /// Reads the header, then starts reading records on a thread. `input`
@@ -137,14 +203,18 @@ impl CsvSource {
         table: &Table,
         file: &str,
     ) -> Result<(CsvSource, Vec<String>), IngestError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(separator)
-            .has_headers(true)
-            .flexible(true)
-            .buffer_capacity(256 * 1024)
-            .from_reader(input);
-        let header = reader.byte_headers().map_err(|e| csv_error(file, e))?.clone();
-        let names: Vec<String> = header.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        let mut reader = CsvReader {
+            input: std::io::BufReader::with_capacity(256 * 1024, input),
+            core: csv_core::ReaderBuilder::new().delimiter(separator).build(),
+            done: false,
+        };
+        let mut header = Chunk::default();
+        if !reader.read_into(&mut header).map_err(|e| read_error(file, e))? {
+            return Err(IngestError::EmptyFile { file: file.to_string() });
+        }
+        let span = header.records[0];
+        let names: Vec<String> =
+            (0..span.fields).map(|i| String::from_utf8_lossy(header.field(&span, i)).into_owned()).collect();
         if names.is_empty() || (names.len() == 1 && names[0].trim().is_empty()) {
             return Err(IngestError::EmptyFile { file: file.to_string() });
         }
@@ -161,7 +231,7 @@ impl CsvSource {
             chunks,
             recycle,
             reader: Some(thread),
-            chunk: Vec::new(),
+            chunk: Chunk::default(),
             current: 0,
             size_hint,
             positions: map.positions,
@@ -171,65 +241,73 @@ impl CsvSource {
         Ok((source, map.dropped))
     }
 
-    fn record(&self) -> Option<&Record> {
-        self.chunk.get(self.current)
+    fn record(&self) -> Option<&RecordSpan> {
+        self.chunk.records.get(self.current)
     }
 }
 
-/// The reading thread: records in chunks until the end of the file, an
+/// The reading thread: chunks of records until the end of the file, an
 /// error, or the consumer going away; chunks coming back are refilled.
 fn read_records(
-    mut reader: csv::Reader<Box<dyn Read + Send>>,
+    mut reader: CsvReader,
     positions: &[Option<usize>],
     file: &str,
-    send: SyncSender<Result<Vec<Record>, IngestError>>,
-    recycled: Receiver<Vec<Record>>,
+    send: SyncSender<Result<Chunk, IngestError>>,
+    recycled: Receiver<Chunk>,
 ) {
-    let mut spare: Vec<csv::ByteRecord> = Vec::new();
     loop {
-        if let Ok(old) = recycled.try_recv() {
-            spare.extend(old.into_iter().map(|r| match r {
-                Record::Text(text) => text.into_byte_record(),
-                Record::Bytes(bytes, _) => bytes,
-            }));
-        }
-        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
+        let mut chunk = recycled.try_recv().unwrap_or_default();
+        chunk.clear();
         let mut done = false;
-        while chunk.len() < CHUNK_RECORDS {
-            let mut bytes = spare.pop().unwrap_or_default();
-            match reader.read_byte_record(&mut bytes) {
-                Ok(true) => chunk.push(match csv::StringRecord::from_byte_record(bytes) {
-                    Ok(text) => Record::Text(text),
-                    Err(e) => {
-                        let bytes = e.into_byte_record();
-                        // Only contract fields are looked at, so a stray byte
-                        // in a dropped column costs nothing.
-                        let bad = positions.iter().enumerate().find_map(|(c, p)| {
-                            let field = bytes.get((*p)?)?;
-                            std::str::from_utf8(field).is_err().then_some(c)
-                        });
-                        Record::Bytes(bytes, bad)
-                    }
-                }),
+        while chunk.records.len() < CHUNK_RECORDS {
+            match reader.read_into(&mut chunk) {
+                Ok(true) => {}
                 Ok(false) => {
                     done = true;
                     break;
                 }
                 Err(e) => {
-                    let _ = send.send(Err(csv_error(file, e)));
+                    let _ = send.send(Err(read_error(file, e)));
                     return;
                 }
             }
         }
-        if (!chunk.is_empty() && send.send(Ok(chunk)).is_err()) || done {
+        check_text(&mut chunk, positions);
+        if (!chunk.records.is_empty() && send.send(Ok(chunk)).is_err()) || done {
             return;
+        }
+    }
+}
+
+/// Marks the records with a field that is not UTF-8. The whole chunk is
+/// checked at once; a field is then valid when it also starts and ends on a
+/// character boundary.
+fn check_text(chunk: &mut Chunk, positions: &[Option<usize>]) {
+    let Some(last) = chunk.records.last() else { return };
+    let used = last.data_start + last.fields.checked_sub(1).map_or(0, |l| chunk.ends[last.ends_start + l]);
+    let whole = std::str::from_utf8(&chunk.data[..used]).is_ok();
+    let boundary = |at: usize| at >= used || (chunk.data[at] as i8) >= -0x40;
+    for r in 0..chunk.records.len() {
+        let record = chunk.records[r];
+        let valid = if whole {
+            let ends = &chunk.ends[record.ends_start..record.ends_start + record.fields];
+            ends.iter().all(|&end| boundary(record.data_start + end))
+        } else {
+            (0..record.fields).all(|i| std::str::from_utf8(chunk.field(&record, i)).is_ok())
+        };
+        if !valid {
+            let bad = positions.iter().enumerate().find_map(|(c, p)| {
+                let field = chunk.field(&record, (*p)?);
+                std::str::from_utf8(field).is_err().then_some(c)
+            });
+            chunk.records[r].text = Text::Invalid(bad);
         }
     }
 }
 
 impl RowSource for CsvSource {
     fn advance(&mut self) -> Result<bool, IngestError> {
-        if self.current + 1 < self.chunk.len() {
+        if self.current + 1 < self.chunk.records.len() {
             self.current += 1;
             return Ok(true);
         }
@@ -258,27 +336,31 @@ impl RowSource for CsvSource {
     }
 
     fn line(&self) -> u64 {
-        self.record().and_then(Record::position).map_or(0, csv::Position::line)
+        self.record().map_or(0, |r| r.line)
     }
 
+    #[inline]
     fn field(&self, column: usize) -> Option<&str> {
         let i = self.positions[column]?;
-        Some(match self.record() {
-            Some(Record::Text(r)) => r.get(i).unwrap_or(""),
-            Some(Record::Bytes(r, _)) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(""),
-            None => "",
+        let Some(record) = self.record() else { return Some("") };
+        let bytes = self.chunk.field(record, i);
+        Some(match record.text {
+            // SAFETY: check_text found the chunk valid UTF-8 and this
+            // record's fields to start and end on character boundaries.
+            Text::Valid => unsafe { std::str::from_utf8_unchecked(bytes) },
+            Text::Invalid(_) => std::str::from_utf8(bytes).unwrap_or(""),
         })
     }
 
     fn bad_text(&self) -> Option<usize> {
-        match self.record() {
-            Some(Record::Bytes(_, bad)) => *bad,
-            _ => None,
+        match self.record()?.text {
+            Text::Invalid(bad) => bad,
+            Text::Valid => None,
         }
     }
 
     fn shape_error(&self) -> Option<(usize, usize)> {
-        let len = self.record().map_or(self.header_len, Record::len);
+        let len = self.record().map_or(self.header_len, |r| r.fields);
         (len != self.header_len).then_some((self.header_len, len))
     }
 
@@ -287,15 +369,12 @@ impl RowSource for CsvSource {
     }
 }
 
-/// Names the line of a CSV error and says what is wrong, without any field text.
-fn csv_error(file: &str, e: csv::Error) -> IngestError {
-    let line = e.position().map_or(0, csv::Position::line);
-    match e.kind() {
-        csv::ErrorKind::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<UndecidedEncoding>()) {
-            Some(undecided) => IngestError::UnknownEncoding { file: file.to_string(), detail: undecided.0.clone() },
-            None => IngestError::Read { file: file.to_string(), detail: io.to_string() },
-        },
-        _ => IngestError::BadCsv { file: file.to_string(), line, detail: "the record cannot be parsed as CSV".to_string() },
+/// A read error of a CSV file, named; an encoding that cannot be decided
+/// far down the file is said as such.
+fn read_error(file: &str, e: std::io::Error) -> IngestError {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<UndecidedEncoding>()) {
+        Some(undecided) => IngestError::UnknownEncoding { file: file.to_string(), detail: undecided.0.clone() },
+        None => IngestError::Read { file: file.to_string(), detail: e.to_string() },
     }
 }
 
