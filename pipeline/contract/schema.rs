@@ -89,7 +89,9 @@ impl Column {
     /// against the values and their aliases.
     pub fn canonical_enum(&self, raw: &str) -> Option<&str> {
         // Most values come spelled as the contract spells them: no allocation.
-        if let Some(v) = self.values.iter().find(|v| v.as_str() == raw) {
+        // Lengths and first bytes first: one full comparison, not one a value.
+        let same = |v: &&String| v.len() == raw.len() && v.as_bytes().first() == raw.as_bytes().first() && v.as_str() == raw;
+        if let Some(v) = self.values.iter().find(same) {
             return Some(v.as_str());
         }
         let key = raw.to_lowercase();

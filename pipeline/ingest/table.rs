@@ -185,7 +185,7 @@ fn read_rows<S: RowSource + ?Sized>(
     let mut key_text = String::new();
     let mut rows_read = 0u64;
     let mut progress = Progress::new(&table.name);
-    let references = reference_targets(table, indexes);
+    let mut references = reference_targets(table, indexes);
     let hold = here.is_some();
 
     let mut end_block = |block: &mut Block, batch: &mut BatchBuilder, held: &mut Vec<HeldRow>| {
@@ -223,7 +223,7 @@ fn read_rows<S: RowSource + ?Sized>(
         let index = block.rows.len() as u32;
         let line = source.line();
         let key = claimed_key(table, &*source, &mut key_text, &mut block.ids);
-        let checked = check(table, &*source, &mut row, &references);
+        let checked = check(table, &*source, &mut row, &mut references);
         if let Some(key) = key {
             block.claims.push(Claim { key, line, loaded: checked.is_ok(), row: index });
         }
@@ -386,15 +386,27 @@ fn check<S: RowSource + ?Sized>(
     table: &'static Table,
     source: &S,
     row: &mut ParsedRow,
-    references: &[(usize, Target<'_>)],
+    references: &mut [Reference<'_>],
 ) -> Result<(), Rejected> {
     parse_row(table, source, row)?;
-    for &(index, target) in references {
+    for reference in references.iter_mut() {
+        let index = reference.column;
         let Some(value) = row.text(index) else { continue };
-        let known = match target {
-            Target::Regions(codes) => codes.contains(value),
-            Target::Own => true, // resolved once the whole table is read
-            Target::Table(ids) => ids.is_some_and(|ix| ix.is_loaded(key_hash(&[value]))),
+        // Exports list the rows of one organization together: the answer
+        // for the previous row's value is usually the answer.
+        let known = if reference.last.as_deref() == Some(value) {
+            reference.last_known
+        } else {
+            let known = match reference.target {
+                Target::Regions(codes) => codes.contains(value),
+                Target::Own => true, // resolved once the whole table is read
+                Target::Table(ids) => ids.is_some_and(|ix| ix.is_loaded(key_hash(&[value]))),
+            };
+            let last = reference.last.get_or_insert_with(String::new);
+            last.clear();
+            last.push_str(value);
+            reference.last_known = known;
+            known
         };
         if !known {
             let column = &table.columns[index];
@@ -415,17 +427,26 @@ enum Target<'a> {
     Table(Option<&'a KeyIndex>),
 }
 
-/// The table's reference columns and their targets, looked up once.
-fn reference_targets<'a>(table: &Table, indexes: &'a Indexes) -> Vec<(usize, Target<'a>)> {
-    let targets = table.columns.iter().enumerate().filter_map(|(index, column)| {
-        let reference = column.references.as_ref()?;
-        Some((index, if reference.table == "reference.regions" {
+/// A reference column, its target looked up once, and the last value checked.
+struct Reference<'a> {
+    column: usize,
+    target: Target<'a>,
+    last: Option<String>,
+    last_known: bool,
+}
+
+/// The table's reference columns and their targets.
+fn reference_targets<'a>(table: &Table, indexes: &'a Indexes) -> Vec<Reference<'a>> {
+    let targets = table.columns.iter().enumerate().filter_map(|(column, spec)| {
+        let reference = spec.references.as_ref()?;
+        let target = if reference.table == "reference.regions" {
             Target::Regions(&indexes.region_codes)
         } else if reference.table == table.name {
             Target::Own
         } else {
             Target::Table(indexes.tables.get(&reference.table))
-        }))
+        };
+        Some(Reference { column, target, last: None, last_known: false })
     });
     targets.collect()
 }
