@@ -48,6 +48,9 @@ pub struct KeyIndex {
     len: usize,
     /// log2 of the number of slots.
     bits: u32,
+    /// Buffers of `claim_all`, kept from block to block.
+    starts: Vec<u32>,
+    sorted: Vec<[u64; 4]>,
 }
 
 /// Hash of a key made of one or more text parts.
@@ -142,7 +145,9 @@ impl KeyIndex {
         // keeps the rows of one id in row order): the claims then walk the
         // table once from start to end, which the CPU prefetches.
         let bits = self.bits.min(16);
-        let mut starts = vec![0u32; (1 << bits) + 1];
+        let mut starts = std::mem::take(&mut self.starts);
+        starts.clear();
+        starts.resize((1 << bits) + 1, 0);
         for claim in claims {
             starts[(split(claim.key).0 >> (64 - bits)) as usize + 1] += 1;
         }
@@ -150,7 +155,9 @@ impl KeyIndex {
             starts[i] += starts[i - 1];
         }
         // The claims as slots-to-be, in that order: `[hi, lo, seen, row]`.
-        let mut sorted = vec![[0u64; 4]; claims.len()];
+        let mut sorted = std::mem::take(&mut self.sorted);
+        sorted.clear();
+        sorted.resize(claims.len(), [0; 4]);
         for claim in claims {
             let (hi, lo) = split(claim.key);
             let b = (hi >> (64 - bits)) as usize;
@@ -174,6 +181,8 @@ impl KeyIndex {
                 }
             }
         }
+        self.starts = starts;
+        self.sorted = sorted;
         duplicates.sort_unstable();
         duplicates
     }

@@ -13,12 +13,12 @@ use arrow::array::RecordBatch;
 use tracing::info;
 
 use super::IngestError;
-use super::batch::{BATCH_ROWS, BatchBuilder, parquet_writer};
+use super::batch::{BATCH_ROWS, BatchBuilder, FilledBatch, parquet_writer};
 use super::keys::{Claim, KeyIndex, key_hash};
 use xxhash_rust::xxh3::xxh3_128;
 use super::rejects::{self, Reject, RejectWriter};
 use super::source::RowSource;
-use super::validate::{ParsedRow, Rejected, parse_row, record_id, trim};
+use super::validate::{Rejected, parse_row, record_id, trim};
 use std::borrow::Cow;
 
 use crate::contract::values::{normalize_region_code, parse_date};
@@ -94,12 +94,13 @@ pub fn load_table<S: RowSource + ?Sized>(
     let hold = table.self_referencing();
     let (rows_read, settler) = std::thread::scope(|scope| {
         let (work, received) = sync_channel::<Work>(2);
+        let (spent, to_refill) = sync_channel::<Spent>(4);
         let (mut here, there) = if hold { (Some(settler), None) } else { (None, Some(settler)) };
         let encoder = std::thread::Builder::new()
             .name(format!("encode {}", table.name))
-            .spawn_scoped(scope, move || encode(table, data, as_of, received, there))
+            .spawn_scoped(scope, move || encode(table, data, as_of, received, spent, there))
             .map_err(|e| IngestError::Internal(format!("cannot start the Parquet encoder: {e}")))?;
-        let read = read_rows(table, source, indexes, here.as_mut(), &work);
+        let read = read_rows(table, source, indexes, here.as_mut(), &work, &to_refill);
         drop(work);
         let encoded = encoder.join().unwrap_or_else(|_| Err(IngestError::Internal("the Parquet encoder panicked".into())));
         match (read, encoded) {
@@ -137,7 +138,38 @@ fn rejects_error(table: &Table, e: impl std::fmt::Display) -> IngestError {
 /// did), then to encode.
 struct Work {
     block: Option<Block>,
-    batch: Option<RecordBatch>,
+    batch: Option<Rows>,
+}
+
+/// Buffers the encoding thread is done with, back to be filled again:
+/// fresh memory for every block cost more in page faults than the work.
+enum Spent {
+    Batch(FilledBatch),
+    Block(Block),
+}
+
+/// Rows to encode: as filled by the checks, or already a batch.
+enum Rows {
+    Filled(FilledBatch),
+    Ready(RecordBatch),
+}
+
+impl Rows {
+    /// The batch; filled buffers go back to `spent` to be filled again.
+    fn into_batch(self, spent: Option<&SyncSender<Spent>>) -> Result<RecordBatch, IngestError> {
+        match self {
+            Rows::Filled(filled) => {
+                let batch = filled
+                    .to_batch()
+                    .map_err(|e| IngestError::Internal(format!("cannot assemble a batch of rows: {e}")))?;
+                if let Some(spent) = spent {
+                    let _ = spent.try_send(Spent::Batch(filled));
+                }
+                Ok(batch)
+            }
+            Rows::Ready(batch) => Ok(batch),
+        }
+    }
 }
 
 /// The encoding thread: settles the blocks it is given a settler for, and
@@ -147,14 +179,21 @@ fn encode<'w>(
     data: &mut (dyn Write + Send),
     as_of: &str,
     received: Receiver<Work>,
+    spent: SyncSender<Spent>,
     mut settler: Option<Settler<'w>>,
 ) -> Result<Option<Settler<'w>>, IngestError> {
     let parquet_err =
         |e: parquet::errors::ParquetError| IngestError::Write { what: format!("{}.parquet", table.name), detail: e.to_string() };
     let mut writer = parquet_writer(data, table, as_of).map_err(parquet_err)?;
     for Work { block, batch } in received {
+        let batch = batch.map(|rows| rows.into_batch(Some(&spent))).transpose()?;
         let batch = match (settler.as_mut(), block) {
-            (Some(settler), Some(mut block)) => settler.settle_batch(&mut block, batch)?,
+            (Some(settler), Some(mut block)) => {
+                let batch = settler.settle_batch(&mut block, batch)?;
+                block.clear();
+                let _ = spent.try_send(Spent::Block(block));
+                batch
+            }
             _ => batch,
         };
         if let Some(batch) = batch {
@@ -173,6 +212,7 @@ fn read_rows<S: RowSource + ?Sized>(
     indexes: &Indexes,
     mut here: Option<&mut Settler<'_>>,
     work: &SyncSender<Work>,
+    to_refill: &Receiver<Spent>,
 ) -> Result<u64, IngestError> {
     let send = |work_item: Work| work.send(work_item).map_err(|_| IngestError::EncoderStopped);
     let mut batch = BatchBuilder::new(table);
@@ -181,7 +221,6 @@ fn read_rows<S: RowSource + ?Sized>(
     let mut held: Vec<HeldRow> = Vec::new();
     let mut held_batches: Vec<RecordBatch> = Vec::new();
     let self_refs = self_references(table);
-    let mut row = ParsedRow::default();
     let mut key_text = String::new();
     let mut rows_read = 0u64;
     let mut progress = Progress::new(&table.name);
@@ -202,15 +241,24 @@ fn read_rows<S: RowSource + ?Sized>(
                     !drop
                 }));
                 if !batch.is_empty() {
-                    held_batches.push(without_rows(batch.finish(), &dropped)?);
+                    held_batches.push(without_rows(Rows::Filled(batch.finish()).into_batch(None)?, &dropped)?);
                 }
                 block.clear();
                 Ok(())
             }
-            None => send(Work {
-                block: Some(std::mem::take(block)),
-                batch: (!batch.is_empty()).then(|| batch.finish()),
-            }),
+            None => {
+                let mut fresh = Block::default();
+                while let Ok(spent) = to_refill.try_recv() {
+                    match spent {
+                        Spent::Batch(filled) => batch.reuse(filled),
+                        Spent::Block(spent) => fresh = spent,
+                    }
+                }
+                send(Work {
+                block: Some(std::mem::replace(block, fresh)),
+                batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
+            })
+            }
         }
     };
 
@@ -223,16 +271,16 @@ fn read_rows<S: RowSource + ?Sized>(
         let index = block.rows.len() as u32;
         let line = source.line();
         let key = claimed_key(table, &*source, &mut key_text, &mut block.ids);
-        let checked = check(table, &*source, &mut row, &mut references);
+        let checked = check(table, &*source, &mut batch, &mut references);
         if let Some(key) = key {
             block.claims.push(Claim { key, line, loaded: checked.is_ok(), row: index });
         }
         let verdict = match checked {
             Ok(()) => {
                 if hold {
-                    held.push(HeldRow::new(table, &row, record_id(table, &*source), &self_refs));
+                    held.push(HeldRow::new(table, &batch, line, record_id(table, &*source), &self_refs));
                 }
-                batch.append(&row);
+                batch.commit_row();
                 Verdict::Accepted
             }
             Err(reject) => {
@@ -262,7 +310,7 @@ fn read_rows<S: RowSource + ?Sized>(
             from += batch.num_rows();
             settler.rows_loaded += rows.iter().filter(|k| **k).count() as u64;
             let dropped: Vec<usize> = rows.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
-            send(Work { block: None, batch: Some(without_rows(batch, &dropped)?) })?;
+            send(Work { block: None, batch: Some(Rows::Ready(without_rows(batch, &dropped)?)) })?;
         }
     }
     Ok(rows_read)
@@ -385,13 +433,21 @@ fn without_rows(batch: RecordBatch, dropped: &[usize]) -> Result<RecordBatch, In
 fn check<S: RowSource + ?Sized>(
     table: &'static Table,
     source: &S,
-    row: &mut ParsedRow,
+    out: &mut BatchBuilder,
     references: &mut [Reference<'_>],
 ) -> Result<(), Rejected> {
-    parse_row(table, source, row)?;
+    let checked = parse_row(table, source, out).and_then(|()| check_references(table, out, references));
+    if checked.is_err() {
+        out.rollback_row();
+    }
+    checked
+}
+
+/// The reference checks of the row being filled in `out`.
+fn check_references(table: &'static Table, out: &BatchBuilder, references: &mut [Reference<'_>]) -> Result<(), Rejected> {
     for reference in references.iter_mut() {
         let index = reference.column;
-        let Some(value) = row.text(index) else { continue };
+        let Some(value) = out.text(index) else { continue };
         // Exports list the rows of one organization together: the answer
         // for the previous row's value is usually the answer.
         let known = if reference.last.as_deref() == Some(value) {
@@ -501,10 +557,11 @@ struct HeldRow {
 }
 
 impl HeldRow {
-    fn new(table: &Table, row: &ParsedRow, id: String, self_refs: &[usize]) -> HeldRow {
-        let key = row.text(table.key_indices()[0]).map(|k| key_hash(&[k]));
-        let parents = self_refs.iter().filter_map(|&c| row.text(c).map(|v| (c, key_hash(&[v]), v.into()))).collect();
-        HeldRow { line: row.line, key, id: id.into(), parents }
+    /// The held row of the row being filled in `out`.
+    fn new(table: &Table, out: &BatchBuilder, line: u64, id: String, self_refs: &[usize]) -> HeldRow {
+        let key = out.text(table.key_indices()[0]).map(|k| key_hash(&[k]));
+        let parents = self_refs.iter().filter_map(|&c| out.text(c).map(|v| (c, key_hash(&[v]), v.into()))).collect();
+        HeldRow { line, key, id: id.into(), parents }
     }
 }
 

@@ -2,44 +2,11 @@
 //! typed cells. Referential and duplicate checks, which need the other rows,
 //! are the loader's (`table.rs`).
 
+use super::batch::BatchBuilder;
 use super::rejects::{self, Reject};
 use super::source::RowSource;
 use crate::contract::values::{is_quarter_start, normalize_region_code, parse_bool, parse_date, parse_int, parse_money};
 use crate::contract::{Column, ColumnType, Table};
-
-/// A typed value; text lives in the row's arena so a row costs no allocation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell {
-    Null,
-    Text { start: u32, end: u32 },
-    Date(i32),
-    Bool(bool),
-    Int(i64),
-    Money(i128),
-}
-
-/// One parsed record, reused from row to row.
-#[derive(Debug, Clone, Default)]
-pub struct ParsedRow {
-    pub line: u64,
-    pub cells: Vec<Cell>,
-    pub arena: String,
-}
-
-impl ParsedRow {
-    pub fn text(&self, column: usize) -> Option<&str> {
-        match self.cells[column] {
-            Cell::Text { start, end } => Some(&self.arena[start as usize..end as usize]),
-            _ => None,
-        }
-    }
-
-    fn push_text(&mut self, text: &str) -> Cell {
-        let start = self.arena.len() as u32;
-        self.arena.push_str(text);
-        Cell::Text { start, end: self.arena.len() as u32 }
-    }
-}
 
 /// The key of the record as the operator knows it (for the rejects file).
 /// Empty when the record's fields do not line up with the header: the text at
@@ -57,11 +24,10 @@ pub fn record_id<S: RowSource + ?Sized>(table: &Table, source: &S) -> String {
 /// memory (a fifth of ingest's parsing time, measured).
 pub type Rejected = Box<Reject>;
 
-/// Parses the current record of `source` into `row`, or says why it cannot be loaded.
-pub fn parse_row<S: RowSource + ?Sized>(table: &'static Table, source: &S, row: &mut ParsedRow) -> Result<(), Rejected> {
-    row.line = source.line();
-    row.cells.clear();
-    row.arena.clear();
+/// Parses the current record of `source` into the next row of `out`, or
+/// says why it cannot be loaded (having pushed part of the row: the caller
+/// takes it back).
+pub fn parse_row<S: RowSource + ?Sized>(table: &'static Table, source: &S, out: &mut BatchBuilder) -> Result<(), Rejected> {
     if let Some((expected, found)) = source.shape_error() {
         return Err(Box::new(
             Reject::new(None, rejects::BAD_ROW_SHAPE, "")
@@ -78,9 +44,9 @@ pub fn parse_row<S: RowSource + ?Sized>(table: &'static Table, source: &S, row: 
             if column.required && !exempt(table, column, source) {
                 return Err(reject(column, rejects::MISSING_REQUIRED, raw));
             }
-            row.cells.push(Cell::Null);
+            out.push_null(index);
         } else {
-            parse_cell(column, raw, row)?;
+            parse_cell(index, column, raw, out)?;
         }
     }
     Ok(())
@@ -116,13 +82,13 @@ fn reject(column: &Column, reason: &'static str, raw: &str) -> Rejected {
     Box::new(Reject::new(Some(&column.name), reason, raw).with("title", column.title.clone()))
 }
 
-/// Appends the cell of a non-empty field to `row`.
+/// Appends the value of a non-empty field to `out`.
 #[inline]
-fn parse_cell(column: &Column, raw: &str, row: &mut ParsedRow) -> Result<(), Rejected> {
-    let cell = match column.kind {
-        ColumnType::Text => row.push_text(raw),
+fn parse_cell(index: usize, column: &Column, raw: &str, out: &mut BatchBuilder) -> Result<(), Rejected> {
+    match column.kind {
+        ColumnType::Text => out.push_text(index, raw),
         ColumnType::Enum => match column.canonical_enum(raw) {
-            Some(canonical) => row.push_text(canonical),
+            Some(canonical) => out.push_text(index, canonical),
             None => {
                 let mut reject = reject(column, rejects::BAD_ENUM, raw);
                 reject.params.push(("allowed", column.values.join(", ")));
@@ -130,7 +96,7 @@ fn parse_cell(column: &Column, raw: &str, row: &mut ParsedRow) -> Result<(), Rej
             }
         },
         ColumnType::RegionCode => match normalize_region_code(raw) {
-            Some(code) => row.push_text(&code),
+            Some(code) => out.push_text(index, &code),
             None => return Err(reject(column, rejects::BAD_REGION_CODE, raw)),
         },
         ColumnType::Date => {
@@ -138,21 +104,20 @@ fn parse_cell(column: &Column, raw: &str, row: &mut ParsedRow) -> Result<(), Rej
             if column.quarter_start && !is_quarter_start(days) {
                 return Err(reject(column, rejects::BAD_PERIOD, raw));
             }
-            Cell::Date(days)
+            out.push_date(index, days);
         }
-        ColumnType::Bool => Cell::Bool(parse_bool(raw).ok_or_else(|| reject(column, rejects::BAD_BOOL, raw))?),
+        ColumnType::Bool => out.push_bool(index, parse_bool(raw).ok_or_else(|| reject(column, rejects::BAD_BOOL, raw))?),
         ColumnType::Int => {
             let v = parse_int(raw).ok_or_else(|| reject(column, rejects::BAD_NUMBER, raw))?;
             check_range(column, i128::from(v), 1, raw)?;
-            Cell::Int(v)
+            out.push_int(index, v);
         }
         ColumnType::Money => {
             let v = parse_money(raw).ok_or_else(|| reject(column, rejects::BAD_NUMBER, raw))?;
             check_range(column, v, 100, raw)?;
-            Cell::Money(v)
+            out.push_money(index, v);
         }
-    };
-    row.cells.push(cell);
+    }
     Ok(())
 }
 
