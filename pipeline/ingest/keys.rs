@@ -1,56 +1,38 @@
 //! The id sets the duplicate and referential checks need — the only state of
-//! ingest that grows with a table. An id is kept as a 128-bit hash (16 bytes
-//! whatever its length; a false match needs ~10^19 ids) with one word holding
-//! the line where it was first seen and whether that row was loaded: 24 bytes
-//! a slot, about 100 MB for 3.4 million members.
+//! ingest that grows with a table. An id is kept as 88 bits of its 128-bit
+//! hash (a false match needs about 10^13 ids), with the line where it was
+//! first seen and whether that row was loaded: 16 bytes a slot, about 64 MB
+//! for 3.4 million members.
 //!
-//! The table is open addressing with linear probing, and an id's home slot is
-//! the top bits of its hash, so slots are in hash order. Ids are claimed a
-//! block of rows at a time, sorted by hash: the block then walks the table
-//! from start to end instead of jumping at random, which on a table far
-//! larger than the CPU caches is most of the cost (a random probe is a cache
-//! and a TLB miss; a claim in order shares pages with its neighbours).
+//! The table is open addressing with linear probing, and an id's home slot
+//! grows with its hash, so slots are in hash order. Ids are claimed a block
+//! of rows at a time, in hash order: the block then walks the table from
+//! start to end instead of jumping at random, which on a table far larger
+//! than the CPU caches is most of the cost (a random probe is a cache and a
+//! TLB miss; claims in order are prefetched).
 
 use xxhash_rust::xxh3::xxh3_128;
 
-/// The low bit of a slot's third word; the rest is the line of the first sighting.
-const LOADED: u64 = 1;
+/// A slot: `[hi, lo]`. `hi` is the hash's upper word (0 when empty; an id
+/// whose word is 0 is stored as 1); `lo` holds 24 more bits of the hash
+/// above the loaded flag and the line of the first sighting.
+type Slot = [u64; 2];
 
-/// A slot: `[hi, lo, seen]`, all zero when empty (an id hashing to zero is
-/// stored as 1). Plain words, so a new table is zeroed memory from the system.
-type Slot = [u64; 3];
-
-fn is_empty(slot: &Slot) -> bool {
-    slot[0] == 0 && slot[1] == 0
-}
+const TAG_SHIFT: u32 = 40;
+const LOADED: u64 = 1 << 39;
+const LINE: u64 = LOADED - 1;
 
 /// Most of the table's slots that may be used before it grows: linear probing
-/// stays short below this, and the table stays near 24 B / 0.85 an id.
+/// stays short below this.
 const MAX_LOAD: f64 = 0.85;
-
-/// Asks the CPU to bring `slot` into its cache; a hint, never a fault.
-#[inline(always)]
-fn prefetch(slot: &Slot) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch only hints the cache; any address is allowed, and
-    // this one is a valid reference.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
-}
 
 #[derive(Debug, Default)]
 pub struct KeyIndex {
     slots: Vec<Slot>,
     len: usize,
-    /// log2 of the number of slots.
-    bits: u32,
     /// Buffers of `claim_all`, kept from block to block.
     starts: Vec<u32>,
-    sorted: Vec<[u64; 4]>,
+    sorted: Vec<[u64; 3]>,
 }
 
 /// Hash of a key made of one or more text parts.
@@ -72,15 +54,30 @@ pub struct Claim {
     pub row: u32,
 }
 
+/// The slot's words for a hash: `hi`, and the tag bits of `lo`.
 fn split(key: u128) -> (u64, u64) {
-    let (hi, lo) = ((key >> 64) as u64, key as u64);
-    if hi == 0 && lo == 0 { (0, 1) } else { (hi, lo) }
+    let hi = ((key >> 64) as u64).max(1);
+    (hi, (key as u64) >> TAG_SHIFT << TAG_SHIFT)
+}
+
+/// Asks the CPU to bring `slot` into its cache; a hint, never a fault.
+#[inline(always)]
+fn prefetch(slot: &Slot) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch only hints the cache; any address is allowed, and
+    // this one is a valid reference.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = slot;
 }
 
 impl KeyIndex {
     /// An index sized for about `ids` ids. The hint comes from the input (a
-    /// file's size or footer), so it is capped and a failed reservation only
-    /// means the table grows as it goes.
+    /// file's size or footer), so it is capped; the table grows past it when
+    /// it must.
     pub fn with_capacity(ids: usize) -> KeyIndex {
         const MAX_HINT: usize = 200_000_000;
         let mut index = KeyIndex::default();
@@ -98,41 +95,42 @@ impl KeyIndex {
         if wanted <= self.capacity() {
             return;
         }
-        let mut bits = self.bits.max(4);
-        while ((1usize << bits) as f64 * MAX_LOAD) < wanted as f64 {
-            bits += 1;
-        }
-        let old = std::mem::replace(&mut self.slots, vec![[0; 3]; 1usize << bits]);
-        self.bits = bits;
+        // Any size: the home slot scales the hash, it does not mask it.
+        let size = ((wanted as f64 / MAX_LOAD) as usize + 1).max(self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![[0; 2]; size]);
         self.len = 0;
         // The old slots are in hash order, so this pass is in order too.
-        for slot in old.into_iter().filter(|s| !is_empty(s)) {
+        for slot in old.into_iter().filter(|s| s[0] != 0) {
             let at = self.probe(slot[0], slot[1]).expect_err("ids are unique");
             self.slots[at] = slot;
             self.len += 1;
         }
     }
 
+    #[inline]
     fn home(&self, hi: u64) -> usize {
-        (hi >> (64 - self.bits)) as usize
+        ((u128::from(hi) * self.slots.len() as u128) >> 64) as usize
     }
 
     /// `Ok(slot)` holding the id, or `Err(empty slot)` where it would go.
-    fn probe(&self, hi: u64, lo: u64) -> Result<usize, usize> {
+    #[inline]
+    fn probe(&self, hi: u64, tag: u64) -> Result<usize, usize> {
         if self.slots.is_empty() {
             return Err(usize::MAX);
         }
-        let mask = self.slots.len() - 1;
         let mut at = self.home(hi);
         loop {
             let slot = &self.slots[at];
-            if is_empty(slot) {
+            if slot[0] == 0 {
                 return Err(at);
             }
-            if slot[0] == hi && slot[1] == lo {
+            if slot[0] == hi && slot[1] >> TAG_SHIFT << TAG_SHIFT == tag {
                 return Ok(at);
             }
-            at = (at + 1) & mask;
+            at += 1;
+            if at == self.slots.len() {
+                at = 0;
+            }
         }
     }
 
@@ -141,27 +139,28 @@ impl KeyIndex {
     /// duplicates, `(row, line of the first sighting)`, by row.
     pub fn claim_all(&mut self, claims: &[Claim]) -> Vec<(u32, u64)> {
         self.reserve(claims.len());
-        // In order of home slot, by its top 16 bits (a counting sort, which
-        // keeps the rows of one id in row order): the claims then walk the
-        // table once from start to end, which the CPU prefetches.
-        let bits = self.bits.min(16);
+        // In order of home slot, by the top 16 bits of the hash (a counting
+        // sort, which keeps the rows of one id in row order): the claims then
+        // walk the table once from start to end.
+        const BITS: u32 = 16;
         let mut starts = std::mem::take(&mut self.starts);
         starts.clear();
-        starts.resize((1 << bits) + 1, 0);
+        starts.resize((1 << BITS) + 1, 0);
         for claim in claims {
-            starts[(split(claim.key).0 >> (64 - bits)) as usize + 1] += 1;
+            starts[(split(claim.key).0 >> (64 - BITS)) as usize + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        // The claims as slots-to-be, in that order: `[hi, lo, seen, row]`.
+        // The claims as slots-to-be, in that order: `[hi, lo, row]`.
         let mut sorted = std::mem::take(&mut self.sorted);
         sorted.clear();
-        sorted.resize(claims.len(), [0; 4]);
+        sorted.resize(claims.len(), [0; 3]);
         for claim in claims {
-            let (hi, lo) = split(claim.key);
-            let b = (hi >> (64 - bits)) as usize;
-            sorted[starts[b] as usize] = [hi, lo, claim.line << 1 | u64::from(claim.loaded), u64::from(claim.row)];
+            let (hi, tag) = split(claim.key);
+            let b = (hi >> (64 - BITS)) as usize;
+            let lo = tag | if claim.loaded { LOADED } else { 0 } | claim.line.min(LINE);
+            sorted[starts[b] as usize] = [hi, lo, u64::from(claim.row)];
             starts[b] += 1;
         }
         // A block's claims are far apart in a large table: each is a cache
@@ -172,11 +171,11 @@ impl KeyIndex {
             if let Some(next) = sorted.get(i + AHEAD) {
                 prefetch(&self.slots[self.home(next[0])]);
             }
-            let [hi, lo, seen, row] = sorted[i];
-            match self.probe(hi, lo) {
-                Ok(at) => duplicates.push((row as u32, self.slots[at][2] >> 1)),
+            let [hi, lo, row] = sorted[i];
+            match self.probe(hi, lo >> TAG_SHIFT << TAG_SHIFT) {
+                Ok(at) => duplicates.push((row as u32, self.slots[at][1] & LINE)),
                 Err(at) => {
-                    self.slots[at] = [hi, lo, seen];
+                    self.slots[at] = [hi, lo];
                     self.len += 1;
                 }
             }
@@ -188,15 +187,15 @@ impl KeyIndex {
     }
 
     pub fn unmark_loaded(&mut self, key: u128) {
-        let (hi, lo) = split(key);
-        if let Ok(at) = self.probe(hi, lo) {
-            self.slots[at][2] &= !LOADED;
+        let (hi, tag) = split(key);
+        if let Ok(at) = self.probe(hi, tag) {
+            self.slots[at][1] &= !LOADED;
         }
     }
 
     pub fn is_loaded(&self, key: u128) -> bool {
-        let (hi, lo) = split(key);
-        self.probe(hi, lo).is_ok_and(|at| self.slots[at][2] & LOADED != 0)
+        let (hi, tag) = split(key);
+        self.probe(hi, tag).is_ok_and(|at| self.slots[at][1] & LOADED != 0)
     }
 
     #[cfg(test)]
@@ -246,8 +245,12 @@ mod tests {
         }
         assert_eq!(index.len(), n as usize);
         assert!((0..n).all(|i| index.is_loaded(key_hash(&[&format!("M{i}")]))));
-        // Ids that hash near each other or to zero still stay apart.
-        let close = vec![claim(0, 1, true, 0), claim(1, 2, true, 1), claim(u128::MAX, 3, true, 2)];
-        assert_eq!(index.claim_all(&close), vec![(1, 1)], "zero is stored as one");
+        // Ids whose hashes share the upper word stay apart by the bits below.
+        let word = 7u128 << 64;
+        let close = vec![claim(word, 1, true, 0), claim(word | 1 << 40, 2, true, 1), claim(u128::MAX, 3, true, 2)];
+        assert!(index.claim_all(&close).is_empty());
+        // An upper word of zero is stored as one; bits below the tag are not kept.
+        let zero = vec![claim(1 << 63, 4, true, 0), claim(1 << 64 | 1 << 63, 5, true, 1), claim(word | 1, 6, true, 2)];
+        assert_eq!(index.claim_all(&zero), vec![(1, 4), (2, 1)]);
     }
 }
