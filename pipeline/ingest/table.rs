@@ -189,7 +189,7 @@ fn encode<'w>(
         let batch = batch.map(|rows| rows.into_batch(Some(&spent))).transpose()?;
         let batch = match (settler.as_mut(), block) {
             (Some(settler), Some(mut block)) => {
-                let batch = settler.settle_batch(&mut block, batch)?;
+                let batch = settler.settle_batch(&block, batch)?;
                 block.clear();
                 let _ = spent.try_send(Spent::Block(block));
                 batch
@@ -255,9 +255,9 @@ fn read_rows<S: RowSource + ?Sized>(
                     }
                 }
                 send(Work {
-                block: Some(std::mem::replace(block, fresh)),
-                batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
-            })
+                    block: Some(std::mem::replace(block, fresh)),
+                    batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
+                })
             }
         }
     };
@@ -371,7 +371,7 @@ impl Settler<'_> {
     /// Claims the block's ids and writes its rejects in line order. Returns
     /// the accepted rows that are duplicates after all (by their place among
     /// the block's accepted rows), and how many rows the block accepted.
-    fn settle_rows(&mut self, block: &mut Block) -> Result<(Vec<usize>, usize), IngestError> {
+    fn settle_rows(&mut self, block: &Block) -> Result<(Vec<usize>, usize), IngestError> {
         let duplicates = self.own.claim_all(&block.claims);
         let mut duplicates = duplicates.into_iter().peekable();
         let mut dropped = Vec::new();
@@ -409,7 +409,7 @@ impl Settler<'_> {
     }
 
     /// Settles a block whose accepted rows are `batch`, and returns the rows to load.
-    fn settle_batch(&mut self, block: &mut Block, batch: Option<RecordBatch>) -> Result<Option<RecordBatch>, IngestError> {
+    fn settle_batch(&mut self, block: &Block, batch: Option<RecordBatch>) -> Result<Option<RecordBatch>, IngestError> {
         let (dropped, accepted) = self.settle_rows(block)?;
         self.rows_loaded += (accepted - dropped.len()) as u64;
         batch.map(|batch| without_rows(batch, &dropped)).transpose()
