@@ -35,12 +35,13 @@ pub struct KeyIndex {
     sorted: Vec<[u64; 3]>,
 }
 
-/// Hash of a key made of one or more text parts.
-pub fn key_hash(parts: &[&str]) -> u128 {
-    match parts {
-        [one] => xxh3_128(one.as_bytes()),
-        _ => xxh3_128(parts.join("\u{1f}").as_bytes()),
-    }
+/// Between the parts of a key of several columns, in the text that is hashed.
+pub const KEY_SEPARATOR: char = '\u{1f}';
+
+/// Hash of a key's text (the parts of a key of several columns joined by
+/// [`KEY_SEPARATOR`]).
+pub fn key_hash(key: &str) -> u128 {
+    xxh3_128(key.as_bytes())
 }
 
 /// One row's claim of an id, in a block of rows claimed together.
@@ -215,8 +216,8 @@ mod tests {
     #[test]
     fn the_first_row_of_an_id_claims_it() {
         let mut index = KeyIndex::default();
-        let a = key_hash(&["M1"]);
-        let b = key_hash(&["M2"]);
+        let a = key_hash("M1");
+        let b = key_hash("M2");
         // In one block, the later rows of an id are duplicates of the first,
         // whatever the order the hashes sort in.
         let block = vec![claim(b, 2, true, 0), claim(a, 3, false, 1), claim(a, 4, true, 2), claim(b, 5, true, 3)];
@@ -226,12 +227,12 @@ mod tests {
         // claimed but not loaded.
         assert!(!index.is_loaded(a));
         // A later block sees the ids of the earlier ones.
-        let next = vec![claim(a, 9, true, 0), claim(key_hash(&["M3"]), 10, true, 1)];
+        let next = vec![claim(a, 9, true, 0), claim(key_hash("M3"), 10, true, 1)];
         assert_eq!(index.claim_all(&next), vec![(0, 3)]);
         assert_eq!(index.len(), 3);
         index.unmark_loaded(b);
         assert!(!index.is_loaded(b));
-        assert!(!index.is_loaded(key_hash(&["M4"])));
+        assert!(!index.is_loaded(key_hash("M4")));
     }
 
     #[test]
@@ -240,11 +241,11 @@ mod tests {
         let n = 100_000u64;
         for block in 0..10 {
             let claims: Vec<Claim> =
-                (0..n / 10).map(|i| claim(key_hash(&[&format!("M{}", block * n / 10 + i)]), i, true, i as u32)).collect();
+                (0..n / 10).map(|i| claim(key_hash(&format!("M{}", block * n / 10 + i)), i, true, i as u32)).collect();
             assert!(index.claim_all(&claims).is_empty());
         }
         assert_eq!(index.len(), n as usize);
-        assert!((0..n).all(|i| index.is_loaded(key_hash(&[&format!("M{i}")]))));
+        assert!((0..n).all(|i| index.is_loaded(key_hash(&format!("M{i}")))));
         // Ids whose hashes share the upper word stay apart by the bits below.
         let word = 7u128 << 64;
         let close = vec![claim(word, 1, true, 0), claim(word | 1 << 40, 2, true, 1), claim(u128::MAX, 3, true, 2)];

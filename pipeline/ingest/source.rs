@@ -131,6 +131,15 @@ impl Chunk {
         self.records.clear();
     }
 
+    /// How much of `data` and of `ends` the records hold: where the next
+    /// record goes.
+    fn used(&self) -> (usize, usize) {
+        self.records.last().map_or((0, 0), |r| {
+            let data = r.fields.checked_sub(1).map_or(0, |last| self.ends[r.ends_start + last]);
+            (r.data_start + data, r.ends_start + r.fields)
+        })
+    }
+
     fn field(&self, record: &RecordSpan, i: usize) -> &[u8] {
         if i >= record.fields {
             return b"";
@@ -176,8 +185,7 @@ impl CsvReader {
             }
         }
         let line = self.core.line();
-        let data_start = chunk.records.last().map_or(0, |r| r.data_start + r.fields.checked_sub(1).map_or(0, |l| chunk.ends[r.ends_start + l]));
-        let ends_start = chunk.records.last().map_or(0, |r| r.ends_start + r.fields);
+        let (data_start, ends_start) = chunk.used();
         let (mut out, mut ends) = (data_start, ends_start);
         loop {
             if chunk.data.len() < out + 1024 {
@@ -297,8 +305,7 @@ fn read_records(
 /// checked at once; a field is then valid when it also starts and ends on a
 /// character boundary.
 fn check_text(chunk: &mut Chunk, positions: &[Option<usize>]) {
-    let Some(last) = chunk.records.last() else { return };
-    let used = last.data_start + last.fields.checked_sub(1).map_or(0, |l| chunk.ends[last.ends_start + l]);
+    let (used, _) = chunk.used();
     let whole = std::str::from_utf8(&chunk.data[..used]).is_ok();
     let boundary = |at: usize| at >= used || (chunk.data[at] as i8) >= -0x40;
     for r in 0..chunk.records.len() {

@@ -3,6 +3,7 @@
 //! its rejects file. Streams, except for a table that references itself
 //! (organizations → parent), which is small and is resolved in memory.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -14,12 +15,10 @@ use tracing::info;
 
 use super::IngestError;
 use super::batch::{BATCH_ROWS, BatchBuilder, FilledBatch, parquet_writer};
-use super::keys::{Claim, KeyIndex, key_hash};
-use xxhash_rust::xxh3::xxh3_128;
+use super::keys::{Claim, KEY_SEPARATOR, KeyIndex, key_hash};
 use super::rejects::{self, Reject, RejectWriter};
 use super::source::RowSource;
 use super::validate::{Rejected, parse_row, record_id, trim};
-use std::borrow::Cow;
 
 use crate::contract::values::{normalize_region_code, parse_date};
 use crate::contract::{Column, ColumnType, Table};
@@ -396,8 +395,7 @@ impl Settler<'_> {
                 }
                 (None, Verdict::Rejected(i)) => {
                     let (id, reject) = &block.rejects[*i as usize];
-                    self.rows_rejected += 1;
-                    self.rejects.write(row.line, id, reject).map_err(|e| rejects_error(self.table, e))?;
+                    self.reject(row.line, id, reject)?;
                 }
                 (None, Verdict::Accepted) => {}
             }
@@ -456,7 +454,7 @@ fn check_references(table: &'static Table, out: &BatchBuilder, references: &mut 
             let known = match reference.target {
                 Target::Regions(codes) => codes.contains(value),
                 Target::Own => true, // resolved once the whole table is read
-                Target::Table(ids) => ids.is_some_and(|ix| ix.is_loaded(key_hash(&[value]))),
+                Target::Table(ids) => ids.is_some_and(|ix| ix.is_loaded(key_hash(value))),
             };
             let last = reference.last.get_or_insert_with(String::new);
             last.clear();
@@ -526,12 +524,12 @@ fn claimed_key<S: RowSource + ?Sized>(table: &'static Table, source: &S, scratch
         }
         if i > 0 {
             ids.push('/');
-            scratch.push('\u{1f}');
+            scratch.push(KEY_SEPARATOR);
         }
         ids.push_str(raw);
         scratch.push_str(&key_part(&table.columns[c], raw));
     }
-    Some(xxh3_128(scratch.as_bytes()))
+    Some(key_hash(scratch))
 }
 
 /// A key value as the loaded row will hold it (`01.01.2023` = `2023-01-01`,
@@ -559,8 +557,8 @@ struct HeldRow {
 impl HeldRow {
     /// The held row of the row being filled in `out`.
     fn new(table: &Table, out: &BatchBuilder, line: u64, id: String, self_refs: &[usize]) -> HeldRow {
-        let key = out.text(table.key_indices()[0]).map(|k| key_hash(&[k]));
-        let parents = self_refs.iter().filter_map(|&c| out.text(c).map(|v| (c, key_hash(&[v]), v.into()))).collect();
+        let key = out.text(table.key_indices()[0]).map(key_hash);
+        let parents = self_refs.iter().filter_map(|&c| out.text(c).map(|v| (c, key_hash(v), v.into()))).collect();
         HeldRow { line, key, id: id.into(), parents }
     }
 }
