@@ -1,5 +1,7 @@
 //! The one place where a failure becomes a message for a person and an exit
-//! code: 2 for what the user can fix (input, flags), 1 for everything else.
+//! code: 2 for what the user can fix (input, flags, configuration), 130 for a
+//! command stopped on request (SIGTERM or SIGINT), 1 for everything else.
+//! Each layer has its own error type; this maps them, and no layer imports it.
 
 use std::error::Error as _;
 
@@ -8,9 +10,12 @@ use thiserror::Error;
 use crate::compute::ComputeError;
 use crate::generate::GenerateError;
 use crate::ingest::IngestError;
-use crate::nightly::NightlyError;
+use crate::nightly::{JobError, NightlyError};
 use crate::publish::PublishError;
+use crate::stop::Stopped;
 use crate::warehouse::WarehouseError;
+
+pub use crate::stop::EXIT_STOPPED;
 
 #[derive(Debug, Error)]
 pub enum Error {
@@ -28,10 +33,24 @@ pub enum Error {
     Nightly(#[from] NightlyError),
     #[error("cannot start: {0}")]
     Runtime(String),
+    #[error("cannot write the result: {0}")]
+    Output(std::io::Error),
 }
 
 pub const EXIT_INTERNAL: u8 = 1;
 pub const EXIT_USER: u8 = 2;
+
+impl From<JobError> for Error {
+    fn from(e: JobError) -> Error {
+        Error::Nightly(NightlyError::Job(e))
+    }
+}
+
+impl From<Stopped> for Error {
+    fn from(e: Stopped) -> Error {
+        Error::from(JobError::Stopped(e))
+    }
+}
 
 impl Error {
     pub fn is_user_error(&self) -> bool {
@@ -42,18 +61,33 @@ impl Error {
             Error::Compute(e) => e.is_user_error(),
             Error::Publish(e) => e.is_user_error(),
             Error::Nightly(e) => e.is_user_error(),
-            Error::Runtime(_) => false,
+            Error::Runtime(_) | Error::Output(_) => false,
+        }
+    }
+
+    /// Whether the command ended because a stop was asked for.
+    pub fn is_stop(&self) -> bool {
+        match self {
+            Error::Ingest(IngestError::Stopped) => true,
+            Error::Nightly(e) => e.is_stop(),
+            _ => false,
         }
     }
 
     pub fn exit_code(&self) -> u8 {
-        if self.is_user_error() { EXIT_USER } else { EXIT_INTERNAL }
+        if self.is_stop() {
+            EXIT_STOPPED
+        } else if self.is_user_error() {
+            EXIT_USER
+        } else {
+            EXIT_INTERNAL
+        }
     }
 
-    /// One sentence for a user error; for an internal one, its causes and
-    /// what to do about it.
+    /// One sentence for a user error or a stop; for an internal one, its
+    /// causes and what to do about it.
     pub fn render(&self) -> String {
-        if self.is_user_error() {
+        if self.is_user_error() || self.is_stop() {
             return format!("error: {self}");
         }
         let mut text = format!("error: {self}");

@@ -6,10 +6,15 @@
 //! ```
 //!
 //! `contract` holds the input contract as data, `warehouse` the storage layout
-//! and atomic commits; `nightly` the scheduler, the lock and the run log; `commands` wires one subcommand each; `error` is the one
-//! place that turns any failure into a message for a person and an exit code.
+//! and atomic commits; `nightly` the job that sequences the steps, the
+//! scheduler, the lock and the run log; `commands` wires one subcommand each;
+//! `error` is the one place that turns any failure into a message for a
+//! person and an exit code. Imports point down that list: no step imports
+//! `nightly` or `commands`. A command hands its steps a `clock::Clock` and a
+//! `stop::StopToken` rather than have them read the system's.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod compute;
 pub mod contract;
@@ -19,6 +24,7 @@ pub mod ingest;
 pub mod logging;
 pub mod nightly;
 pub mod publish;
+pub mod stop;
 pub mod warehouse;
 
 pub use error::Error;

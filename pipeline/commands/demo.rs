@@ -1,25 +1,23 @@
 //! `reestr demo`: generates the snapshots of 2022-11-21 and 2023-11-21 and runs
 //! the nightly job on each, oldest first, so the newer one has its year-before.
 
-use std::path::Path;
 use std::time::Instant;
 
 use tracing::info;
 
+use super::Env;
 use crate::Error;
 use crate::cli::DemoArgs;
 use crate::generate::{GenerateRequest, decree_dates, generate};
-use crate::compute::{ComputeRequest, compute};
-use crate::ingest::{IngestRequest, ingest};
-use crate::publish::{PublishRequest, publish};
+use crate::nightly::{DateChoices, PublishAfter, SnapshotJob};
 use crate::warehouse::layout;
 
 const DEMO_SEED: u64 = 19_8;
 
-pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
+pub async fn run(args: DemoArgs, env: Env) -> Result<(), Error> {
     let started = Instant::now();
     let warehouse = args.out.join("warehouse");
-    let _lock = super::lock(&path_text(&warehouse)).await?;
+    let job = env.begin(&warehouse.to_string_lossy()).await?;
     // Both snapshots are generated at once, on their own threads, so the
     // newer one is being written while the older is ingested.
     let mut generating = Vec::new();
@@ -33,26 +31,30 @@ pub async fn run(args: DemoArgs, quiet: bool) -> Result<(), Error> {
         let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: DEMO_SEED, messy: n == 1 };
         generating.push((as_of, folder, tokio::task::spawn_blocking(move || generate(&request))));
     }
+    let mut site = None;
     for (as_of, folder, task) in generating {
         task.await.map_err(|e| Error::Runtime(e.to_string()))??;
-        // The nightly job, as `reestr run` does it.
-        ingest(&IngestRequest { snapshot: path_text(&folder), warehouse: path_text(&warehouse), as_of: Some(as_of) }).await?;
-        let request = ComputeRequest { warehouse: path_text(&warehouse), as_of, period: None, baseline: None, compare_to: None };
-        compute(&request).await?;
+        let snapshot = SnapshotJob {
+            snapshot: folder.to_string_lossy().into_owned(),
+            as_of: Some(as_of),
+            dates: DateChoices::default(),
+            // The site shows D, the decree's date.
+            publish: if as_of == d { PublishAfter::ThisDate } else { PublishAfter::Nothing },
+        };
+        site = job.process_snapshot(&snapshot).await?.published.or(site);
     }
-    let site = publish(&PublishRequest { warehouse: path_text(&warehouse), as_of: Some(d) }).await?;
-    if !quiet {
+    if !env.quiet {
         println!("Demo finished in {:.0} s.", started.elapsed().as_secs_f64());
-        println!("Dashboards: {}", site.index.display());
+        if let Some(site) = &site {
+            println!("Dashboards: {}", site.index.display());
+            println!("Exports:    {}", site.exports.display());
+            println!("Briefing:   {}", site.briefing.display());
+        }
         println!("Snapshots:  {}", args.out.join("snapshots").display());
         println!("Warehouse:  {}", warehouse.display());
         println!("Manifest:   {}", warehouse.join(layout::manifest_file(d)).display());
-        println!("Marts:      {}", warehouse.join("marts").display());
+        println!("Marts:      {}", warehouse.join(layout::MARTS_DIR).display());
         println!("Rejects:    {}", warehouse.join(layout::rejects_dir(d)).display());
     }
     Ok(())
-}
-
-fn path_text(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }

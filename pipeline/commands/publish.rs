@@ -1,13 +1,14 @@
-//! `reestr publish`: the static site of one date.
+//! `reestr publish`: the site, exports and briefing of one date.
 
+use super::Env;
 use crate::Error;
 use crate::cli::PublishArgs;
-use crate::publish::{PublishRequest, PublishSummary, publish};
+use crate::publish::PublishSummary;
 
-pub async fn run(args: PublishArgs, quiet: bool) -> Result<(), Error> {
-    let _lock = super::lock(&args.warehouse).await?;
-    let summary = publish(&PublishRequest { warehouse: args.warehouse, as_of: args.as_of }).await?;
-    if !quiet {
+pub async fn run(args: PublishArgs, env: Env) -> Result<(), Error> {
+    let job = env.begin(&args.warehouse).await?;
+    let summary = job.publish(args.as_of).await?;
+    if !env.quiet {
         report(&summary);
     }
     Ok(())

@@ -1,16 +1,17 @@
 //! `reestr schedule`: the scheduler, forever or once.
 
+use super::Env;
 use crate::Error;
 use crate::cli::ScheduleArgs;
 use crate::nightly::{Config, catch_up, run_forever};
 
-pub async fn run(args: ScheduleArgs, quiet: bool) -> Result<(), Error> {
+pub async fn run(args: ScheduleArgs, env: Env) -> Result<(), Error> {
     let config = Config::load(args.config.as_deref())?;
     if !args.once {
-        return run_forever(&config).await;
+        return Ok(run_forever(&config, env.clock, env.stop).await?);
     }
-    let outcome = catch_up(&config).await?;
-    if !quiet {
+    let outcome = catch_up(&config, env.clock, env.stop).await?;
+    if !env.quiet {
         if outcome.processed.is_empty() {
             println!("Nothing new in {}.", config.inbox);
         }

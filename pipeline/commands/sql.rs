@@ -1,19 +1,26 @@
 //! `reestr sql`: one ad-hoc query, printed as a table, CSV or JSON.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 
 use arrow::array::RecordBatch;
 
 use crate::Error;
 use crate::cli::{SqlArgs, SqlFormat};
 use crate::compute::{ComputeError, query};
+use crate::warehouse::Warehouse;
 
 pub async fn run(args: SqlArgs) -> Result<(), Error> {
-    let batches = query(&args.warehouse, args.as_of, &args.query).await?;
+    // Reads only: no lock, so questions can be asked while a run works.
+    let warehouse = Warehouse::open_existing(&args.warehouse)?;
+    let batches = query(&warehouse, args.as_of, &args.query).await?;
     let text = render(&batches, args.format).map_err(|e| ComputeError::Write { what: "the result".into(), detail: e })?;
     let mut out = std::io::stdout().lock();
-    out.write_all(&text).and_then(|_| out.flush()).map_err(|e| Error::Runtime(e.to_string()))?;
-    Ok(())
+    match out.write_all(&text).and_then(|_| out.flush()) {
+        // The reader has what it wanted (`reestr sql … | head`): done, quietly.
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Output(e)),
+        Ok(()) => Ok(()),
+    }
 }
 
 fn render(batches: &[RecordBatch], format: SqlFormat) -> Result<Vec<u8>, String> {

@@ -18,26 +18,27 @@ use super::ComputeError;
 use super::context::{self, STORE_URL};
 use crate::contract::Contract;
 use crate::contract::values::days_from_date;
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Warehouse, layout};
 
 /// Runs one query over the warehouse.
-pub async fn query(warehouse_spec: &str, as_of: Option<NaiveDate>, sql: &str) -> Result<Vec<RecordBatch>, ComputeError> {
-    let warehouse = Warehouse::open(warehouse_spec).await?;
-    let ctx = context::new_session(&warehouse)?;
+/// Reads only: it takes no lock, so it can run beside a nightly run (and sees
+/// the files committed so far).
+pub async fn query(warehouse: &Warehouse, as_of: Option<NaiveDate>, sql: &str) -> Result<Vec<RecordBatch>, ComputeError> {
+    let ctx = context::new_session(warehouse)?;
     // The marts `regions` and `federal_districts` take the short names.
     context::register_reference(&ctx, "reference_")?;
     // Registry files get `as_of` from their partition; a mart's files hold
     // it as their first column already.
     let mut names: Vec<(String, String, bool)> =
-        Contract::embedded().tables().iter().map(|t| (t.name.clone(), format!("registry/{}", t.name), true)).collect();
-    for mart in warehouse.location().list_folders("marts").await? {
-        names.push((mart.clone(), format!("marts/{mart}"), false));
+        Contract::embedded().tables().iter().map(|t| (t.name.clone(), layout::registry_table_dir(&t.name), true)).collect();
+    for mart in warehouse.location().list_folders(layout::MARTS_DIR).await? {
+        names.push((mart.clone(), layout::mart_dir(&mart), false));
     }
     for (name, folder, partitioned) in names {
         if warehouse.location().list_folders(&folder).await?.is_empty() {
             continue; // nothing written yet
         }
-        register_history(&ctx, &warehouse, &name, &folder, partitioned, as_of).await?;
+        register_history(&ctx, warehouse, &name, &folder, partitioned, as_of).await?;
     }
     let bad = |e: datafusion::error::DataFusionError| ComputeError::BadQuery(e.to_string());
     ctx.sql(sql).await.map_err(bad)?.collect().await.map_err(bad)

@@ -16,7 +16,7 @@ use std::time::Instant;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::array::{Array, Date32Array};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
@@ -25,7 +25,10 @@ use tracing::info;
 
 pub use context::Dates;
 pub use explore::query;
-use crate::contract::values::{date_from_days, parse_iso_date};
+use crate::contract::values::date_from_days;
+#[cfg(test)]
+use crate::contract::values::parse_iso_date;
+use crate::clock::Clock;
 use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
 
 /// Building blocks, in dependency order.
@@ -89,9 +92,9 @@ impl ComputeError {
     }
 }
 
+/// Which marts to compute (in the warehouse the caller opened and locked).
 #[derive(Debug, Clone)]
 pub struct ComputeRequest {
-    pub warehouse: String,
     pub as_of: NaiveDate,
     pub period: Option<NaiveDate>,
     pub baseline: Option<NaiveDate>,
@@ -118,27 +121,25 @@ pub fn comparison_date(d: NaiveDate, snapshots: &[NaiveDate]) -> Option<NaiveDat
 
 /// Snapshot dates the warehouse holds (those with a members partition).
 pub async fn snapshot_dates(warehouse: &Warehouse) -> Result<Vec<NaiveDate>, ComputeError> {
-    let folders = warehouse.location().list_folders("registry/members").await?;
-    let mut dates: Vec<NaiveDate> =
-        folders.iter().filter_map(|f| f.strip_prefix("as_of=").and_then(parse_iso_date)).collect();
+    let folders = warehouse.location().list_folders(&layout::registry_table_dir("members")).await?;
+    let mut dates: Vec<NaiveDate> = folders.iter().filter_map(|f| layout::partition_date(f)).collect();
     dates.sort();
     Ok(dates)
 }
 
 /// Computes every mart of D and commits them together.
-pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, ComputeError> {
-    let warehouse = Warehouse::open(&request.warehouse).await?;
-    let snapshots = snapshot_dates(&warehouse).await?;
+pub async fn compute(warehouse: &Warehouse, request: &ComputeRequest, clock: &dyn Clock) -> Result<ComputeSummary, ComputeError> {
+    let snapshots = snapshot_dates(warehouse).await?;
     let d = request.as_of;
     if !snapshots.contains(&d) {
-        return Err(ComputeError::NoSnapshot { warehouse: request.warehouse.clone(), as_of: d });
+        return Err(ComputeError::NoSnapshot { warehouse: warehouse.name(), as_of: d });
     }
     let p = request.period.unwrap_or_else(|| report_period(d));
     let c = request.compare_to.or_else(|| comparison_date(d, &snapshots));
 
-    let ctx = context::new_session(&warehouse)?;
-    context::register_snapshot(&ctx, &warehouse, Some(d), "").await?;
-    context::register_snapshot(&ctx, &warehouse, c, "_prev").await?;
+    let ctx = context::new_session(warehouse)?;
+    context::register_snapshot(&ctx, warehouse, Some(d), "").await?;
+    context::register_snapshot(&ctx, warehouse, c, "_prev").await?;
     context::register_reference(&ctx, "")?;
     let mut dates = Dates { d, p, b: None, c };
     context::register_params(&ctx, &dates)?;
@@ -160,7 +161,7 @@ pub async fn compute(request: &ComputeRequest) -> Result<ComputeSummary, Compute
         queries.push(QueryRun { name: format!("views/{name}"), duration_ms, rows: None });
     }
 
-    let run_id = format!("compute-{d}-{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
+    let run_id = layout::run_id(clock.now(), "compute", Some(d));
     let mut stage = warehouse.begin(&run_id);
     let mut outputs = Vec::new();
     let result = async {

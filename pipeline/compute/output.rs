@@ -8,11 +8,11 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::{ComputeError, Mart};
+use crate::warehouse::layout;
 
 /// `(warehouse path, bytes)` of the Parquet and CSV file of a mart.
 /// A mart with no rows still gets both files, with its columns.
 pub fn encode_mart(name: &str, as_of: NaiveDate, mart: &Mart) -> Result<Vec<(String, Vec<u8>)>, ComputeError> {
-    let dir = format!("marts/{name}/as_of={}", as_of.format("%Y-%m-%d"));
     let write_err = |e: String| ComputeError::Write { what: format!("mart {name}"), detail: e };
     let schema = mart.schema.clone();
     let batches = &mart.batches;
@@ -37,5 +37,5 @@ pub fn encode_mart(name: &str, as_of: NaiveDate, mart: &Mart) -> Result<Vec<(Str
             writer.write(batch).map_err(|e| write_err(e.to_string()))?;
         }
     }
-    Ok(vec![(format!("{dir}/{name}.parquet"), parquet), (format!("{dir}/{name}.csv"), csv)])
+    Ok(vec![(layout::mart_file(name, as_of, "parquet"), parquet), (layout::mart_file(name, as_of, "csv"), csv)])
 }

@@ -16,7 +16,7 @@ mod validate;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use object_store::ObjectMeta;
 use object_store::buffered::BufReader;
@@ -27,6 +27,8 @@ use tracing::{info, warn};
 
 use crate::contract::values::parse_iso_date;
 use crate::contract::{Contract, RegionReference, Table};
+use crate::clock::Clock;
+use crate::stop::StopToken;
 use crate::warehouse::{Location, Manifest, Missing, SourceFile, Stage, StagedFile, TableCounts, Warehouse, WarehouseError, layout};
 use decode::{HashedRead, SNIFF_BYTES};
 use source::{CsvSource, ParquetSource, RowSource};
@@ -61,7 +63,7 @@ pub enum IngestError {
     #[error("internal error: {0}")]
     Internal(String),
     #[error("stopped on request (SIGTERM or SIGINT) before the snapshot was loaded; nothing was committed, run again")]
-    Interrupted,
+    Stopped,
     /// The Parquet encoding thread stopped; its own error is reported instead.
     #[error("the Parquet encoder stopped")]
     EncoderStopped,
@@ -69,21 +71,33 @@ pub enum IngestError {
 
 impl IngestError {
     /// Errors in the input or the command line, which the user can fix.
+    /// Every variant is listed, so a new one is classified on purpose.
     pub fn is_user_error(&self) -> bool {
         match self {
-            IngestError::Write { .. } | IngestError::Internal(_) | IngestError::EncoderStopped => false,
+            IngestError::AsOfRequired { .. }
+            | IngestError::MissingFile { .. }
+            | IngestError::AmbiguousFile { .. }
+            | IngestError::UnknownEncoding { .. }
+            | IngestError::EmptyFile { .. }
+            | IngestError::MissingColumn { .. }
+            | IngestError::DuplicateColumn { .. }
+            | IngestError::BadParquet { .. } => true,
+            // The storage failed to deliver bytes: not the file's fault.
+            IngestError::Read { .. }
+            | IngestError::Write { .. }
+            | IngestError::Internal(_)
+            | IngestError::EncoderStopped
+            | IngestError::Stopped => false,
             IngestError::Warehouse(e) => e.is_user_error(),
-            _ => true,
         }
     }
 }
 
-/// What to ingest and where.
+/// What to ingest (into the warehouse the caller opened and locked).
 #[derive(Debug, Clone)]
 pub struct IngestRequest {
     /// A local folder or object-store URL holding the snapshot's files.
     pub snapshot: String,
-    pub warehouse: String,
     /// The snapshot date; taken from the folder name when it is a date.
     pub as_of: Option<NaiveDate>,
 }
@@ -118,19 +132,25 @@ pub fn resolve_as_of(snapshot: &Location, flag: Option<NaiveDate>) -> Result<Nai
     }
 }
 
-/// Runs a whole ingest. Nothing in the warehouse changes unless it succeeds.
-pub async fn ingest(request: &IngestRequest) -> Result<Manifest, IngestError> {
-    let started_at = Utc::now();
+/// Runs a whole ingest. Nothing in the warehouse changes unless it succeeds;
+/// a stop request ends it at the next safe point with `IngestError::Stopped`.
+pub async fn ingest(
+    warehouse: &Warehouse,
+    request: &IngestRequest,
+    clock: &dyn Clock,
+    stop: &StopToken,
+) -> Result<Manifest, IngestError> {
+    let started_at = clock.now();
     let contract = Contract::embedded();
     let snapshot = Location::open(&request.snapshot, Missing::Fail)?;
     let as_of = resolve_as_of(&snapshot, request.as_of)?;
     let found = find_files(&snapshot, contract).await?;
-    let warehouse = Warehouse::open(&request.warehouse).await?;
     info!("ingesting snapshot {snapshot} as of {as_of} into {}", warehouse.location());
 
-    let run_id = format!("{as_of}-{}-{}", started_at.format("%Y%m%dT%H%M%S%.3f"), std::process::id());
+    let run_id = layout::run_id(started_at, "ingest", Some(as_of));
     let mut stage = warehouse.begin(&run_id);
-    match stage_all(&snapshot, contract, &found, &mut stage, as_of, started_at).await {
+    let times = RunTimes { started_at, clock };
+    match stage_all(&snapshot, contract, &found, &mut stage, as_of, times, stop).await {
         Ok(manifest) => {
             let outputs = stage.commit().await?;
             info!("ingest of {as_of} committed: {} files", outputs.len());
@@ -175,7 +195,8 @@ async fn stage_all(
     found: &[(&'static Table, Found)],
     stage: &mut Stage,
     as_of: NaiveDate,
-    started_at: chrono::DateTime<Utc>,
+    times: RunTimes<'_>,
+    stop: &StopToken,
 ) -> Result<Manifest, IngestError> {
     let mut indexes = Indexes {
         region_codes: RegionReference::embedded().regions.iter().map(|r| r.region_code.clone()).collect(),
@@ -200,6 +221,7 @@ async fn stage_all(
             staged_data,
             staged_rejects,
             as_of,
+            stop: stop.clone(),
         };
         let (outcome, source_file, dropped, back) = job.run(indexes).await?;
         indexes = back;
@@ -228,8 +250,8 @@ async fn stage_all(
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
         as_of,
         snapshot: snapshot.to_string(),
-        started_at,
-        finished_at: Utc::now(),
+        started_at: times.started_at,
+        finished_at: times.clock.now(),
         files,
         tables,
         outputs,
@@ -241,6 +263,13 @@ async fn stage_all(
     Ok(manifest)
 }
 
+/// When the run started, and the clock that says when it finished.
+#[derive(Clone, Copy)]
+struct RunTimes<'a> {
+    started_at: DateTime<Utc>,
+    clock: &'a dyn Clock,
+}
+
 /// One table's ingest. Parsing is synchronous, so it runs on a blocking thread.
 struct TableJob {
     table: &'static Table,
@@ -250,6 +279,7 @@ struct TableJob {
     staged_data: String,
     staged_rejects: String,
     as_of: NaiveDate,
+    stop: StopToken,
 }
 
 type JobResult = (TableOutcome, Option<SourceFile>, Vec<String>, Indexes);
@@ -262,6 +292,7 @@ struct TableOutput {
     staged_data: String,
     staged_rejects: String,
     as_of: NaiveDate,
+    stop: StopToken,
 }
 
 impl TableJob {
@@ -348,6 +379,7 @@ impl TableJob {
             staged_data: self.staged_data,
             staged_rejects: self.staged_rejects,
             as_of: self.as_of,
+            stop: self.stop,
         };
         tokio::task::spawn_blocking(move || {
             let (outcome, source_file, dropped) = work(&mut out)?;
@@ -365,7 +397,7 @@ impl TableOutput {
         let mut data = StagedFile::create(&self.target, &self.staged_data);
         let mut rejects = StagedFile::create(&self.target, &self.staged_rejects);
         let as_of = self.as_of.format("%Y-%m-%d").to_string();
-        match load_table(self.table, source, file, &mut self.indexes, &mut data, &mut rejects, &as_of) {
+        match load_table(self.table, source, file, &mut self.indexes, &mut data, &mut rejects, &as_of, &self.stop) {
             Ok(outcome) => {
                 let finish = |f: StagedFile, what: &str| {
                     f.finish().map_err(|e| IngestError::Write { what: what.to_string(), detail: e.to_string() })

@@ -20,6 +20,7 @@ use super::rejects::{self, Reject, RejectWriter};
 use super::source::RowSource;
 use super::validate::{Rejected, parse_row, record_id, trim};
 
+use crate::stop::StopToken;
 use crate::contract::values::{normalize_region_code, parse_date};
 use crate::contract::{Column, ColumnType, Table};
 
@@ -81,6 +82,7 @@ pub fn load_table<S: RowSource + ?Sized>(
     data: &mut (dyn Write + Send),
     rejected: &mut (dyn Write + Send),
     as_of: &str,
+    stop: &StopToken,
 ) -> Result<TableOutcome, IngestError> {
     let started = Instant::now();
     let settler = Settler {
@@ -99,7 +101,7 @@ pub fn load_table<S: RowSource + ?Sized>(
             .name(format!("encode {}", table.name))
             .spawn_scoped(scope, move || encode(table, data, as_of, received, spent, there))
             .map_err(|e| IngestError::Internal(format!("cannot start the Parquet encoder: {e}")))?;
-        let read = read_rows(table, source, indexes, here.as_mut(), &work, &to_refill);
+        let read = read_rows(table, source, indexes, here.as_mut(), &work, &to_refill, stop);
         drop(work);
         let encoded = encoder.join().unwrap_or_else(|_| Err(IngestError::Internal("the Parquet encoder panicked".into())));
         match (read, encoded) {
@@ -212,6 +214,7 @@ fn read_rows<S: RowSource + ?Sized>(
     mut here: Option<&mut Settler<'_>>,
     work: &SyncSender<Work>,
     to_refill: &Receiver<Spent>,
+    stop: &StopToken,
 ) -> Result<u64, IngestError> {
     let send = |work_item: Work| work.send(work_item).map_err(|_| IngestError::EncoderStopped);
     let mut batch = BatchBuilder::new(table);
@@ -264,8 +267,8 @@ fn read_rows<S: RowSource + ?Sized>(
     while source.advance()? {
         rows_read += 1;
         progress.tick(rows_read);
-        if rows_read.is_multiple_of(4096) && crate::nightly::stop::requested() {
-            return Err(IngestError::Interrupted);
+        if rows_read.is_multiple_of(4096) && stop.requested() {
+            return Err(IngestError::Stopped);
         }
         let index = block.rows.len() as u32;
         let line = source.line();

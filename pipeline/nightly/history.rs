@@ -1,15 +1,15 @@
 //! The run log: one small JSON object per attempt at a snapshot,
 //! `runs/log/<started>-<D>.json` (separate objects, so it works the same on
-//! local disk and on object stores, which cannot append). `status` and the
-//! catch-up read it back.
+//! local disk and on object stores, which cannot append). The catch-up and
+//! `status` read it back: which dates are processed, pending or failing.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::NightlyError;
-use crate::warehouse::Location;
-
-const LOG_DIR: &str = "runs/log";
+use crate::warehouse::{Location, layout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,16 +34,17 @@ pub struct Attempt {
 }
 
 pub async fn record(warehouse: &Location, attempt: &Attempt) -> Result<(), NightlyError> {
-    let name = format!("{LOG_DIR}/{}-{}.json", attempt.started.format("%Y%m%dT%H%M%S%.3fZ"), attempt.as_of);
-    let body = serde_json::to_vec_pretty(attempt).map_err(|e| NightlyError::Lock(e.to_string()))?;
+    let name = layout::run_log_file(attempt.started, attempt.as_of);
+    let body = serde_json::to_vec_pretty(attempt).map_err(|e| NightlyError::RunLog(e.to_string()))?;
     warehouse.write(&name, body).await?;
     Ok(())
 }
 
-/// Every attempt, oldest first.
+/// Every attempt, oldest first. An entry that cannot be read (written by a
+/// newer engine, or damaged) is left out.
 pub async fn attempts(warehouse: &Location) -> Result<Vec<Attempt>, NightlyError> {
     let mut all = Vec::new();
-    for meta in warehouse.list_files(LOG_DIR).await? {
+    for meta in warehouse.list_files(layout::RUN_LOG_DIR).await? {
         let relative = warehouse.relative(&meta.location);
         if let Some(bytes) = warehouse.read(&relative).await?
             && let Ok(a) = serde_json::from_slice::<Attempt>(&bytes)
@@ -53,4 +54,94 @@ pub async fn attempts(warehouse: &Location) -> Result<Vec<Attempt>, NightlyError
     }
     all.sort_by_key(|a| a.started);
     Ok(all)
+}
+
+/// What the run log says of the snapshot dates, read once.
+#[derive(Debug, Clone, Default)]
+pub struct RunLog {
+    /// Every attempt, oldest first.
+    pub attempts: Vec<Attempt>,
+}
+
+impl RunLog {
+    pub async fn read(warehouse: &Location) -> Result<RunLog, NightlyError> {
+        Ok(RunLog { attempts: attempts(warehouse).await? })
+    }
+
+    /// Dates with an attempt that succeeded, oldest first.
+    pub fn processed(&self) -> Vec<NaiveDate> {
+        let mut ok: Vec<NaiveDate> = self.attempts.iter().filter(|a| a.status == Status::Ok).map(|a| a.as_of).collect();
+        ok.sort();
+        ok.dedup();
+        ok
+    }
+
+    /// The dates of `available` (an inbox's) not processed yet, in order.
+    pub fn pending(&self, available: &[NaiveDate]) -> Vec<NaiveDate> {
+        let done = self.processed();
+        available.iter().copied().filter(|d| !done.contains(d)).collect()
+    }
+
+    /// The latest attempt of each date, by date.
+    pub fn latest(&self) -> BTreeMap<NaiveDate, &Attempt> {
+        self.attempts.iter().map(|a| (a.as_of, a)).collect()
+    }
+
+    /// Dates failing now: the latest attempt failed and none succeeded. A
+    /// stopped attempt is not a failure (the next run picks the date up).
+    pub fn failing(&self) -> Vec<&Attempt> {
+        let done = self.processed();
+        self.latest().into_values().filter(|a| a.status == Status::Failed && !done.contains(&a.as_of)).collect()
+    }
+
+    /// An error when any date is failing, for a command's exit code.
+    pub fn failure(&self) -> Option<NightlyError> {
+        let failing = self.failing();
+        let first = failing.first()?;
+        Some(NightlyError::SnapshotsFailed {
+            failed: failing.len(),
+            attempted: self.latest().len(),
+            first: format!("{}: {}", first.as_of, first.error.as_deref().unwrap_or_default()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn attempt(day: u32, minute: u32, status: Status) -> Attempt {
+        Attempt {
+            as_of: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+            snapshot: format!("inbox/2026-11-{day:02}"),
+            started: Utc.with_ymd_and_hms(2026, 12, 1, 2, minute, 0).unwrap(),
+            finished: Utc.with_ymd_and_hms(2026, 12, 1, 2, minute, 30).unwrap(),
+            status,
+            error: (status == Status::Failed).then(|| format!("bad file on day {day}")),
+            engine_version: "test".into(),
+        }
+    }
+
+    #[test]
+    fn processed_pending_and_failing_dates() {
+        let log = RunLog {
+            attempts: vec![
+                attempt(1, 0, Status::Failed),
+                attempt(1, 5, Status::Ok),        // fixed later: processed, not failing
+                attempt(2, 1, Status::Ok),
+                attempt(2, 6, Status::Failed),    // a rerun failed: still processed
+                attempt(3, 2, Status::Failed),
+                attempt(4, 3, Status::Interrupted), // stopped: pending, not failing
+            ],
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        assert_eq!(log.processed(), [day(1), day(2)]);
+        assert_eq!(log.pending(&[day(1), day(2), day(3), day(4), day(5)]), [day(3), day(4), day(5)]);
+        let failing: Vec<NaiveDate> = log.failing().iter().map(|a| a.as_of).collect();
+        assert_eq!(failing, [day(3)]);
+        let error = log.failure().expect("a date is failing").to_string();
+        assert!(error.starts_with("1 of 4 snapshots failed (first: 2026-11-03: bad file on day 3)"), "{error}");
+        assert!(RunLog::default().failure().is_none());
+    }
 }

@@ -1,8 +1,9 @@
 //! One run at a time per warehouse. On local disk: an exclusive lock on
 //! `<wh>/_lock` held by the operating system, so a killed run's lock goes with
 //! it and the next run takes over at once. On an object store: a lease object,
-//! `_lock.json`, created only if absent; one older than its expiry (a killed
-//! run) is taken over.
+//! `_lock.json`, created only if absent and renewed while the run works (a
+//! catch-up may hold it for hours); one past its expiry (a killed run) is
+//! taken over.
 
 use std::fs::File;
 use std::io::Write;
@@ -10,18 +11,28 @@ use std::io::Write;
 use chrono::{DateTime, Duration, Utc};
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
-use tracing::warn;
+use tracing::{debug, error, warn};
 
 use super::NightlyError;
+use crate::clock::SharedClock;
 use crate::warehouse::Location;
+use crate::warehouse::layout::{LEASE_OBJECT, LOCK_FILE};
 
-const LOCK_FILE: &str = "_lock";
-const LEASE_OBJECT: &str = "_lock.json";
-/// A lease outlives any run; a run killed without releasing it blocks the
-/// warehouse this long at most.
-const LEASE: Duration = Duration::hours(2);
+/// How long a lease lasts and how often its holder renews it. A run killed
+/// without releasing its lease blocks the warehouse for `duration` at most.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseTerms {
+    pub duration: Duration,
+    pub renew_every: std::time::Duration,
+}
 
-#[derive(Debug, Serialize, Deserialize)]
+impl Default for LeaseTerms {
+    fn default() -> LeaseTerms {
+        LeaseTerms { duration: Duration::minutes(15), renew_every: std::time::Duration::from_secs(60) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Holder {
     pid: u32,
     host: String,
@@ -30,14 +41,17 @@ struct Holder {
 }
 
 impl Holder {
-    fn me() -> Holder {
-        let now = Utc::now();
+    fn me(now: DateTime<Utc>, terms: LeaseTerms) -> Holder {
         Holder {
             pid: std::process::id(),
             host: std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default(),
             since: now,
-            expires: now + LEASE,
+            expires: now + terms.duration,
         }
+    }
+
+    fn is_same_lease(&self, other: &Holder) -> bool {
+        self.pid == other.pid && self.since == other.since && self.host == other.host
     }
 }
 
@@ -48,12 +62,24 @@ pub struct WarehouseLock {
 
 enum Inner {
     Local(File),
-    /// The lease, and the holder written into it (released only if unchanged).
-    Lease(Location, Holder),
+    Lease(Lease),
+}
+
+/// A lease we hold: where, the holder written into it (released only if
+/// unchanged), and the task renewing it.
+struct Lease {
+    location: Location,
+    me: Holder,
+    renewal: tokio::task::JoinHandle<()>,
 }
 
 impl WarehouseLock {
-    pub async fn acquire(warehouse: &Location) -> Result<WarehouseLock, NightlyError> {
+    pub async fn acquire(warehouse: &Location, clock: SharedClock) -> Result<WarehouseLock, NightlyError> {
+        WarehouseLock::acquire_with(warehouse, clock, LeaseTerms::default()).await
+    }
+
+    /// `acquire` with lease terms of one's own (tests shorten them).
+    pub async fn acquire_with(warehouse: &Location, clock: SharedClock, terms: LeaseTerms) -> Result<WarehouseLock, NightlyError> {
         match warehouse.local_root() {
             Some(root) => {
                 std::fs::create_dir_all(root).map_err(|e| NightlyError::Lock(format!("{}: {e}", root.display())))?;
@@ -68,7 +94,8 @@ impl WarehouseLock {
                 match file.try_lock() {
                     Ok(()) => {
                         let _ = file.set_len(0);
-                        let _ = file.write_all(serde_json::to_string(&Holder::me()).unwrap_or_default().as_bytes());
+                        let me = Holder::me(clock.now(), terms);
+                        let _ = file.write_all(serde_json::to_string(&me).unwrap_or_default().as_bytes());
                         Ok(WarehouseLock { inner: Inner::Local(file) })
                     }
                     Err(std::fs::TryLockError::WouldBlock) => {
@@ -78,7 +105,11 @@ impl WarehouseLock {
                     Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
                 }
             }
-            None => lease(warehouse).await,
+            None => {
+                let (me, version) = take_lease(warehouse, clock.now(), terms).await?;
+                let renewal = tokio::spawn(renew_lease(warehouse.clone(), me.clone(), version, clock, terms));
+                Ok(WarehouseLock { inner: Inner::Lease(Lease { location: warehouse.clone(), me, renewal }) })
+            }
         }
     }
 }
@@ -93,16 +124,18 @@ fn busy(warehouse: &Location, holder: Option<Holder>) -> NightlyError {
     }
 }
 
-async fn lease(warehouse: &Location) -> Result<WarehouseLock, NightlyError> {
+/// Takes the lease: returns what we wrote into it and its version.
+async fn take_lease(warehouse: &Location, now: DateTime<Utc>, terms: LeaseTerms) -> Result<(Holder, UpdateVersion), NightlyError> {
     let store = warehouse.store();
     let path = warehouse.path(LEASE_OBJECT);
-    let me = Holder::me();
+    let me = Holder::me(now, terms);
     let body = || PutPayload::from(serde_json::to_vec(&me).unwrap_or_default());
+    let written = |r: object_store::PutResult| UpdateVersion { e_tag: r.e_tag, version: r.version };
     let fail = |e: object_store::Error| NightlyError::Lock(format!("{path}: {e}"));
     let create = PutOptions { mode: PutMode::Create, ..Default::default() };
     for _ in 0..3 {
         match store.put_opts(&path, body(), create.clone()).await {
-            Ok(_) => return Ok(WarehouseLock { inner: Inner::Lease(warehouse.clone(), me) }),
+            Ok(r) => return Ok((me, written(r))),
             Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {}
             Err(e) => return Err(fail(e)),
         }
@@ -116,13 +149,13 @@ async fn lease(warehouse: &Location) -> Result<WarehouseLock, NightlyError> {
         let version = UpdateVersion { e_tag: held.meta.e_tag.clone(), version: held.meta.version.clone() };
         let holder = held.bytes().await.ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok());
         match holder {
-            Some(h) if h.expires <= Utc::now() => {
+            Some(h) if h.expires <= now => {
                 warn!("taking over the expired lease {path} of a run that did not finish");
                 // Replaced only if it is still that lease: of two runs taking
                 // it over at once, one wins.
                 let update = PutOptions { mode: PutMode::Update(version), ..Default::default() };
                 match store.put_opts(&path, body(), update).await {
-                    Ok(_) => return Ok(WarehouseLock { inner: Inner::Lease(warehouse.clone(), me) }),
+                    Ok(r) => return Ok((me, written(r))),
                     Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => continue,
                     Err(object_store::Error::NotImplemented { .. }) => {
                         let _ = store.delete(&path).await;
@@ -137,26 +170,62 @@ async fn lease(warehouse: &Location) -> Result<WarehouseLock, NightlyError> {
     Err(NightlyError::Lock(format!("{path}: could not take the lease")))
 }
 
+/// Extends the lease every `renew_every` while the run holds it, replacing it
+/// only if it is still the version we wrote. A lease found changed was taken
+/// over (we were thought dead): said loudly, and renewal ends.
+async fn renew_lease(location: Location, mut me: Holder, mut version: UpdateVersion, clock: SharedClock, terms: LeaseTerms) {
+    let path = location.path(LEASE_OBJECT);
+    loop {
+        tokio::time::sleep(terms.renew_every).await;
+        me.expires = clock.now() + terms.duration;
+        let body = PutPayload::from(serde_json::to_vec(&me).unwrap_or_default());
+        let update = PutOptions { mode: PutMode::Update(version.clone()), ..Default::default() };
+        let renewed = match location.store().put_opts(&path, body.clone(), update).await {
+            // A store without conditional writes: overwrite, if it is still ours.
+            Err(object_store::Error::NotImplemented { .. }) => match still_ours(&location, &me).await {
+                true => location.store().put(&path, body).await,
+                false => Err(object_store::Error::Precondition { path: path.to_string(), source: "the lease changed".into() }),
+            },
+            other => other,
+        };
+        match renewed {
+            Ok(r) => {
+                debug!("lease {path} renewed until {}", me.expires);
+                version = UpdateVersion { e_tag: r.e_tag, version: r.version };
+            }
+            Err(object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. }) => {
+                error!("the lease {path} was taken over by another run; this run no longer holds the warehouse");
+                return;
+            }
+            // A storage hiccup: try again at the next renewal, well before expiry.
+            Err(e) => warn!("cannot renew the lease {path}: {e}"),
+        }
+    }
+}
+
+/// Whether the lease object still names this holder.
+async fn still_ours(location: &Location, me: &Holder) -> bool {
+    let Ok(r) = location.store().get(&location.path(LEASE_OBJECT)).await else { return false };
+    r.bytes().await.ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok()).is_some_and(|h| h.is_same_lease(me))
+}
+
 impl Drop for WarehouseLock {
     fn drop(&mut self) {
         match &self.inner {
             Inner::Local(file) => {
                 let _ = file.unlock();
             }
-            Inner::Lease(location, me) => {
+            Inner::Lease(lease) => {
+                lease.renewal.abort();
                 // Dropped outside async code: released on a thread of its own,
                 // and only if the lease is still ours.
-                let location = location.clone();
-                let (pid, since) = (me.pid, me.since);
+                let location = lease.location.clone();
+                let me = lease.me.clone();
                 let _ = std::thread::spawn(move || {
                     if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                         rt.block_on(async {
-                            let path = location.path(LEASE_OBJECT);
-                            let Ok(r) = location.store().get(&path).await else { return };
-                            let ours = r.bytes().await.ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
-                                .is_some_and(|h| h.pid == pid && h.since == since);
-                            if ours {
-                                let _ = location.store().delete(&path).await;
+                            if still_ours(&location, &me).await {
+                                let _ = location.store().delete(&location.path(LEASE_OBJECT)).await;
                             }
                         });
                     }
@@ -172,15 +241,73 @@ mod tests {
     use super::*;
     use crate::warehouse::Missing;
 
+    use crate::clock::{Clock, ManualClock, system};
+    use std::sync::Arc;
+    use chrono::TimeZone;
+
     #[tokio::test]
     async fn a_second_lock_is_refused_until_the_first_is_released() {
         let dir = tempfile::tempdir().unwrap();
         let wh = Location::open(dir.path().to_str().unwrap(), Missing::Create).unwrap();
-        let first = WarehouseLock::acquire(&wh).await.unwrap();
-        let err = WarehouseLock::acquire(&wh).await.err().expect("refused");
+        let first = WarehouseLock::acquire(&wh, system()).await.unwrap();
+        let err = WarehouseLock::acquire(&wh, system()).await.err().expect("refused");
         let text = err.to_string();
         assert!(text.contains(&std::process::id().to_string()) && text.contains("another run"), "{text}");
         drop(first);
-        WarehouseLock::acquire(&wh).await.expect("free again");
+        WarehouseLock::acquire(&wh, system()).await.expect("free again");
+    }
+
+    fn terms() -> LeaseTerms {
+        LeaseTerms { duration: Duration::minutes(10), renew_every: std::time::Duration::from_millis(20) }
+    }
+
+    async fn lease_expiry(wh: &Location) -> DateTime<Utc> {
+        let bytes = wh.read(LEASE_OBJECT).await.unwrap().expect("a lease");
+        serde_json::from_slice::<Holder>(&bytes).unwrap().expires
+    }
+
+    /// A run that works for longer than the lease lasts keeps it: the clock
+    /// moves an hour on while the lease (10 minutes) is renewed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_run_keeps_its_lease_by_renewing_it() {
+        let wh = Location::open("memory://", Missing::Create).unwrap();
+        let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap());
+        let held = WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await.unwrap();
+        for _ in 0..12 {
+            clock.advance(Duration::minutes(5));
+            // Wait for a renewal to see the new time.
+            let wanted = clock.now() + Duration::minutes(10);
+            for _ in 0..200 {
+                if lease_expiry(&wh).await == wanted {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(lease_expiry(&wh).await, wanted, "renewed from the clock's time");
+            let other = WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await;
+            assert!(matches!(other, Err(NightlyError::Busy { .. })), "still held an hour on");
+        }
+        drop(held);
+        assert!(wh.read(LEASE_OBJECT).await.unwrap().is_none(), "released when dropped");
+    }
+
+    /// A lease whose holder stopped renewing (a killed run) is taken over
+    /// once it expires, not before.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_lease_is_taken_over_when_it_expires() {
+        let wh = Location::open("memory://", Missing::Create).unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
+        let abandoned = Holder { pid: 1, host: "elsewhere".into(), since: start, expires: start + Duration::minutes(10) };
+        wh.write(LEASE_OBJECT, serde_json::to_vec(&abandoned).unwrap()).await.unwrap();
+        let clock = ManualClock::at(start + Duration::minutes(9));
+        let early = WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await;
+        match early {
+            Err(NightlyError::Busy { holder, .. }) => assert!(holder.contains("elsewhere"), "{holder}"),
+            other => panic!("taken before expiry: {:?}", other.err()),
+        }
+        clock.advance(Duration::minutes(1));
+        let taken = WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await.expect("expired: taken over");
+        assert_eq!(lease_expiry(&wh).await, clock.now() + Duration::minutes(10));
+        drop(taken);
     }
 }

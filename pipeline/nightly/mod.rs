@@ -1,24 +1,28 @@
-//! Unattended operation: the scheduler's catch-up of every new snapshot in
-//! the inbox, oldest first, then the newest published; the warehouse lock; the
-//! run log; pruning of old registry partitions; stopping at safe points.
+//! Unattended operation and the job every command runs: `job` sequences one
+//! snapshot (ingest → marts → publish); the scheduler's catch-up processes
+//! every new snapshot of the inbox, oldest first, then publishes the newest;
+//! `lock` keeps to one run per warehouse; `history` is the run log; pruning
+//! drops old registry partitions.
 
 pub mod config;
 pub mod history;
+pub mod job;
 pub mod lock;
-pub mod stop;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use thiserror::Error;
 use tracing::{error, info, warn};
 
-use crate::compute::{ComputeRequest, compute, snapshot_dates};
+use crate::clock::SharedClock;
+use crate::compute::{ComputeError, snapshot_dates};
 use crate::contract::Contract;
 use crate::contract::values::parse_iso_date;
-use crate::ingest::{IngestRequest, ingest};
-use crate::publish::{PublishRequest, PublishSummary, publish};
+use crate::publish::{PublishError, PublishSummary};
+use crate::stop::{StopToken, Stopped};
 use crate::warehouse::{Location, Missing, Warehouse, WarehouseError, layout};
 pub use config::Config;
-use history::{Attempt, Status};
+use history::RunLog;
+pub use job::{DateChoices, Job, JobError, Processed, PublishAfter, SnapshotJob};
 pub use lock::WarehouseLock;
 
 #[derive(Debug, Error)]
@@ -29,17 +33,47 @@ pub enum NightlyError {
     Busy { warehouse: String, holder: String },
     #[error("cannot lock the warehouse: {0}")]
     Lock(String),
-    #[error("stopped on request at a safe point; published outputs are whole; run again to finish")]
-    Interrupted,
+    #[error("cannot write the run log: {0}")]
+    RunLog(String),
     #[error("{failed} of {attempted} snapshots failed (first: {first}); see `reestr status` and the run log under runs/log/")]
     SnapshotsFailed { failed: usize, attempted: usize, first: String },
+    #[error(transparent)]
+    Job(#[from] JobError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
 }
 
 impl NightlyError {
     pub fn is_user_error(&self) -> bool {
-        matches!(self, NightlyError::Config { .. } | NightlyError::Busy { .. } | NightlyError::SnapshotsFailed { .. })
+        match self {
+            NightlyError::Config { .. } | NightlyError::Busy { .. } | NightlyError::SnapshotsFailed { .. } => true,
+            NightlyError::Lock(_) | NightlyError::RunLog(_) => false,
+            NightlyError::Job(e) => e.is_user_error(),
+            NightlyError::Warehouse(e) => e.is_user_error(),
+        }
+    }
+
+    /// Whether the command ended because a stop was asked for.
+    pub fn is_stop(&self) -> bool {
+        matches!(self, NightlyError::Job(e) if e.is_stop())
+    }
+}
+
+impl From<Stopped> for NightlyError {
+    fn from(stopped: Stopped) -> NightlyError {
+        NightlyError::Job(JobError::Stopped(stopped))
+    }
+}
+
+impl From<PublishError> for NightlyError {
+    fn from(e: PublishError) -> NightlyError {
+        NightlyError::Job(JobError::Publish(e))
+    }
+}
+
+impl From<ComputeError> for NightlyError {
+    fn from(e: ComputeError) -> NightlyError {
+        NightlyError::Job(JobError::Compute(e))
     }
 }
 
@@ -59,50 +93,38 @@ pub async fn inbox_dates(inbox: &Location) -> Result<Vec<NaiveDate>, NightlyErro
     Ok(dates)
 }
 
-/// Dates whose latest attempt succeeded.
-pub fn processed(attempts: &[Attempt]) -> Vec<NaiveDate> {
-    let mut ok: Vec<NaiveDate> = attempts.iter().filter(|a| a.status == Status::Ok).map(|a| a.as_of).collect();
-    ok.sort();
-    ok.dedup();
-    ok
-}
-
 /// Processes every snapshot of the inbox not yet processed, oldest first,
 /// then publishes the newest processed one. A failed snapshot is logged and
 /// does not stop the later ones; the result is an error if any failed.
-pub async fn catch_up(config: &Config) -> Result<CatchUp, crate::Error> {
-    let warehouse = Warehouse::open(&config.warehouse).await?;
-    let _lock = WarehouseLock::acquire(warehouse.location()).await?;
+pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> Result<CatchUp, NightlyError> {
+    let job = Job::begin(&config.warehouse, clock, stop).await?;
     let inbox = Location::open(&config.inbox, Missing::Fail)?;
-    let done = processed(&history::attempts(warehouse.location()).await?);
-    let pending: Vec<NaiveDate> = inbox_dates(&inbox).await?.into_iter().filter(|d| !done.contains(d)).collect();
-    info!("catch-up: {} snapshots pending{}", pending.len(), if pending.is_empty() { String::new() } else { format!(" ({} … {})", pending[0], pending[pending.len() - 1]) });
+    let log = RunLog::read(job.warehouse().location()).await?;
+    let pending = log.pending(&inbox_dates(&inbox).await?);
+    info!(
+        "catch-up: {} snapshots pending{}",
+        pending.len(),
+        match (pending.first(), pending.last()) {
+            (Some(first), Some(last)) => format!(" ({first} … {last})"),
+            _ => String::new(),
+        }
+    );
 
     let mut outcome = CatchUp::default();
     for date in &pending {
-        if stop::requested() {
-            return Err(NightlyError::Interrupted.into());
-        }
-        let snapshot = format!("{}/{date}", config.inbox.trim_end_matches('/'));
-        let started = Utc::now();
-        let result = process(&snapshot, &config.warehouse, *date).await;
-        let (status, error) = match &result {
-            Ok(()) => (Status::Ok, None),
-            Err(e) if stop::requested() => (Status::Interrupted, Some(e.to_string())),
-            Err(e) => (Status::Failed, Some(e.to_string())),
+        job.stop().check()?;
+        let snapshot = SnapshotJob {
+            snapshot: format!("{}/{date}", config.inbox.trim_end_matches('/')),
+            as_of: Some(*date),
+            dates: DateChoices::default(),
+            publish: PublishAfter::Nothing,
         };
-        history::record(
-            warehouse.location(),
-            &Attempt { as_of: *date, snapshot, started, finished: Utc::now(), status, error: error.clone(), engine_version: crate::VERSION.into() },
-        )
-        .await?;
-        match status {
-            Status::Ok => outcome.processed.push(*date),
-            Status::Interrupted => return Err(NightlyError::Interrupted.into()),
-            Status::Failed => {
-                let e = error.unwrap_or_default();
+        match job.process_snapshot(&snapshot).await {
+            Ok(_) => outcome.processed.push(*date),
+            Err(e) if e.is_stop() => return Err(e.into()),
+            Err(e) => {
                 error!("snapshot {date} failed: {e}");
-                outcome.failed.push((*date, e));
+                outcome.failed.push((*date, e.to_string()));
             }
         }
     }
@@ -110,38 +132,26 @@ pub async fn catch_up(config: &Config) -> Result<CatchUp, crate::Error> {
     // The newest computed date (a manual `run` counts too) is published
     // whenever the site shows another: also after a publish that failed or
     // was stopped last time.
-    let newest = crate::publish::marts::mart_dates(&warehouse, "national").await.map_err(crate::Error::from)?.last().copied();
-    if let Some(newest) = newest
-        && crate::publish::published_date(&warehouse).await != Some(newest)
-    {
-        if stop::requested() {
-            return Err(NightlyError::Interrupted.into());
-        }
-        outcome.published = Some(publish(&PublishRequest { warehouse: config.warehouse.clone(), as_of: Some(newest) }).await?);
-    }
+    let newest = crate::publish::marts::mart_dates(job.warehouse(), "national").await?.last().copied();
     if let Some(newest) = newest {
-        outcome.pruned = prune(&warehouse, newest, config.keep_days).await?;
+        if crate::publish::published_date(job.warehouse()).await != Some(newest) {
+            outcome.published = Some(job.publish(Some(newest)).await?);
+        }
+        outcome.pruned = prune(job.warehouse(), newest, config.keep_days).await?;
     }
     if let Some((date, e)) = outcome.failed.first() {
-        return Err(NightlyError::SnapshotsFailed { failed: outcome.failed.len(), attempted: pending.len(), first: format!("{date}: {e}") }.into());
+        return Err(NightlyError::SnapshotsFailed {
+            failed: outcome.failed.len(),
+            attempted: pending.len(),
+            first: format!("{date}: {e}"),
+        });
     }
     Ok(outcome)
 }
 
-/// The nightly job for one snapshot: ingest, then the marts.
-async fn process(snapshot: &str, warehouse: &str, date: NaiveDate) -> Result<(), crate::Error> {
-    info!("processing snapshot {date} from {snapshot}");
-    ingest(&IngestRequest { snapshot: snapshot.to_string(), warehouse: warehouse.to_string(), as_of: Some(date) }).await?;
-    if stop::requested() {
-        return Err(NightlyError::Interrupted.into());
-    }
-    compute(&ComputeRequest { warehouse: warehouse.to_string(), as_of: date, period: None, baseline: None, compare_to: None }).await?;
-    Ok(())
-}
-
 /// Removes registry and rejects partitions older than `keep_days` before
 /// `newest`. Marts, manifests and the run log stay: history is kept.
-pub async fn prune(warehouse: &Warehouse, newest: NaiveDate, keep_days: u32) -> Result<Vec<NaiveDate>, crate::Error> {
+pub async fn prune(warehouse: &Warehouse, newest: NaiveDate, keep_days: u32) -> Result<Vec<NaiveDate>, NightlyError> {
     let Some(cutoff) = newest.checked_sub_signed(Duration::days(i64::from(keep_days))) else { return Ok(Vec::new()) };
     let old: Vec<NaiveDate> = snapshot_dates(warehouse).await?.into_iter().filter(|d| *d < cutoff).collect();
     for date in &old {
@@ -159,23 +169,23 @@ pub async fn prune(warehouse: &Warehouse, newest: NaiveDate, keep_days: u32) -> 
 }
 
 /// Fires on the schedule until stopped; each firing catches up. Failures are
-/// logged (and in the run log) and the scheduler goes on.
-pub async fn run_forever(config: &Config) -> Result<(), crate::Error> {
+/// logged (and in the run log) and the scheduler goes on. The clock says when
+/// a firing is due, so a test can move it instead of waiting.
+pub async fn run_forever(config: &Config, clock: SharedClock, stop: StopToken) -> Result<(), NightlyError> {
     loop {
-        let Some(next) = config.next_run(Utc::now()) else {
-            return Err(NightlyError::Config { file: None, detail: format!("schedule \"{}\" never fires", config.schedule_text) }.into());
+        let Some(next) = config.next_run(clock.now()) else {
+            return Err(NightlyError::Config { file: None, detail: format!("schedule \"{}\" never fires", config.schedule_text) });
         };
         info!("next run at {} ({})", next.format("%Y-%m-%d %H:%M %Z"), config.timezone);
-        while Utc::now() < next.with_timezone(&Utc) {
-            if stop::requested() {
-                return Err(NightlyError::Interrupted.into());
-            }
-            let left = (next.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default();
-            tokio::time::sleep(left.min(std::time::Duration::from_secs(1))).await;
+        let due = next.to_utc();
+        while clock.now() < due {
+            stop.check()?;
+            let left = (due - clock.now()).to_std().unwrap_or_default();
+            tokio::time::sleep(left.min(std::time::Duration::from_millis(250))).await;
         }
-        match catch_up(config).await {
+        match catch_up(config, clock.clone(), stop.clone()).await {
             Ok(c) => info!("run finished: {} processed, {} published", c.processed.len(), c.published.map_or(0, |_| 1)),
-            Err(crate::Error::Nightly(NightlyError::Interrupted)) => return Err(NightlyError::Interrupted.into()),
+            Err(e) if e.is_stop() => return Err(e),
             Err(e) => warn!("run failed: {e}"),
         }
     }

@@ -19,7 +19,7 @@ use super::{Output, PublishError};
 use super::marts::{RawMart, WorklistRow};
 use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
 use crate::contract::QualityCheck;
-use crate::warehouse::Manifest;
+use crate::warehouse::{Manifest, layout};
 
 /// The marts a person reads in the workbook, with the sheet names.
 const WORKBOOK: &[(&str, &str)] = &[
@@ -72,7 +72,7 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
         by_region.entry(&row.region_code).or_default().push(row);
     }
     for (region, rows) in by_region {
-        out.put(format!("worklists/{region}.xlsx"), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
+        out.put(layout::worklist_in_exports(region), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
         out.put(format!("worklists/{region}.csv"), &worklist_csv(&rows))?;
     }
     Ok(out.finish())

@@ -11,8 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::PublishError;
-use crate::contract::values::parse_iso_date;
-use crate::warehouse::{Manifest, Warehouse};
+use crate::warehouse::{Manifest, Warehouse, layout};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct National {
@@ -288,7 +287,7 @@ pub struct RawMart {
 pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<RawMart>, PublishError> {
     let mut marts = Vec::new();
     for (name, _) in crate::compute::MARTS {
-        let file = |ext: &str| format!("marts/{name}/as_of={as_of}/{name}.{ext}");
+        let file = |ext: &str| layout::mart_file(name, as_of, ext);
         let missing = || PublishError::MissingMart { mart: name.to_string(), as_of };
         let parquet = warehouse.location().read(&file("parquet")).await?.ok_or_else(missing)?;
         let csv = warehouse.location().read(&file("csv")).await?.ok_or_else(missing)?;
@@ -301,9 +300,8 @@ pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<Raw
 
 /// Dates for which `mart` has been computed, oldest first.
 pub async fn mart_dates(warehouse: &Warehouse, mart: &str) -> Result<Vec<NaiveDate>, PublishError> {
-    let folders = warehouse.location().list_folders(&format!("marts/{mart}")).await?;
-    let mut dates: Vec<NaiveDate> =
-        folders.iter().filter_map(|f| f.strip_prefix("as_of=").and_then(parse_iso_date)).collect();
+    let folders = warehouse.location().list_folders(&layout::mart_dir(mart)).await?;
+    let mut dates: Vec<NaiveDate> = folders.iter().filter_map(|f| layout::partition_date(f)).collect();
     dates.sort();
     Ok(dates)
 }
@@ -313,7 +311,7 @@ fn one<T>(rows: Vec<T>, mart: &str, as_of: NaiveDate) -> Result<T, PublishError>
 }
 
 async fn read<T: DeserializeOwned>(warehouse: &Warehouse, mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
-    let path = format!("marts/{mart}/as_of={as_of}/{mart}.parquet");
+    let path = layout::mart_file(mart, as_of, "parquet");
     let bytes = warehouse.location().read(&path).await?.ok_or(PublishError::MissingMart { mart: mart.into(), as_of })?;
     rows(bytes).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
 }

@@ -17,11 +17,12 @@ mod templates;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use thiserror::Error;
 use tracing::info;
 
-use crate::warehouse::{Warehouse, WarehouseError};
+use crate::clock::Clock;
+use crate::warehouse::{Warehouse, WarehouseError, layout};
 pub use marts::Marts;
 /// The briefing's nouns and their plural forms (tests check every phrase).
 pub use templates::nouns;
@@ -62,9 +63,9 @@ impl PublishError {
     }
 }
 
+/// What to publish (from the warehouse the caller opened and locked).
 #[derive(Debug, Clone)]
 pub struct PublishRequest {
-    pub warehouse: String,
     /// The date to publish; the latest computed one when absent.
     pub as_of: Option<NaiveDate>,
 }
@@ -85,44 +86,44 @@ pub struct PublishSummary {
 
 /// The snapshot date the published site shows, if there is a site.
 pub async fn published_date(warehouse: &Warehouse) -> Option<NaiveDate> {
-    let bytes = warehouse.location().read("site/build.json").await.ok()??;
+    let bytes = warehouse.location().read(layout::SITE_BUILD).await.ok()??;
     let build: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     crate::contract::values::parse_iso_date(build["as_of"].as_str()?)
 }
 
 /// Renders the site of one date and swaps it in whole.
-pub async fn publish(request: &PublishRequest) -> Result<PublishSummary, PublishError> {
+pub async fn publish(warehouse: &Warehouse, request: &PublishRequest, clock: &dyn Clock) -> Result<PublishSummary, PublishError> {
     let started = Instant::now();
-    let warehouse = Warehouse::open(&request.warehouse).await?;
     let as_of = match request.as_of {
         Some(d) => d,
-        None => *marts::mart_dates(&warehouse, "national").await?.last().ok_or(PublishError::NothingComputed)?,
+        None => *marts::mart_dates(warehouse, "national").await?.last().ok_or(PublishError::NothingComputed)?,
     };
     info!("publishing the marts of {as_of}: site, exports, briefing");
-    let raw = marts::load_raw(&warehouse, as_of).await?;
-    let marts = Marts::load(&warehouse, as_of, &raw).await?;
-    let run_id = format!("{}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id());
-    let target = Target::new(&warehouse, &run_id);
+    let raw = marts::load_raw(warehouse, as_of).await?;
+    let marts = Marts::load(warehouse, as_of, &raw).await?;
+    let built_at = clock.now();
+    let run_id = layout::run_id(built_at, "publish", Some(as_of));
+    let target = Target::new(warehouse, &run_id);
 
     // Each output folder is built aside and swapped in whole; the exports
     // first, so the site never links to worklists that are not there yet.
-    let exports_rel = format!("exports/{as_of}");
+    let exports_rel = layout::exports_dir(as_of);
     let export_files = target
         .publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts.worklist, marts.manifest.as_ref()))
         .await?;
-    let site_files = target.publish("site", |dir| site::Site::new(&marts, Utc::now()).render_into(dir)).await?;
-    let briefing_rel = format!("briefings/{as_of}");
-    target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, Utc::now())).await?;
+    let site_files = target.publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at).render_into(dir)).await?;
+    let briefing_rel = layout::briefings_dir(as_of);
+    target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, built_at)).await?;
     let files = site_files.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>();
     let bytes = site_files.iter().map(|(_, size)| size).sum();
-    let shown = |rel: &str| PathBuf::from(format!("{}/{rel}", request.warehouse.trim_end_matches('/')));
+    let shown = |rel: &str| PathBuf::from(format!("{}/{rel}", warehouse.name().trim_end_matches('/')));
     let summary = PublishSummary {
         as_of,
-        index: shown("site/index.html"),
+        index: shown(layout::SITE_INDEX),
         pages: files.iter().filter(|f| f.ends_with(".html")).count(),
         bytes,
         exports: shown(&exports_rel),
-        briefing: shown(&format!("{briefing_rel}/briefing.html")),
+        briefing: shown(&layout::briefing_html(as_of)),
         export_files: export_files.len(),
         seconds: started.elapsed().as_secs_f64(),
     };

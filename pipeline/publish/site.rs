@@ -15,6 +15,7 @@ use super::marts::{District, Marts, National, QualityRow, Region, WorklistRow};
 use super::russian::Russian;
 use super::templates::{self, ASSETS};
 use crate::contract::{QualityCheck, RegionReference};
+use crate::warehouse::layout;
 
 /// The decree's coverage bands, highest first: mart code, words, CSS class.
 pub const BANDS: [(&str, &str, &str); 5] = [
@@ -184,7 +185,7 @@ impl<'a> Site<'a> {
                     band_label: BANDS.iter().find(|b| Some(b.0) == row.coverage_band.as_deref()).map(|b| b.1),
                     orgs_to_fix,
                     // Where the exports write the region's worklist (relative to the site folder).
-                    worklist: (orgs_to_fix > 0).then(|| format!("exports/{as_of}/worklists/{}.xlsx", row.region_code)),
+                    worklist: (orgs_to_fix > 0).then(|| layout::worklist_from_site(as_of, &row.region_code)),
                     prev_coverage_pct: prev.get(row.region_code.as_str()).copied().flatten(),
                 }
             })

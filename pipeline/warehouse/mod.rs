@@ -1,13 +1,6 @@
 //! The warehouse: where everything reestr produces lives, and how it gets there.
 //!
-//! Layout (all paths relative to the warehouse location):
-//!
-//! ```text
-//! registry/<table>/as_of=<D>/<table>.parquet   loaded rows, one file per table and date
-//! rejects/as_of=<D>/<table>.csv                rows not loaded, with the reason
-//! runs/<D>/manifest.json                       what the run read, loaded and wrote
-//! _staging/<run>/…                             a run in progress (never read by users)
-//! ```
+//! Every path is in `layout`.
 //!
 //! A run writes only under `_staging/<run>/`; `Stage::commit` then moves its files
 //! into place. Every move replaces one whole file, and a journal written before
@@ -16,6 +9,7 @@
 //! committing (a window of a few renames) is completed by the next run. Two
 //! runs must not work on one warehouse at once: the scheduler's lock sees to it.
 
+pub mod layout;
 mod location;
 mod manifest;
 mod parquet_reader;
@@ -53,37 +47,6 @@ impl WarehouseError {
     }
 }
 
-/// Relative paths of the warehouse layout, in one place.
-pub mod layout {
-    use chrono::NaiveDate;
-
-    pub const STAGING: &str = "_staging";
-
-    pub fn partition(as_of: NaiveDate) -> String {
-        format!("as_of={}", as_of.format("%Y-%m-%d"))
-    }
-
-    pub fn registry_dir(table: &str, as_of: NaiveDate) -> String {
-        format!("registry/{table}/{}", partition(as_of))
-    }
-
-    pub fn registry_file(table: &str, as_of: NaiveDate) -> String {
-        format!("{}/{table}.parquet", registry_dir(table, as_of))
-    }
-
-    pub fn rejects_dir(as_of: NaiveDate) -> String {
-        format!("rejects/{}", partition(as_of))
-    }
-
-    pub fn rejects_file(table: &str, as_of: NaiveDate) -> String {
-        format!("{}/{table}.csv", rejects_dir(as_of))
-    }
-
-    pub fn manifest_file(as_of: NaiveDate) -> String {
-        format!("runs/{}/manifest.json", as_of.format("%Y-%m-%d"))
-    }
-}
-
 /// The warehouse location with the operations a run needs.
 #[derive(Debug, Clone)]
 pub struct Warehouse {
@@ -91,12 +54,29 @@ pub struct Warehouse {
 }
 
 impl Warehouse {
-    /// Opens (creating a local folder if needed) and finishes or discards what
-    /// an interrupted earlier run left in staging.
-    pub async fn open(spec: &str) -> Result<Warehouse, WarehouseError> {
-        let warehouse = Warehouse { location: Location::open(spec, Missing::Create)? };
-        stage::recover(&warehouse.location).await?;
-        Ok(warehouse)
+    /// Opens the warehouse (creating a local folder if needed). Reading is
+    /// safe at once; a command that writes takes the lock first and then
+    /// calls `recover`.
+    pub fn open(spec: &str) -> Result<Warehouse, WarehouseError> {
+        Ok(Warehouse { location: Location::open(spec, Missing::Create)? })
+    }
+
+    /// Opens a warehouse that must exist already (to read it).
+    pub fn open_existing(spec: &str) -> Result<Warehouse, WarehouseError> {
+        Ok(Warehouse { location: Location::open(spec, Missing::Fail)? })
+    }
+
+    /// Finishes or discards what an interrupted earlier run left in staging.
+    /// Only under the warehouse's lock: a running run's staging is not a
+    /// leftover.
+    pub async fn recover(&self) -> Result<(), WarehouseError> {
+        stage::recover(&self.location).await
+    }
+
+    /// What the warehouse is called in messages and reports (the path or URL
+    /// the user gave).
+    pub fn name(&self) -> String {
+        self.location.to_string()
     }
 
     pub fn location(&self) -> &Location {

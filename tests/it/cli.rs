@@ -95,3 +95,26 @@ fn sql_answers_over_the_warehouse_in_three_formats() {
     assert_eq!(code, 2);
     assert!(stderr.contains("nope"), "{stderr}");
 }
+
+/// `reestr sql … | head`: a reader that stops reading ends the command
+/// quietly, as with other command-line tools.
+#[test]
+fn sql_into_a_closed_pipe_ends_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), AS_OF, &valid_snapshot(), PLAIN);
+    let wh = tmp.path().join("wh");
+    let (code, _, stderr) = reestr(&["-q", "run", "--no-publish", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reestr"))
+        .args(["sql", "--warehouse", wh.to_str().unwrap(), "--format", "csv", "SELECT * FROM members"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end is closed before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, Float64Array, Int64Array, RecordBatch};
 use encoding_rs::WINDOWS_1251;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use reestr::ingest::{IngestError, IngestRequest, ingest};
+use reestr::ingest::{IngestError, IngestRequest};
+use reestr::nightly::{Job, JobError};
 use reestr::warehouse::Manifest;
 
 pub const AS_OF: &str = "2023-11-21";
@@ -169,13 +170,18 @@ pub fn write_snapshot(root: &Path, date: &str, tables: &BTreeMap<&'static str, R
     dir
 }
 
+/// The warehouse at `path` opened, locked and recovered, as a command holds it.
+pub async fn job(warehouse: &Path) -> Job {
+    Job::begin(&warehouse.to_string_lossy(), reestr::clock::system(), reestr::stop::StopToken::new()).await.unwrap()
+}
+
 pub async fn run_ingest(snapshot: &Path, warehouse: &Path) -> Result<Manifest, IngestError> {
-    ingest(&IngestRequest {
-        snapshot: snapshot.to_string_lossy().into_owned(),
-        warehouse: warehouse.to_string_lossy().into_owned(),
-        as_of: None,
-    })
-    .await
+    let request = IngestRequest { snapshot: snapshot.to_string_lossy().into_owned(), as_of: None };
+    match job(warehouse).await.ingest(&request).await {
+        Ok(manifest) => Ok(manifest),
+        Err(JobError::Ingest(e)) => Err(e),
+        Err(e) => panic!("ingest failed outside ingest: {e}"),
+    }
 }
 
 pub fn registry_file(warehouse: &Path, table: &str, date: &str) -> PathBuf {
@@ -213,7 +219,8 @@ pub fn read_rejects(warehouse: &Path, table: &str, date: &str) -> Vec<HashMap<St
         .collect()
 }
 
-/// Every file under a folder, relative path → bytes.
+/// Every file under a folder, relative path → bytes; the warehouse's lock
+/// file (who holds it, since when) is not content and is left out.
 pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -224,7 +231,9 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
                 stack.push(path);
             } else {
                 let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&path).unwrap());
+                if rel != reestr::warehouse::layout::LOCK_FILE {
+                    out.insert(rel, fs::read(&path).unwrap());
+                }
             }
         }
     }
@@ -269,15 +278,8 @@ pub fn marts_snapshot() -> std::collections::BTreeMap<&'static str, Rows> {
 
 /// Computes the marts of `d` and reads one back.
 pub async fn compute_mart(wh: &std::path::Path, d: &str, mart: &str) -> RecordBatch {
-    reestr::compute::compute(&reestr::compute::ComputeRequest {
-        warehouse: wh.to_string_lossy().into_owned(),
-        as_of: chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
-        period: None,
-        baseline: None,
-        compare_to: None,
-    })
-    .await
-    .unwrap();
+    let as_of = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    job(wh).await.compute(as_of, Default::default()).await.unwrap();
     let path = wh.join(format!("marts/{mart}/as_of={d}/{mart}.parquet"));
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
@@ -338,9 +340,7 @@ pub async fn published(
         run_ingest(&snap, &wh).await.unwrap();
         compute_mart(&wh, date, "national").await;
     }
-    reestr::publish::publish(&reestr::publish::PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None })
-        .await
-        .unwrap();
+    job(&wh).await.publish(None).await.unwrap();
     wh
 }
 

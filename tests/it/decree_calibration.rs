@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
-use reestr::cli::DemoArgs;
-use reestr::compute::{ComputeRequest, compute};
+use clap::Parser;
+use reestr::nightly::DateChoices;
 use tokio::sync::{OnceCell, RwLock};
 
 use crate::common::*;
@@ -37,18 +37,20 @@ fn region_rows() -> Vec<(String, String, Option<i64>, Option<i64>, Option<f64>)>
         .collect()
 }
 
-/// The demo's warehouse, made once for all the tests of this file.
+/// The demo's warehouse, made once for all the tests of this file. It lives
+/// in cargo's scratch folder for integration tests, replaced by the next
+/// run: a `TempDir` in a static is never dropped, and every run would leave
+/// a full-size demo behind in the system's temp folder.
 async fn demo() -> &'static Path {
-    static DEMO: OnceCell<(tempfile::TempDir, PathBuf)> = OnceCell::const_new();
-    let (_, wh) = DEMO
-        .get_or_init(|| async {
-            let tmp = tempfile::tempdir().unwrap();
-            reestr::commands::demo::run(DemoArgs { out: tmp.path().to_path_buf(), scale: 1.0 }, true).await.unwrap();
-            let wh = tmp.path().join("warehouse");
-            (tmp, wh)
-        })
-        .await;
-    wh
+    static DEMO: OnceCell<PathBuf> = OnceCell::const_new();
+    DEMO.get_or_init(|| async {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("decree-calibration-demo");
+        let _ = std::fs::remove_dir_all(&out);
+        let cli = reestr::cli::Cli::parse_from(["reestr", "-q", "demo", "--scale", "1", "--out", out.to_str().unwrap()]);
+        reestr::commands::run(cli).await.unwrap();
+        out.join("warehouse")
+    })
+    .await
 }
 
 /// The period test recomputes D's marts: the others read them under this lock.
@@ -233,13 +235,12 @@ async fn earlier_periods_are_the_decree_s() {
     let wh = demo().await;
     let _writing = MARTS.write().await;
     let f = figures();
-    let request = |period: Option<&str>| ComputeRequest {
-        warehouse: wh.to_string_lossy().into_owned(),
-        as_of: chrono::NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap(),
+    let as_of = chrono::NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap();
+    let choices = |period: Option<&str>| DateChoices {
         period: period.map(|p| chrono::NaiveDate::parse_from_str(p, "%Y-%m-%d").unwrap()),
-        baseline: None,
-        compare_to: None,
+        ..Default::default()
     };
+    let job = job(wh).await;
     let by_pct = |table: &str| -> Vec<(String, f64)> {
         region_rows().into_iter().filter(|r| r.0 == table).map(|r| (r.1, r.4.unwrap())).collect()
     };
@@ -251,11 +252,11 @@ async fn earlier_periods_are_the_decree_s() {
         ("2023-04-01", "primary_auto_reports_2023-04-01", Some("territorial_auto_reports_2023-04-01"), Some(9.2), Some("auto_reports_2023-04-01")),
         ("2023-07-01", "primary_auto_reports_2023-07-01", None, Some(9.3), Some("auto_reports_2023-07-01")),
     ] {
-        let result = compute(&request(Some(period))).await;
+        let result = job.compute(as_of, choices(Some(period))).await;
         let marts = result.map(|_| (read_mart(wh, "national", D), read_mart(wh, "regions", D)));
         seen.push((period, primary, territorial, share, regional, marts));
     }
-    compute(&request(None)).await.unwrap();
+    job.compute(as_of, choices(None)).await.unwrap();
     for (period, primary, territorial, share, regional, marts) in seen {
         let (n, r) = marts.unwrap();
         assert_eq!(column_text(&n, "report_period"), [period]);

@@ -298,13 +298,11 @@ async fn snapshot_date_comes_from_the_folder_or_the_flag() {
     assert!(matches!(err, IngestError::AsOfRequired { .. }), "{err}");
     assert!(err.to_string().contains("--as-of"));
 
-    let manifest = reestr::ingest::ingest(&reestr::ingest::IngestRequest {
+    let request = reestr::ingest::IngestRequest {
         snapshot: snap.to_string_lossy().into_owned(),
-        warehouse: tmp.path().join("wh").to_string_lossy().into_owned(),
         as_of: Some(chrono::NaiveDate::from_ymd_opt(2022, 11, 21).unwrap()),
-    })
-    .await
-    .unwrap();
+    };
+    let manifest = job(&tmp.path().join("wh")).await.ingest(&request).await.unwrap();
     assert_eq!(manifest.as_of.to_string(), "2022-11-21");
     assert!(registry_file(&tmp.path().join("wh"), "members", "2022-11-21").exists());
 }

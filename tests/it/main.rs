@@ -5,6 +5,7 @@
 mod common;
 
 mod cli;
+mod layers;
 mod generate_roundtrip;
 mod ingest_counts;
 mod ingest_formats;

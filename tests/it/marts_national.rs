@@ -5,7 +5,6 @@
 use arrow::array::RecordBatch;
 use chrono::NaiveDate;
 use crate::common::*;
-use reestr::compute::{ComputeRequest, compute};
 
 async fn national(wh: &std::path::Path, d: &str) -> RecordBatch {
     let batch = compute_mart(wh, d, "national").await;
@@ -111,15 +110,7 @@ async fn national_without_baseline_or_comparison() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compute_needs_the_snapshot_in_the_warehouse() {
     let tmp = tempfile::tempdir().unwrap();
-    let err = compute(&ComputeRequest {
-        warehouse: tmp.path().to_string_lossy().into_owned(),
-        as_of: NaiveDate::from_ymd_opt(2023, 11, 21).unwrap(),
-        period: None,
-        baseline: None,
-        compare_to: None,
-    })
-    .await
-    .unwrap_err();
+    let err = job(tmp.path()).await.compute(NaiveDate::from_ymd_opt(2023, 11, 21).unwrap(), Default::default()).await.unwrap_err();
     assert!(err.is_user_error());
     assert!(err.to_string().contains("ingest it first"), "{err}");
 }

@@ -100,7 +100,7 @@ async fn a_second_concurrent_run_is_refused() {
     let wh = tmp.path().join("wh");
     let snap = write_snapshot(tmp.path(), D, &marts_snapshot(), PLAIN);
     let location = reestr::warehouse::Location::open(wh.to_str().unwrap(), reestr::warehouse::Missing::Create).unwrap();
-    let held = reestr::nightly::WarehouseLock::acquire(&location).await.unwrap();
+    let held = reestr::nightly::WarehouseLock::acquire(&location, reestr::clock::system()).await.unwrap();
     let out = reestr().args(["run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -198,9 +198,72 @@ fn sigterm_stops_a_run_at_a_safe_point() {
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let rest: Vec<String> = lines.collect();
     let status = child.wait().unwrap();
-    assert!(!status.success(), "a stopped run exits non-zero");
+    assert_eq!(status.code(), Some(reestr::error::EXIT_STOPPED as i32), "stopped on request: {rest:#?}");
     assert!(rest.iter().any(|l| l.contains("stop")), "{rest:#?}");
     assert!(!wh.join("site").exists() || wh.join("site/index.html").exists());
+    assert_eq!(attempts(&wh), [(D.to_string(), "interrupted".to_string())], "the run log says it was stopped");
+}
+
+/// A stop between steps (after the marts, before publishing) exits with the
+/// same code as one in the middle of ingest.
+#[test]
+fn a_stop_between_steps_exits_like_a_stop_in_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), D, &marts_snapshot(), PLAIN);
+    let wh = tmp.path().join("wh");
+    let mut child = reestr()
+        .args(["run", "--snapshot"])
+        .arg(&snap)
+        .arg("--warehouse")
+        .arg(&wh)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    // Stopped as the marts are being computed: compute finishes, publish does not start.
+    assert!(lines.by_ref().any(|l| l.contains("computing marts")));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(reestr::error::EXIT_STOPPED as i32), "{rest:#?}");
+    assert!(!wh.join("site").exists(), "nothing published after the stop: {rest:#?}");
+}
+
+/// The scheduler on a clock the test moves: nothing happens before the
+/// firing time, the catch-up runs once the clock passes it, and a stop
+/// request ends the loop with the stop error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_fires_when_its_clock_reaches_the_schedule() {
+    use chrono::TimeZone;
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    let wh = tmp.path().join("wh");
+    write_snapshot(&inbox, D, &marts_snapshot(), PLAIN);
+    // 03:00 Moscow time is 00:00 UTC.
+    let config = reestr::nightly::Config::load(Some(&config(tmp.path(), &inbox, &wh))).unwrap();
+    let clock = reestr::clock::ManualClock::at(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 23, 59, 0).unwrap());
+    let stop = reestr::stop::StopToken::new();
+    let scheduler = tokio::spawn({
+        let (clock, stop) = (std::sync::Arc::new(clock.clone()), stop.clone());
+        async move { reestr::nightly::run_forever(&config, clock, stop).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(attempts(&wh).is_empty(), "fired before its time");
+    clock.advance(chrono::Duration::minutes(2));
+    for _ in 0..300 {
+        if wh.join("site/index.html").exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(attempts(&wh), [(D.to_string(), "ok".to_string())]);
+    assert!(wh.join("site/index.html").exists(), "the catch-up published");
+    let entry = std::fs::read_dir(wh.join("runs/log")).unwrap().flatten().next().unwrap().file_name();
+    assert!(entry.to_string_lossy().starts_with("20261202T0001"), "stamped by the clock: {entry:?}");
+    stop.request();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), scheduler).await.expect("stops").unwrap();
+    assert!(ended.is_err_and(|e| e.is_stop()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +271,7 @@ async fn old_registry_partitions_are_pruned_and_marts_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let wh = ingest_c_and_d(tmp.path()).await;
     compute_mart(&wh, C, "national").await;
-    let warehouse = reestr::warehouse::Warehouse::open(wh.to_str().unwrap()).await.unwrap();
+    let warehouse = reestr::warehouse::Warehouse::open(wh.to_str().unwrap()).unwrap();
     let d = chrono::NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap();
     // C is 365 days before D: kept at 400 days, pruned at 300.
     assert!(reestr::nightly::prune(&warehouse, d, 400).await.unwrap().is_empty());

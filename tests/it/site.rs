@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use reestr::contract::RegionReference;
-use reestr::publish::{PublishRequest, publish};
 
 use crate::common::*;
 
@@ -124,7 +123,7 @@ async fn a_failed_publish_leaves_the_last_site_whole() {
     let before = tree(&wh.join("site"));
 
     std::fs::remove_file(wh.join(format!("marts/regions/as_of={D}/regions.parquet"))).unwrap();
-    let err = publish(&PublishRequest { warehouse: wh.to_string_lossy().into_owned(), as_of: None }).await.unwrap_err();
+    let err = job(&wh).await.publish(None).await.unwrap_err();
     assert!(err.to_string().contains("regions"), "{err}");
     assert_eq!(tree(&wh.join("site")), before, "the old site is untouched");
     let leftovers: Vec<_> = std::fs::read_dir(&wh).unwrap().flatten().map(|e| e.file_name()).collect();
