@@ -716,16 +716,16 @@ impl Calibration {
         }
         (0..n)
             .map(|i| {
-                let mut g = Groups::default();
+                let mut groups = Groups::default();
                 for k in 0..4 {
                     let (d, c) = (categories_d[i][k], categories_c[i][k]);
                     let both = d.min(c);
                     let stay = if unchanged.contains(&i) { both } else { both - (both as f64 * TURNOVER).round() as u64 };
-                    g.stay[k] = stay;
-                    g.join[k] = d - stay;
-                    g.leave[k] = c - stay;
+                    groups.stay[k] = stay;
+                    groups.join[k] = d - stay;
+                    groups.leave[k] = c - stay;
                 }
-                g
+                groups
             })
             .collect()
     }
@@ -900,14 +900,14 @@ impl Calibration {
             rights: official.rights[i],
         };
         let factor = if unchanged.contains(&i) { 1.0 } else { 0.97 + 0.02 * self.rng.unit() };
-        let f = |v: u64| (v as f64 * factor).round() as u64;
+        let earlier = |v: u64| (v as f64 * factor).round() as u64;
         let before = Official {
             as_of: date("2022-01-01"),
-            members: at_b.categories.iter().map(|&c| f(c)).sum(),
-            categories: at_b.categories.map(f),
-            primary: f(at_b.primary),
+            members: at_b.categories.iter().map(|&c| earlier(c)).sum(),
+            categories: at_b.categories.map(earlier),
+            primary: earlier(at_b.primary),
             territorial: at_b.territorial,
-            primary_created: f(at_b.primary_created),
+            primary_created: earlier(at_b.primary_created),
             legal_primary: at_b.legal_primary,
             legal_territorial: at_b.legal_territorial,
             rights: at_b.rights,

@@ -636,15 +636,15 @@ impl Member {
         let since = org_registered.max(day(2012, 1, 1));
         let (category, registered, left, online, profcards) = match group {
             Group::Stay | Group::Join | Group::Leave => {
-                let g = match group {
+                let index = match group {
                     Group::Stay => 0,
                     Group::Join => 1,
                     _ => 2,
                 };
-                let category = CATEGORIES[deals.category[g].draw(rng)];
+                let category = CATEGORIES[deals.category[index].draw(rng)];
                 let registered = if group == Group::Join { between(rng, c + Days::new(1), d) } else { between(rng, since, c) };
                 let left = (group == Group::Leave).then(|| between(rng, c + Days::new(1), d));
-                (category, registered, left, deals.online[g].draw(rng), deals.profcards[g].draw(rng))
+                (category, registered, left, deals.online[index].draw(rng), deals.profcards[index].draw(rng))
             }
             Group::Past => {
                 let category = CATEGORIES[rng.below(4) as usize];
