@@ -248,52 +248,283 @@ impl Plan {
         if (scale - 1.0).abs() < f64::EPSILON { plan } else { plan.scaled(scale) }
     }
 
+    /// The plan at the union's size, step by step. The steps draw from one
+    /// generator in this order, so a seed gives one plan.
     fn full_size(seed: u64) -> Plan {
         let reference = RegionReference::embedded();
-        let fig = Figures::load();
-        let rf = RegionFigures::load(&reference);
-        let mut rng = Rng::new(seed ^ 0xDEC2_EE19);
-        let n = reference.regions.len();
-        let codes: Vec<String> = reference.regions.iter().map(|r| r.region_code.clone()).collect();
-        let at = |code: &str| codes.iter().position(|c| c == code).unwrap_or_else(|| panic!("region {code}"));
-        let population: Vec<f64> = {
-            let mut p = vec![0.0; n];
-            let mut reader = csv::Reader::from_reader(POPULATION.as_bytes());
-            for record in reader.records() {
-                let record = record.expect("population.csv");
-                p[at(record.get(0).expect("code"))] = record.get(1).expect("population").parse().expect("number");
-            }
-            p
-        };
-        let has_official: Vec<bool> = codes.iter().map(|c| !NO_OFFICIAL.contains(&c.as_str())).collect();
+        let mut calibration = Calibration::new(&reference, seed);
         let mut regions: Vec<RegionPlan> = reference
             .regions
             .iter()
             .map(|r| RegionPlan { code: r.region_code.clone(), name: r.name.clone(), short_name: r.short_name.clone(), ..Default::default() })
             .collect();
 
-        // --- Primary and territorial organizations active at D.
-        let auto_table = rf.table("auto_reports_2023-10-01");
-        let mut known_primary = vec![None; n];
-        let mut known_auto = vec![None; n];
-        for (code, primary, auto, _) in auto_table {
-            known_primary[at(code)] = *primary;
-            known_auto[at(code)] = *auto;
+        let printed = calibration.printed_reports();
+        let orgs = calibration.active_orgs(&printed);
+        let excluded: Vec<u64> = orgs.primary.iter().map(|p| (p * 15).div_ceil(1000)).collect();
+        let (official_members, members_d) = calibration.members_at_d(&orgs.primary);
+        let unchanged = calibration.unchanged_regions();
+        let members_c = calibration.members_at_c(&members_d, &unchanged);
+        let groups = calibration.member_groups(&members_d, &members_c, &unchanged);
+        for (i, (region, groups)) in regions.iter_mut().zip(groups).enumerate() {
+            region.groups = groups;
+            region.past_leavers = members_c[i] * 4 / 100;
         }
-        let primary_total = fig.get("primary_orgs");
+        let online = calibration.online_joining(&regions, &members_d);
+        let cards = calibration.profcards_and_cards(&regions, &members_d);
+        let sizes = calibration.org_sizes(&orgs, &members_d);
+        let flags = calibration.org_flags(&orgs);
+        let official = calibration.official_counts(&orgs, official_members);
+        let mut periods = calibration.report_plans(&orgs, &printed);
+
+        for (i, r) in regions.iter_mut().enumerate() {
+            r.primary = orgs.primary[i];
+            r.primary_2022 = orgs.primary_2022[i];
+            r.primary_2023 = orgs.primary_2023[i];
+            r.territorial = orgs.territorial[i];
+            r.primary_excluded = excluded[i];
+            r.members_in_excluded = sizes.members_in_excluded[i];
+            r.online = online[i];
+            r.profcards = cards.profcards[i];
+            r.app = cards.app[i];
+            r.cards_issued = cards.issued[i];
+            r.cards_refused = cards.refused[i];
+            r.refused_with_app = cards.refused_with_app[i];
+            r.issued_with_app = ((cards.app[i] - cards.refused_with_app[i]) * 8 / 10).min(cards.issued[i]);
+            r.primary_empty = sizes.empty[i];
+            r.primary_under_3 = sizes.under_3[i];
+            r.primary_no_chair = flags.primary_no_chair[i];
+            r.primary_no_term = flags.primary_no_term[i];
+            r.primary_no_access = flags.primary_no_access[i];
+            r.primary_no_inn = flags.primary_no_inn[i];
+            r.primary_legal = flags.primary_legal[i];
+            r.primary_rights = flags.primary_rights[i];
+            r.territorial_no_chair = flags.territorial_no_chair[i];
+            r.territorial_no_term = flags.territorial_no_term[i];
+            r.territorial_no_access = flags.territorial_no_access[i];
+            r.territorial_legal = flags.territorial_legal[i];
+            r.periods = std::mem::take(&mut periods[i]);
+            if calibration.has_official[i] {
+                r.official = calibration.official_reports(i, &orgs, &official, &unchanged);
+            }
+        }
+        Plan { regions, purchases: purchase_windows(&calibration.figures) }
+    }
+
+    /// Every count ×`scale` (rounded, so parts stay within their wholes).
+    fn scaled(mut self, scale: f64) -> Plan {
+        let rescale = |v: &mut u64| *v = scaled(*v, scale);
+        for r in &mut self.regions {
+            for v in [
+                &mut r.primary, &mut r.primary_2022, &mut r.primary_2023, &mut r.territorial, &mut r.primary_excluded,
+                &mut r.members_in_excluded, &mut r.past_leavers, &mut r.app, &mut r.cards_issued, &mut r.cards_refused,
+                &mut r.refused_with_app, &mut r.issued_with_app, &mut r.primary_empty, &mut r.primary_under_3,
+                &mut r.primary_no_chair, &mut r.primary_no_term, &mut r.primary_no_access, &mut r.primary_no_inn,
+                &mut r.primary_legal, &mut r.primary_rights, &mut r.territorial_no_chair, &mut r.territorial_no_term,
+                &mut r.territorial_no_access, &mut r.territorial_legal,
+            ] {
+                rescale(v);
+            }
+            r.primary = r.primary.max(1);
+            r.territorial = r.territorial.max(1);
+            for k in 0..4 {
+                rescale(&mut r.groups.stay[k]);
+                rescale(&mut r.groups.join[k]);
+                rescale(&mut r.groups.leave[k]);
+            }
+            for f in [&mut r.online, &mut r.profcards] {
+                rescale(&mut f.stay);
+                rescale(&mut f.join);
+                rescale(&mut f.leave);
+            }
+            for p in &mut r.periods {
+                for a in &mut p.auto {
+                    rescale(a);
+                }
+                rescale(&mut p.manual);
+                rescale(&mut p.territorial);
+                rescale(&mut p.territorial_auto);
+            }
+            for o in &mut r.official {
+                rescale(&mut o.members);
+                for c in &mut o.categories {
+                    rescale(c);
+                }
+                o.members = o.categories.iter().sum::<u64>().max(o.members);
+                for v in [&mut o.primary, &mut o.territorial, &mut o.primary_created, &mut o.legal_primary, &mut o.legal_territorial, &mut o.rights] {
+                    rescale(v);
+                }
+            }
+        }
+        for w in &mut self.purchases {
+            rescale(&mut w.purchases);
+            rescale(&mut w.amount);
+            rescale(&mut w.cashback);
+        }
+        self
+    }
+}
+
+/// What the decree prints about the regions' reports: its table of auto
+/// reports at 2023-10-01 (primary orgs and auto reports, by region index),
+/// the regions where every organization reported and those with no auto
+/// report, and the percentages of April and July 2023.
+struct PrintedReports {
+    primary: Vec<Option<u64>>,
+    auto: Vec<Option<u64>>,
+    all_reported: Vec<String>,
+    no_auto: Vec<String>,
+    april: HashMap<String, f64>,
+    july: HashMap<String, f64>,
+}
+
+/// Organizations active at D by region: primary (of which registered in 2022
+/// and in 2023) and territorial.
+struct ActiveOrgs {
+    primary: Vec<u64>,
+    primary_2022: Vec<u64>,
+    primary_2023: Vec<u64>,
+    territorial: Vec<u64>,
+}
+
+/// PROFCARDS at D and C, the app, and e-cards, by region.
+struct Cards {
+    profcards: Vec<Flag3>,
+    app: Vec<u64>,
+    issued: Vec<u64>,
+    refused: Vec<u64>,
+    refused_with_app: Vec<u64>,
+}
+
+/// Organizations by how many members they have, by region.
+struct OrgSizes {
+    /// Members on record in excluded primary orgs.
+    members_in_excluded: Vec<u64>,
+    /// Active primary orgs with no member on record at D, with 1 or 2.
+    empty: Vec<u64>,
+    under_3: Vec<u64>,
+}
+
+/// Flags of the active organizations, by region.
+struct OrgFlags {
+    primary_no_chair: Vec<u64>,
+    primary_no_term: Vec<u64>,
+    primary_no_access: Vec<u64>,
+    primary_no_inn: Vec<u64>,
+    primary_legal: Vec<u64>,
+    primary_rights: Vec<u64>,
+    territorial_no_chair: Vec<u64>,
+    territorial_no_term: Vec<u64>,
+    territorial_no_access: Vec<u64>,
+    territorial_legal: Vec<u64>,
+}
+
+/// The official report at B by region (regions without one get zeros).
+struct OfficialCounts {
+    members: Vec<u64>,
+    categories: Vec<[u64; 4]>,
+    /// Primary orgs in the report beyond the registry's.
+    primary_extra: Vec<u64>,
+    territorial: Vec<u64>,
+    primary_created: Vec<u64>,
+    legal_primary: Vec<u64>,
+    legal_territorial: Vec<u64>,
+    rights: Vec<u64>,
+}
+
+/// What the steps of the full-size plan share: the decree's figures, the
+/// regions (a region is its index in the reference's order) and the one
+/// generator every step draws from.
+struct Calibration {
+    figures: Figures,
+    region_figures: RegionFigures,
+    rng: Rng,
+    codes: Vec<String>,
+    has_official: Vec<bool>,
+}
+
+impl Calibration {
+    fn new(reference: &RegionReference, seed: u64) -> Calibration {
+        let codes: Vec<String> = reference.regions.iter().map(|r| r.region_code.clone()).collect();
+        let has_official = codes.iter().map(|c| !NO_OFFICIAL.contains(&c.as_str())).collect();
+        Calibration {
+            figures: Figures::load(),
+            region_figures: RegionFigures::load(reference),
+            rng: Rng::new(seed ^ 0xDEC2_EE19),
+            codes,
+            has_official,
+        }
+    }
+
+    fn regions(&self) -> usize {
+        self.codes.len()
+    }
+
+    fn index(&self, code: &str) -> usize {
+        self.codes.iter().position(|c| c == code).unwrap_or_else(|| panic!("region {code}"))
+    }
+
+    /// Population by region: the weights where the decree gives nothing.
+    fn population(&self) -> Vec<f64> {
+        let mut population = vec![0.0; self.regions()];
+        let mut reader = csv::Reader::from_reader(POPULATION.as_bytes());
+        for record in reader.records() {
+            let record = record.expect("population.csv");
+            population[self.index(record.get(0).expect("code"))] = record.get(1).expect("population").parse().expect("number");
+        }
+        population
+    }
+
+    fn printed_reports(&self) -> PrintedReports {
+        let n = self.regions();
+        let mut primary = vec![None; n];
+        let mut auto = vec![None; n];
+        for (code, primary_orgs, auto_reports, _) in self.region_figures.table("auto_reports_2023-10-01") {
+            primary[self.index(code)] = *primary_orgs;
+            auto[self.index(code)] = *auto_reports;
+        }
+        PrintedReports {
+            primary,
+            auto,
+            all_reported: self.region_figures.codes("all_reported_2023-10-01"),
+            no_auto: self.region_figures.codes("no_auto_reports_2023-10-01"),
+            april: self.region_figures.pct("auto_reports_2023-04-01"),
+            july: self.region_figures.pct("auto_reports_2023-07-01"),
+        }
+    }
+
+    fn active_orgs(&mut self, printed: &PrintedReports) -> ActiveOrgs {
+        let primary = self.primary_orgs(&printed.primary);
+        let territorial = self.territorial_orgs(&primary);
+        let (primary_2022, primary_2023) = self.registered_recently(&primary, printed);
+        ActiveOrgs { primary, primary_2022, primary_2023, territorial }
+    }
+
+    /// Primary orgs active at D: the decree's count where it prints one, the
+    /// rest of the national total by population.
+    fn primary_orgs(&mut self, known_primary: &[Option<u64>]) -> Vec<u64> {
+        let n = self.regions();
+        let population = self.population();
+        let primary_total = self.figures.get("primary_orgs");
         let free: Vec<f64> = (0..n).map(|i| if known_primary[i].is_some() { 0.0 } else { population[i] }).collect();
         let lo: Vec<u64> = (0..n).map(|i| known_primary[i].unwrap_or(20)).collect();
         let hi: Vec<u64> = (0..n).map(|i| known_primary[i].unwrap_or(u64::MAX / 1024)).collect();
-        let primary = apportion_bounded(primary_total, &jitter(&mut rng, &free, 0.2), &lo, &hi);
-        debug_assert_eq!(primary.iter().zip(&known_primary).filter(|(p, k)| k.is_some_and(|k| k != **p)).count(), 0);
-        let mut primary = primary;
-        // A printed percentage of a region's primary orgs must be reachable:
-        // 42.8 % of 412 is not (176 is 42.7 %, 177 is 43.0 %). Where the
-        // decree does not fix a region's count, move it by a few orgs, taken
-        // from the largest region without a printed count.
+        let mut primary = apportion_bounded(primary_total, &jitter(&mut self.rng, &free, 0.2), &lo, &hi);
+        debug_assert_eq!(primary.iter().zip(known_primary).filter(|(p, k)| k.is_some_and(|k| k != **p)).count(), 0);
+        self.make_percentages_reachable(&mut primary, known_primary);
+        primary
+    }
+
+    /// A printed percentage of a region's primary orgs must be reachable:
+    /// 42.8 % of 412 is not (176 is 42.7 %, 177 is 43.0 %). Where the decree
+    /// does not fix a region's count, it is moved by a few orgs, taken from
+    /// the largest region without a printed count.
+    fn make_percentages_reachable(&self, primary: &mut [u64], known_primary: &[Option<u64>]) {
+        let n = self.regions();
+        let codes = &self.codes;
         let period_pcts: Vec<(String, f64)> = ["auto_reports_2023-04-01", "auto_reports_2023-07-01"]
             .iter()
-            .flat_map(|t| rf.pct(t).into_iter())
+            .flat_map(|t| self.region_figures.pct(t).into_iter())
             .collect();
         let donor = (0..n)
             .filter(|&i| known_primary[i].is_none() && !period_pcts.iter().any(|(c, _)| *c == codes[i]))
@@ -311,57 +542,113 @@ impl Plan {
             primary[i] = (primary[i] as i64 + step) as u64;
             primary[donor] = (primary[donor] as i64 - step) as u64;
         }
-        let territorial = apportion_bounded(
-            fig.get("territorial_orgs"),
-            &jitter(&mut rng, &primary.iter().map(|&p| p as f64).collect::<Vec<_>>(), 0.3),
-            &vec![1; n],
-            &primary,
-        );
+    }
 
-        // Which regions the decree singles out for reports.
-        let all_reported = rf.codes("all_reported_2023-10-01");
-        let no_auto = rf.codes("no_auto_reports_2023-10-01");
-        let april = rf.pct("auto_reports_2023-04-01");
-        let july = rf.pct("auto_reports_2023-07-01");
-        let special: Vec<bool> = codes
+    /// Territorial orgs: at least one per region, at most one per primary org.
+    fn territorial_orgs(&mut self, primary: &[u64]) -> Vec<u64> {
+        let n = self.regions();
+        apportion_bounded(
+            self.figures.get("territorial_orgs"),
+            &jitter(&mut self.rng, &primary.iter().map(|&p| p as f64).collect::<Vec<_>>(), 0.3),
+            &vec![1; n],
+            primary,
+        )
+    }
+
+    /// Primary orgs registered in 2022 (the registry's «created» ones) and in
+    /// 2023; the latter not in the regions the decree singles out for reports.
+    fn registered_recently(&mut self, primary: &[u64], printed: &PrintedReports) -> (Vec<u64>, Vec<u64>) {
+        let n = self.regions();
+        let special: Vec<bool> = self
+            .codes
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                known_auto[i].is_some() || all_reported.contains(c) || april.contains_key(c) || july.contains_key(c)
+                printed.auto[i].is_some()
+                    || printed.all_reported.contains(c)
+                    || printed.april.contains_key(c)
+                    || printed.july.contains_key(c)
             })
             .collect();
-
-        // Registered in 2022 (the registry's «created» primary orgs) and in 2023.
         let weights: Vec<f64> = primary.iter().map(|&p| p as f64).collect();
-        let primary_2022 = apportion(fig.get("primary_created"), &jitter(&mut rng, &weights, 0.5));
-        let w2023: Vec<f64> = (0..n).map(|i| if special[i] { 0.0 } else { weights[i] }).collect();
-        let primary_2023 = apportion_bounded(PRIMARY_2023, &w2023, &vec![0; n], &primary.iter().map(|p| p / 20).collect::<Vec<_>>());
-        let excluded: Vec<u64> = primary.iter().map(|p| (p * 15).div_ceil(1000)).collect();
+        let primary_2022 = apportion(self.figures.get("primary_created"), &jitter(&mut self.rng, &weights, 0.5));
+        let weights_2023: Vec<f64> = (0..n).map(|i| if special[i] { 0.0 } else { weights[i] }).collect();
+        let primary_2023 =
+            apportion_bounded(PRIMARY_2023, &weights_2023, &vec![0; n], &primary.iter().map(|p| p / 20).collect::<Vec<_>>());
+        (primary_2022, primary_2023)
+    }
 
-        // --- Official report at B and members on record at D (coverage).
-        let official_members_total = official_total(&fig);
-        let mut coverage: Vec<Option<f64>> = vec![None; n];
+    /// The coverage the decree prints by region (one of them chosen).
+    fn printed_coverage(&self) -> Vec<Option<f64>> {
+        let mut coverage: Vec<Option<f64>> = vec![None; self.regions()];
         for table in ["coverage_over_90", "coverage_over_70", "coverage_over_50", "coverage_under_50", "coverage_unchanged"] {
-            for (code, _, _, pct) in rf.table(table) {
-                coverage[at(code)] = *pct;
+            for (code, _, _, pct) in self.region_figures.table(table) {
+                coverage[self.index(code)] = *pct;
             }
         }
-        coverage[at(UNNAMED_COVERAGE.0)] = Some(UNNAMED_COVERAGE.1);
-        let hundred_plus: Vec<usize> = rf.codes("coverage_100_plus").iter().map(|c| at(c)).collect();
-        let members_total = fig.get("members");
-        // The 12 regions at 100 % and more, and the two without a report, take
-        // what the printed percentages leave: the two about 40 members per
-        // primary org, the 12 in proportion to their official count, none below
-        // 100 %. For that to come out near 103 %, regions with a low coverage
-        // get a larger official count (as the big ones, Moscow oblast and
-        // St Petersburg, have): `tilt` is found by bisection.
-        let newcomers: Vec<usize> = NO_OFFICIAL.iter().map(|c| at(c)).collect();
+        coverage[self.index(UNNAMED_COVERAGE.0)] = Some(UNNAMED_COVERAGE.1);
+        coverage
+    }
+
+    /// The official count of members at B and the members on record at D, by
+    /// region. The 12 regions at 100 % and more, and the two without a
+    /// report, take what the printed percentages leave: the two about 40
+    /// members per primary org, the 12 in proportion to their official count,
+    /// none below 100 %.
+    fn members_at_d(&mut self, primary: &[u64]) -> (Vec<u64>, Vec<u64>) {
+        let n = self.regions();
+        let coverage = self.printed_coverage();
+        let hundred_plus: Vec<usize> = self.region_figures.codes("coverage_100_plus").iter().map(|c| self.index(c)).collect();
+        let members_total = self.figures.get("members");
+        let newcomers: Vec<usize> = NO_OFFICIAL.iter().map(|c| self.index(c)).collect();
         let newcomer_members: u64 = newcomers.iter().map(|&i| primary[i] * 40).sum();
+        let official_members = self.official_members(primary, &coverage, &hundred_plus, newcomer_members);
+        let fixed: u64 = (0..n)
+            .filter_map(|i| coverage[i].map(|c| (official_members[i] as f64 * c / 100.0).round() as u64))
+            .sum();
+        let rest = members_total - fixed - newcomer_members;
+        let hundred_plus_official: Vec<u64> = hundred_plus.iter().map(|&i| official_members[i]).collect();
+        let hundred_plus_official_sum: u64 = hundred_plus_official.iter().sum();
+        assert!(
+            rest >= hundred_plus_official_sum,
+            "the 100 %+ regions would fall below 100 %: {rest} < {hundred_plus_official_sum}"
+        );
+        let hundred_plus_members = apportion_bounded(
+            rest,
+            &jitter(&mut self.rng, &hundred_plus_official.iter().map(|&o| o as f64).collect::<Vec<_>>(), 0.05),
+            &hundred_plus_official,
+            &vec![u64::MAX / 64; hundred_plus_official.len()],
+        );
+        let mut members_d = vec![0u64; n];
+        for i in 0..n {
+            if let Some(c) = coverage[i] {
+                members_d[i] = (official_members[i] as f64 * c / 100.0).round() as u64;
+            }
+        }
+        for (k, &i) in hundred_plus.iter().enumerate() {
+            members_d[i] = hundred_plus_members[k];
+        }
+        let newcomer_weights: Vec<f64> = newcomers.iter().map(|&i| primary[i] as f64).collect();
+        for (k, m) in apportion(newcomer_members, &newcomer_weights).into_iter().enumerate() {
+            members_d[newcomers[k]] = m;
+        }
+        debug_assert_eq!(members_d.iter().sum::<u64>(), members_total);
+        (official_members, members_d)
+    }
+
+    /// The official count of members at B by region. For the 100 %+ regions
+    /// to come out near 103 %, regions with a low coverage get a larger
+    /// official count (as the big ones, Moscow oblast and St Petersburg,
+    /// have): `tilt` is found by bisection.
+    fn official_members(&mut self, primary: &[u64], coverage: &[Option<f64>], hundred_plus: &[usize], newcomer_members: u64) -> Vec<u64> {
+        let n = self.regions();
+        let official_members_total = official_total(&self.figures);
+        let members_total = self.figures.get("members");
         // At least 40 members at D wherever a percentage is printed, so that one
         // member joining online is not above 3 % (Magadan: 0.5 % coverage).
         let size: Vec<f64> = (0..n)
             .map(|i| {
-                let s = if has_official[i] { primary[i] as f64 * (40.0 + 25.0 * rng.unit()) } else { 0.0 };
+                let s = if self.has_official[i] { primary[i] as f64 * (40.0 + 25.0 * self.rng.unit()) } else { 0.0 };
                 coverage[i].map_or(s, |c| s.max(40.0 * 100.0 / c))
             })
             .collect();
@@ -371,226 +658,328 @@ impl Plan {
                 .collect();
             let official = apportion(official_members_total, &w);
             let fixed: u64 = (0..n).filter_map(|i| coverage[i].map(|c| (official[i] as f64 * c / 100.0).round() as u64)).sum();
-            let hp: u64 = hundred_plus.iter().map(|&i| official[i]).sum();
+            let hundred_plus_official: u64 = hundred_plus.iter().map(|&i| official[i]).sum();
             let rest = members_total as f64 - fixed as f64 - newcomer_members as f64;
-            (official, rest / hp as f64)
+            (official, rest / hundred_plus_official as f64)
         };
         let (mut low, mut high) = (0.0, 10.0);
         for _ in 0..60 {
             let mid = (low + high) / 2.0;
             if fit(mid).1 < 1.03 { low = mid } else { high = mid }
         }
-        let (official_members, _) = fit(high);
-        let fixed: u64 = (0..n)
-            .filter_map(|i| coverage[i].map(|c| (official_members[i] as f64 * c / 100.0).round() as u64))
-            .sum();
-        let rest = members_total - fixed - newcomer_members;
-        let hp_official: Vec<u64> = hundred_plus.iter().map(|&i| official_members[i]).collect();
-        let hp_sum: u64 = hp_official.iter().sum();
-        assert!(rest >= hp_sum, "the 100 %+ regions would fall below 100 %: {rest} < {hp_sum}");
-        let hp_members = apportion_bounded(rest, &jitter(&mut rng, &hp_official.iter().map(|&o| o as f64).collect::<Vec<_>>(), 0.05), &hp_official, &vec![u64::MAX / 64; hp_official.len()]);
-        let mut members_d = vec![0u64; n];
-        for i in 0..n {
-            if let Some(c) = coverage[i] {
-                members_d[i] = (official_members[i] as f64 * c / 100.0).round() as u64;
-            }
-        }
-        for (k, &i) in hundred_plus.iter().enumerate() {
-            members_d[i] = hp_members[k];
-        }
-        let nw: Vec<f64> = newcomers.iter().map(|&i| primary[i] as f64).collect();
-        for (k, m) in apportion(newcomer_members, &nw).into_iter().enumerate() {
-            members_d[newcomers[k]] = m;
-        }
-        debug_assert_eq!(members_d.iter().sum::<u64>(), members_total);
+        fit(high).0
+    }
 
-        // --- Members at C; the three regions whose count did not change.
-        let unchanged: Vec<usize> = rf.codes("coverage_unchanged").iter().map(|c| at(c)).collect();
-        let members_c_total = fig.get("members_prev");
+    /// The three regions whose count did not change between C and D.
+    fn unchanged_regions(&self) -> Vec<usize> {
+        self.region_figures.codes("coverage_unchanged").iter().map(|c| self.index(c)).collect()
+    }
+
+    /// Members on record at C by region.
+    fn members_at_c(&mut self, members_d: &[u64], unchanged: &[usize]) -> Vec<u64> {
+        let n = self.regions();
+        let members_c_total = self.figures.get("members_prev");
         let unchanged_sum: u64 = unchanged.iter().map(|&i| members_d[i]).sum();
-        let growth: Vec<f64> = (0..n).map(|i| if unchanged.contains(&i) { 0.0 } else { members_d[i] as f64 * (0.8 + 0.15 * rng.unit()) }).collect();
+        let growth: Vec<f64> = (0..n)
+            .map(|i| if unchanged.contains(&i) { 0.0 } else { members_d[i] as f64 * (0.8 + 0.15 * self.rng.unit()) })
+            .collect();
         let mut members_c = apportion(members_c_total - unchanged_sum, &growth);
-        for &i in &unchanged {
+        for &i in unchanged {
             members_c[i] = members_d[i];
         }
+        members_c
+    }
 
-        // --- Categories at D and at C (national parts exact; the missing
-        // category takes each region's remainder).
-        let cat_d = split_categories(
-            &mut rng,
-            &members_d,
-            [fig.get("working"), fig.get("students"), fig.get("pensioners")]
+    /// Categories at D and at C (national parts exact; the missing category
+    /// takes each region's remainder), and so who stays, joins and leaves.
+    fn member_groups(&mut self, members_d: &[u64], members_c: &[u64], unchanged: &[usize]) -> Vec<Groups> {
+        let n = self.regions();
+        let figures = &self.figures;
+        let categories_d = split_categories(
+            &mut self.rng,
+            members_d,
+            [figures.get("working"), figures.get("students"), figures.get("pensioners")]
         );
-        let mut cat_c_members = members_c.clone();
-        for &i in &unchanged {
-            cat_c_members[i] = 0;
+        let mut categories_c_members = members_c.to_vec();
+        for &i in unchanged {
+            categories_c_members[i] = 0;
         }
-        let totals_c = [fig.get("working_prev"), fig.get("students_prev"), fig.get("pensioners_prev")];
-        let unchanged_parts: [u64; 3] = std::array::from_fn(|k| unchanged.iter().map(|&i| cat_d[i][k]).sum());
-        let mut cat_c = split_categories(&mut rng, &cat_c_members, std::array::from_fn(|k| totals_c[k] - unchanged_parts[k]));
-        for &i in &unchanged {
-            cat_c[i] = cat_d[i];
+        let totals_c = [figures.get("working_prev"), figures.get("students_prev"), figures.get("pensioners_prev")];
+        let unchanged_parts: [u64; 3] = std::array::from_fn(|k| unchanged.iter().map(|&i| categories_d[i][k]).sum());
+        let mut categories_c = split_categories(
+            &mut self.rng,
+            &categories_c_members,
+            std::array::from_fn(|k| totals_c[k] - unchanged_parts[k])
+        );
+        for &i in unchanged {
+            categories_c[i] = categories_d[i];
         }
-        for i in 0..n {
-            let mut g = Groups::default();
-            for k in 0..4 {
-                let (d, c) = (cat_d[i][k], cat_c[i][k]);
-                let both = d.min(c);
-                let stay = if unchanged.contains(&i) { both } else { both - (both as f64 * TURNOVER).round() as u64 };
-                g.stay[k] = stay;
-                g.join[k] = d - stay;
-                g.leave[k] = c - stay;
-            }
-            regions[i].groups = g;
-            regions[i].past_leavers = members_c[i] * 4 / 100;
-        }
+        (0..n)
+            .map(|i| {
+                let mut groups = Groups::default();
+                for k in 0..4 {
+                    let (d, c) = (categories_d[i][k], categories_c[i][k]);
+                    let both = d.min(c);
+                    let stay = if unchanged.contains(&i) { both } else { both - (both as f64 * TURNOVER).round() as u64 };
+                    groups.stay[k] = stay;
+                    groups.join[k] = d - stay;
+                    groups.leave[k] = c - stay;
+                }
+                groups
+            })
+            .collect()
+    }
 
-        // --- Online joining: seven regions above 3 % as printed, Kamchatka
-        // none, every other region at least one and at most 3 %.
-        let online_pct = rf.pct("joined_online_over_3");
-        let no_online = rf.codes("no_online_joining");
-        let mut online_d = vec![0u64; n];
+    /// Online joining: seven regions above 3 % as printed, Kamchatka none,
+    /// every other region at least one and at most 3 %.
+    fn online_joining(&mut self, regions: &[RegionPlan], members_d: &[u64]) -> Vec<Flag3> {
+        let n = self.regions();
+        let online_pct = self.region_figures.pct("joined_online_over_3");
+        let no_online = self.region_figures.codes("no_online_joining");
         let mut lo = vec![0u64; n];
         let mut hi = vec![0u64; n];
         for i in 0..n {
-            if let Some(p) = online_pct.get(&codes[i]) {
-                online_d[i] = (members_d[i] as f64 * p / 100.0).round() as u64;
-                lo[i] = online_d[i];
-                hi[i] = online_d[i];
-            } else if !no_online.contains(&codes[i]) && members_d[i] > 0 {
+            if let Some(p) = online_pct.get(&self.codes[i]) {
+                let printed = (members_d[i] as f64 * p / 100.0).round() as u64;
+                lo[i] = printed;
+                hi[i] = printed;
+            } else if !no_online.contains(&self.codes[i]) && members_d[i] > 0 {
                 lo[i] = 1;
                 hi[i] = members_d[i] * 3 / 100;
             }
         }
-        let online_d = apportion_bounded(fig.get("joined_online"), &jitter(&mut rng, &members_d.iter().map(|&m| m as f64 * 0.01).collect::<Vec<_>>(), 0.5), &lo, &hi);
-        let online = three_way(&mut rng, &regions, &online_d, fig.get("joined_online_prev"));
-        // --- PROFCARDS at D and C, the app, cards.
-        let mw: Vec<f64> = members_d.iter().map(|&m| m as f64).collect();
-        let profcards_d = apportion_bounded(fig.get("profcards"), &jitter(&mut rng, &mw, 0.4), &vec![0; n], &members_d);
-        let profcards = three_way(&mut rng, &regions, &profcards_d, fig.get("profcards_prev"));
-        let app = apportion_bounded(fig.get("profcards_app"), &jitter(&mut rng, &profcards_d.iter().map(|&p| p as f64).collect::<Vec<_>>(), 0.3), &vec![0; n], &profcards_d);
-        let issued = apportion_bounded(fig.get("cards_issued"), &jitter(&mut rng, &mw, 0.15), &vec![0; n], &members_d);
-        let room: Vec<u64> = (0..n).map(|i| members_d[i] - issued[i]).collect();
-        let refused = apportion_bounded(fig.get("cards_refused"), &jitter(&mut rng, &mw, 0.3), &vec![0; n], &room);
-        let refused_app_hi: Vec<u64> = (0..n).map(|i| app[i].min(refused[i])).collect();
-        let refused_with_app = apportion_bounded(fig.get("cards_refused_with_app"), &app.iter().map(|&a| a as f64).collect::<Vec<_>>(), &vec![0; n], &refused_app_hi);
+        let weights: Vec<f64> = members_d.iter().map(|&m| m as f64 * 0.01).collect();
+        let online_d = apportion_bounded(self.figures.get("joined_online"), &jitter(&mut self.rng, &weights, 0.5), &lo, &hi);
+        three_way(&mut self.rng, regions, &online_d, self.figures.get("joined_online_prev"))
+    }
 
-        // --- Organizations by how many members they have.
-        let excluded_members = apportion_bounded(MEMBERS_IN_EXCLUDED, &mw, &vec![0; n], &members_d.iter().map(|m| m / 50).collect::<Vec<_>>());
-        let mostly_empty = rf.codes("primary_without_members_mostly");
-        let mostly_small = rf.codes("primary_under_3_members_mostly");
+    fn profcards_and_cards(&mut self, regions: &[RegionPlan], members_d: &[u64]) -> Cards {
+        let n = self.regions();
+        let figures = &self.figures;
+        let rng = &mut self.rng;
+        let member_weights: Vec<f64> = members_d.iter().map(|&m| m as f64).collect();
+        let profcards_d = apportion_bounded(figures.get("profcards"), &jitter(rng, &member_weights, 0.4), &vec![0; n], members_d);
+        let profcards = three_way(rng, regions, &profcards_d, figures.get("profcards_prev"));
+        let profcards_weights: Vec<f64> = profcards_d.iter().map(|&p| p as f64).collect();
+        let app = apportion_bounded(figures.get("profcards_app"), &jitter(rng, &profcards_weights, 0.3), &vec![0; n], &profcards_d);
+        let issued = apportion_bounded(figures.get("cards_issued"), &jitter(rng, &member_weights, 0.15), &vec![0; n], members_d);
+        let room: Vec<u64> = (0..n).map(|i| members_d[i] - issued[i]).collect();
+        let refused = apportion_bounded(figures.get("cards_refused"), &jitter(rng, &member_weights, 0.3), &vec![0; n], &room);
+        let refused_app_hi: Vec<u64> = (0..n).map(|i| app[i].min(refused[i])).collect();
+        let app_weights: Vec<f64> = app.iter().map(|&a| a as f64).collect();
+        let refused_with_app = apportion_bounded(figures.get("cards_refused_with_app"), &app_weights, &vec![0; n], &refused_app_hi);
+        Cards { profcards, app, issued, refused, refused_with_app }
+    }
+
+    fn org_sizes(&self, orgs: &ActiveOrgs, members_d: &[u64]) -> OrgSizes {
+        let n = self.regions();
+        let (primary, codes) = (&orgs.primary, &self.codes);
+        let member_weights: Vec<f64> = members_d.iter().map(|&m| m as f64).collect();
+        let excluded_hi: Vec<u64> = members_d.iter().map(|m| m / 50).collect();
+        let members_in_excluded = apportion_bounded(MEMBERS_IN_EXCLUDED, &member_weights, &vec![0; n], &excluded_hi);
+        let mostly_empty = self.region_figures.codes("primary_without_members_mostly");
+        let mostly_small = self.region_figures.codes("primary_under_3_members_mostly");
         let empty_lo: Vec<u64> = (0..n)
             .map(|i| {
-                let active = members_d[i] - excluded_members[i];
-                primary_2023[i].max(primary[i].saturating_sub(active / 3))
+                let active = members_d[i] - members_in_excluded[i];
+                orgs.primary_2023[i].max(primary[i].saturating_sub(active / 3))
             })
             .collect();
         let empty_hi: Vec<u64> = (0..n).map(|i| if members_d[i] > 0 { primary[i] - 1 } else { primary[i] }.max(empty_lo[i])).collect();
-        let ew: Vec<f64> = (0..n).map(|i| primary[i] as f64 * if mostly_empty.contains(&codes[i]) { 8.0 } else { 1.0 }).collect();
-        let empty = apportion_bounded(fig.get("primary_without_members"), &ew, &empty_lo, &empty_hi);
-        let small_hi: Vec<u64> = (0..n)
-            .map(|i| (primary[i] - empty[i]).saturating_sub(1).min((members_d[i] - excluded_members[i]) / 2))
+        let empty_weights: Vec<f64> =
+            (0..n).map(|i| primary[i] as f64 * if mostly_empty.contains(&codes[i]) { 8.0 } else { 1.0 }).collect();
+        let empty = apportion_bounded(self.figures.get("primary_without_members"), &empty_weights, &empty_lo, &empty_hi);
+        let under_3_hi: Vec<u64> = (0..n)
+            .map(|i| (primary[i] - empty[i]).saturating_sub(1).min((members_d[i] - members_in_excluded[i]) / 2))
             .collect();
-        let sw: Vec<f64> = (0..n).map(|i| primary[i] as f64 * if mostly_small.contains(&codes[i]) { 8.0 } else { 1.0 }).collect();
-        let small = apportion_bounded(fig.get("primary_under_3_members"), &sw, &vec![0; n], &small_hi);
+        let under_3_weights: Vec<f64> =
+            (0..n).map(|i| primary[i] as f64 * if mostly_small.contains(&codes[i]) { 8.0 } else { 1.0 }).collect();
+        let under_3 = apportion_bounded(self.figures.get("primary_under_3_members"), &under_3_weights, &vec![0; n], &under_3_hi);
+        OrgSizes { members_in_excluded, empty, under_3 }
+    }
 
-        // --- Flags of active organizations.
-        let pw = jitter(&mut rng, &weights, 0.3);
-        let tw: Vec<f64> = territorial.iter().map(|&t| t as f64).collect();
+    fn org_flags(&mut self, orgs: &ActiveOrgs) -> OrgFlags {
+        let n = self.regions();
+        let (figures, rng) = (&self.figures, &mut self.rng);
+        let (primary, territorial) = (&orgs.primary, &orgs.territorial);
+        let primary_weights: Vec<f64> = primary.iter().map(|&p| p as f64).collect();
+        let no_chair_weights = jitter(rng, &primary_weights, 0.3);
+        let territorial_weights: Vec<f64> = territorial.iter().map(|&t| t as f64).collect();
         let zeros = vec![0; n];
-        let p_no_chair = apportion_bounded(fig.get("primary_no_chair"), &pw, &zeros, &primary);
-        let p_room: Vec<u64> = (0..n).map(|i| primary[i] - p_no_chair[i]).collect();
-        let p_no_term = apportion_bounded(fig.get("primary_no_chair_term"), &jitter(&mut rng, &weights, 0.3), &zeros, &p_room);
-        let p_no_access = apportion_bounded(fig.get("primary_no_access"), &jitter(&mut rng, &weights, 0.3), &zeros, &primary);
-        let p_no_inn = apportion_bounded(fig.get("primary_no_inn"), &jitter(&mut rng, &weights, 0.5), &zeros, &primary);
-        let p_legal = apportion_bounded(fig.get("primary_legal_entity"), &jitter(&mut rng, &weights, 0.5), &zeros, &primary);
-        let p_rights = apportion_bounded(fig.get("primary_with_territorial_rights"), &jitter(&mut rng, &weights, 0.5), &zeros, &primary);
-        let t_no_chair = apportion_bounded(fig.get("territorial_no_chair"), &tw, &zeros, &territorial);
-        let t_room: Vec<u64> = (0..n).map(|i| territorial[i] - t_no_chair[i]).collect();
-        let t_no_term = apportion_bounded(fig.get("territorial_no_chair_term"), &jitter(&mut rng, &tw, 0.3), &zeros, &t_room);
+        let primary_no_chair = apportion_bounded(figures.get("primary_no_chair"), &no_chair_weights, &zeros, primary);
+        let primary_room: Vec<u64> = (0..n).map(|i| primary[i] - primary_no_chair[i]).collect();
+        let primary_no_term = apportion_bounded(figures.get("primary_no_chair_term"), &jitter(rng, &primary_weights, 0.3), &zeros, &primary_room);
+        let primary_no_access = apportion_bounded(figures.get("primary_no_access"), &jitter(rng, &primary_weights, 0.3), &zeros, primary);
+        let primary_no_inn = apportion_bounded(figures.get("primary_no_inn"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
+        let primary_legal = apportion_bounded(figures.get("primary_legal_entity"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
+        let primary_rights =
+            apportion_bounded(figures.get("primary_with_territorial_rights"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
+        let territorial_no_chair = apportion_bounded(figures.get("territorial_no_chair"), &territorial_weights, &zeros, territorial);
+        let territorial_room: Vec<u64> = (0..n).map(|i| territorial[i] - territorial_no_chair[i]).collect();
+        let territorial_no_term =
+            apportion_bounded(figures.get("territorial_no_chair_term"), &jitter(rng, &territorial_weights, 0.3), &zeros, &territorial_room);
         // The decree gives 45 and, by subtraction (2 291 − 2 251), 40: the latter.
-        let t_no_access = apportion_bounded(fig.get("territorial_orgs") - fig.get("territorial_chair_access"), &jitter(&mut rng, &tw, 0.3), &zeros, &territorial);
-        let t_legal = apportion_bounded(fig.get("territorial_legal_entity"), &jitter(&mut rng, &tw, 0.2), &zeros, &territorial);
+        let territorial_no_access = apportion_bounded(
+            figures.get("territorial_orgs") - figures.get("territorial_chair_access"),
+            &jitter(rng, &territorial_weights, 0.3),
+            &zeros,
+            territorial,
+        );
+        let territorial_legal =
+            apportion_bounded(figures.get("territorial_legal_entity"), &jitter(rng, &territorial_weights, 0.2), &zeros, territorial);
+        OrgFlags {
+            primary_no_chair,
+            primary_no_term,
+            primary_no_access,
+            primary_no_inn,
+            primary_legal,
+            primary_rights,
+            territorial_no_chair,
+            territorial_no_term,
+            territorial_no_access,
+            territorial_legal,
+        }
+    }
 
-        // --- Official reports: at B (2023-01-01) and a year earlier.
-        let ow: Vec<f64> = (0..n).map(|i| if has_official[i] { weights[i] } else { 0.0 }).collect();
+    /// The official report at B (2023-01-01).
+    fn official_counts(&mut self, orgs: &ActiveOrgs, official_members: Vec<u64>) -> OfficialCounts {
+        let n = self.regions();
+        let (figures, has_official) = (&self.figures, &self.has_official);
+        let (primary, territorial) = (&orgs.primary, &orgs.territorial);
+        let territorial_weights: Vec<f64> = territorial.iter().map(|&t| t as f64).collect();
+        let official_weights: Vec<f64> = (0..n).map(|i| if has_official[i] { primary[i] as f64 } else { 0.0 }).collect();
+        let official_territorial_weights: Vec<f64> =
+            (0..n).map(|i| if has_official[i] { territorial_weights[i] } else { 0.0 }).collect();
         let registry_official_primary: u64 = (0..n).filter(|&i| has_official[i]).map(|i| primary[i]).sum();
-        let extra = apportion(fig.get("primary_orgs_official") - registry_official_primary, &ow);
+        let primary_extra = apportion(figures.get("primary_orgs_official") - registry_official_primary, &official_weights);
         // Official territorial orgs: the registry's count, adjusted by a few to
         // the report's national total.
         let registry_official_territorial: u64 = (0..n).filter(|&i| has_official[i]).map(|i| territorial[i]).sum();
-        let official_territorial_total = fig.get("territorial_orgs_official");
+        let official_territorial_total = figures.get("territorial_orgs_official");
         let official_territorial: Vec<u64> = if official_territorial_total >= registry_official_territorial {
-            let otw: Vec<f64> = (0..n).map(|i| if has_official[i] { tw[i] } else { 0.0 }).collect();
-            let extra_t = apportion(official_territorial_total - registry_official_territorial, &otw);
-            (0..n).map(|i| if has_official[i] { territorial[i] + extra_t[i] } else { 0 }).collect()
+            let extra = apportion(official_territorial_total - registry_official_territorial, &official_territorial_weights);
+            (0..n).map(|i| if has_official[i] { territorial[i] + extra[i] } else { 0 }).collect()
         } else {
             let lo: Vec<u64> = (0..n).map(|i| if has_official[i] { territorial[i].min(1) } else { 0 }).collect();
             let hi: Vec<u64> = (0..n).map(|i| if has_official[i] { territorial[i] } else { 0 }).collect();
-            apportion_bounded(official_territorial_total, &tw, &lo, &hi)
+            apportion_bounded(official_territorial_total, &territorial_weights, &lo, &hi)
         };
-        let created_off = apportion(fig.get("primary_created_official"), &ow);
-        let legal_p_off = apportion(fig.get("legal_entities_primary_official"), &ow);
-        let legal_t_off = apportion(fig.get("legal_entities_territorial_official"), &(0..n).map(|i| if has_official[i] { tw[i] } else { 0.0 }).collect::<Vec<_>>());
-        let rights_off = apportion(fig.get("primary_with_territorial_rights_official"), &ow);
-        let off_cat = split_categories(
-            &mut rng,
+        let primary_created = apportion(figures.get("primary_created_official"), &official_weights);
+        let legal_primary = apportion(figures.get("legal_entities_primary_official"), &official_weights);
+        let legal_territorial = apportion(figures.get("legal_entities_territorial_official"), &official_territorial_weights);
+        let rights = apportion(figures.get("primary_with_territorial_rights_official"), &official_weights);
+        let categories = split_categories(
+            &mut self.rng,
             &official_members,
-            [official_working(&fig), official_students(&fig), official_pensioners(&fig)]
+            [official_working(figures), official_students(figures), official_pensioners(figures)]
         );
+        OfficialCounts {
+            members: official_members,
+            categories,
+            primary_extra,
+            territorial: official_territorial,
+            primary_created,
+            legal_primary,
+            legal_territorial,
+            rights,
+        }
+    }
 
-        // --- Reports per period.
-        let periods = report_periods(&fig);
-        let mut per_period: Vec<Vec<PeriodPlan>> = vec![Vec::new(); n];
-        for (period, auto_total, terr_total, forms) in periods {
-            let is_oct = period == date("2023-10-01");
-            let in_2023 = period >= date("2023-01-01");
-            let eligible: Vec<u64> = (0..n)
-                .map(|i| if in_2023 { primary[i] - primary_2023[i] } else { primary[i] - primary_2023[i] - primary_2022[i] })
-                .collect();
-            let mut lo = vec![0u64; n];
-            let mut hi = eligible.clone();
-            let overrides = if period == date("2023-04-01") { Some(&april) } else if period == date("2023-07-01") { Some(&july) } else { None };
+    /// Region `i`'s official rows: at B, and a year earlier a little smaller
+    /// (the same where nothing changed).
+    fn official_reports(&mut self, i: usize, orgs: &ActiveOrgs, official: &OfficialCounts, unchanged: &[usize]) -> Vec<Official> {
+        let at_b = Official {
+            as_of: date("2023-01-01"),
+            members: official.members[i],
+            categories: official.categories[i][..3].try_into().expect("three"),
+            primary: orgs.primary[i] + official.primary_extra[i],
+            territorial: official.territorial[i],
+            primary_created: official.primary_created[i],
+            legal_primary: official.legal_primary[i],
+            legal_territorial: official.legal_territorial[i],
+            rights: official.rights[i],
+        };
+        let factor = if unchanged.contains(&i) { 1.0 } else { 0.97 + 0.02 * self.rng.unit() };
+        let earlier = |v: u64| (v as f64 * factor).round() as u64;
+        let before = Official {
+            as_of: date("2022-01-01"),
+            members: at_b.categories.iter().map(|&c| earlier(c)).sum(),
+            categories: at_b.categories.map(earlier),
+            primary: earlier(at_b.primary),
+            territorial: at_b.territorial,
+            primary_created: earlier(at_b.primary_created),
+            legal_primary: at_b.legal_primary,
+            legal_territorial: at_b.legal_territorial,
+            rights: at_b.rights,
+        };
+        vec![before, at_b]
+    }
+
+    /// The reports of every period, by region.
+    fn report_plans(&mut self, orgs: &ActiveOrgs, printed: &PrintedReports) -> Vec<Vec<PeriodPlan>> {
+        let mut per_region: Vec<Vec<PeriodPlan>> = vec![Vec::new(); self.regions()];
+        for period in report_periods(&self.figures) {
+            for (i, plan) in self.period_plan(period, orgs, printed).into_iter().enumerate() {
+                per_region[i].push(plan);
+            }
+        }
+        per_region
+    }
+
+    /// One period's reports in each region: auto reports by form, manual
+    /// ones, territorial 2-SP.
+    fn period_plan(
+        &mut self,
+        (period, auto_total, territorial_total, forms): (NaiveDate, u64, u64, [u64; 2]),
+        orgs: &ActiveOrgs,
+        printed: &PrintedReports,
+    ) -> Vec<PeriodPlan> {
+        let n = self.regions();
+        let (primary, territorial) = (&orgs.primary, &orgs.territorial);
+        let is_oct = period == date("2023-10-01");
+        let in_2023 = period >= date("2023-01-01");
+        let eligible: Vec<u64> = (0..n)
+            .map(|i| if in_2023 { primary[i] - orgs.primary_2023[i] } else { primary[i] - orgs.primary_2023[i] - orgs.primary_2022[i] })
+            .collect();
+        let overrides = if period == date("2023-04-01") {
+            Some(&printed.april)
+        } else if period == date("2023-07-01") {
+            Some(&printed.july)
+        } else {
+            None
+        };
+        let (lo, hi) = self.auto_report_bounds(is_oct, &eligible, overrides, primary, printed);
+        let codes = &self.codes;
+        let all_reported = |i: usize| printed.all_reported.contains(&codes[i]);
+        let auto_weights: Vec<f64> = (0..n)
+            .map(|i| {
+                let boost = if is_oct && all_reported(i) { 6.0 } else { 1.0 };
+                let quiet = if overrides.is_some() { 0.3 } else { 1.0 };
+                eligible[i] as f64 * boost * quiet * (0.5 + self.rng.unit())
+            })
+            .collect();
+        let zeros = vec![0; n];
+        let auto = apportion_bounded(auto_total, &auto_weights, &lo, &hi);
+        let form_weights: Vec<f64> = auto.iter().map(|&a| a as f64).collect();
+        let form3 = apportion_bounded(forms[0], &form_weights, &zeros, &auto);
+        let room4: Vec<u64> = (0..n).map(|i| auto[i] - form3[i]).collect();
+        let form4 = apportion_bounded(forms[1], &form_weights, &zeros, &room4);
+        // Territorial 2-SP: every territorial org in the all-reported regions.
+        let mut territorial_lo = vec![0u64; n];
+        if is_oct {
             for i in 0..n {
-                if is_oct {
-                    if let Some(a) = known_auto[i] {
-                        (lo[i], hi[i]) = (a, a);
-                    } else if no_auto.contains(&codes[i]) {
-                        hi[i] = 0;
-                    } else if !all_reported.contains(&codes[i]) {
-                        // Someone must stay silent outside the all-reported regions.
-                        hi[i] = eligible[i].saturating_sub(1);
-                    }
-                }
-                if let Some(p) = overrides.and_then(|o| o.get(&codes[i])) {
-                    let a = count_for(primary[i], *p).expect("reachable: see the primary counts");
-                    (lo[i], hi[i]) = (a, a);
+                if all_reported(i) {
+                    territorial_lo[i] = territorial[i];
                 }
             }
-            let aw: Vec<f64> = (0..n)
-                .map(|i| {
-                    let boost = if is_oct && all_reported.contains(&codes[i]) { 6.0 } else { 1.0 };
-                    let quiet = if overrides.is_some() { 0.3 } else { 1.0 };
-                    eligible[i] as f64 * boost * quiet * (0.5 + rng.unit())
-                })
-                .collect();
-            let auto = apportion_bounded(auto_total, &aw, &lo, &hi);
-            let form3 = apportion_bounded(forms[0], &auto.iter().map(|&a| a as f64).collect::<Vec<_>>(), &zeros, &auto);
-            let room4: Vec<u64> = (0..n).map(|i| auto[i] - form3[i]).collect();
-            let form4 = apportion_bounded(forms[1], &auto.iter().map(|&a| a as f64).collect::<Vec<_>>(), &zeros, &room4);
-            // Territorial 2-SP: every territorial org in the all-reported regions.
-            let mut tlo = vec![0u64; n];
-            if is_oct {
-                for i in 0..n {
-                    if all_reported.contains(&codes[i]) {
-                        tlo[i] = territorial[i];
-                    }
-                }
-            }
-            let terr = apportion_bounded(terr_total, &jitter(&mut rng, &tw, 0.3), &tlo, &territorial);
-            for i in 0..n {
+        }
+        let territorial_weights: Vec<f64> = territorial.iter().map(|&t| t as f64).collect();
+        let territorial_reports =
+            apportion_bounded(territorial_total, &jitter(&mut self.rng, &territorial_weights, 0.3), &territorial_lo, territorial);
+        (0..n)
+            .map(|i| {
                 let silent_room = eligible[i] - auto[i];
-                let manual = if is_oct && all_reported.contains(&codes[i]) {
+                let manual = if is_oct && all_reported(i) {
                     primary[i] - auto[i]
                 } else if period.month() == 1 || is_oct {
                     // Manual reports are the annual (1 January) habit; some in October.
@@ -598,129 +987,49 @@ impl Plan {
                 } else {
                     0
                 };
-                let manual = if is_oct && !all_reported.contains(&codes[i]) { manual.min(silent_room.saturating_sub(1)) } else { manual };
-                let territorial_auto = if overrides.is_some() { terr[i] } else { terr[i] / 10 };
-                per_period[i].push(PeriodPlan {
+                let manual = if is_oct && !all_reported(i) { manual.min(silent_room.saturating_sub(1)) } else { manual };
+                let territorial_auto = if overrides.is_some() { territorial_reports[i] } else { territorial_reports[i] / 10 };
+                PeriodPlan {
                     period,
                     auto: [form3[i], form4[i], auto[i] - form3[i] - form4[i]],
                     manual,
-                    territorial: terr[i],
+                    territorial: territorial_reports[i],
                     territorial_auto,
-                });
-            }
-        }
-
-        for i in 0..n {
-            let r = &mut regions[i];
-            r.primary = primary[i];
-            r.primary_2022 = primary_2022[i];
-            r.primary_2023 = primary_2023[i];
-            r.territorial = territorial[i];
-            r.primary_excluded = excluded[i];
-            r.members_in_excluded = excluded_members[i];
-            r.online = online[i];
-            r.profcards = profcards[i];
-            r.app = app[i];
-            r.cards_issued = issued[i];
-            r.cards_refused = refused[i];
-            r.refused_with_app = refused_with_app[i];
-            r.issued_with_app = ((app[i] - refused_with_app[i]) * 8 / 10).min(issued[i]);
-            r.primary_empty = empty[i];
-            r.primary_under_3 = small[i];
-            r.primary_no_chair = p_no_chair[i];
-            r.primary_no_term = p_no_term[i];
-            r.primary_no_access = p_no_access[i];
-            r.primary_no_inn = p_no_inn[i];
-            r.primary_legal = p_legal[i];
-            r.primary_rights = p_rights[i];
-            r.territorial_no_chair = t_no_chair[i];
-            r.territorial_no_term = t_no_term[i];
-            r.territorial_no_access = t_no_access[i];
-            r.territorial_legal = t_legal[i];
-            r.periods = std::mem::take(&mut per_period[i]);
-            if has_official[i] {
-                let b = Official {
-                    as_of: date("2023-01-01"),
-                    members: official_members[i],
-                    categories: off_cat[i][..3].try_into().expect("three"),
-                    primary: primary[i] + extra[i],
-                    territorial: official_territorial[i],
-                    primary_created: created_off[i],
-                    legal_primary: legal_p_off[i],
-                    legal_territorial: legal_t_off[i],
-                    rights: rights_off[i],
-                };
-                // The year before: a little smaller, the same where nothing changed.
-                let factor = if unchanged.contains(&i) { 1.0 } else { 0.97 + 0.02 * rng.unit() };
-                let f = |v: u64| (v as f64 * factor).round() as u64;
-                let before = Official {
-                    as_of: date("2022-01-01"),
-                    members: b.categories.iter().map(|&c| f(c)).sum(),
-                    categories: b.categories.map(f),
-                    primary: f(b.primary),
-                    territorial: b.territorial,
-                    primary_created: f(b.primary_created),
-                    legal_primary: b.legal_primary,
-                    legal_territorial: b.legal_territorial,
-                    rights: b.rights,
-                };
-                r.official = vec![before, b];
-            }
-        }
-        Plan { regions, purchases: purchase_windows(&fig) }
+                }
+            })
+            .collect()
     }
 
-    /// Every count ×`scale` (rounded, so parts stay within their wholes).
-    fn scaled(mut self, scale: f64) -> Plan {
-        let s = |v: &mut u64| *v = scaled(*v, scale);
-        for r in &mut self.regions {
-            for v in [
-                &mut r.primary, &mut r.primary_2022, &mut r.primary_2023, &mut r.territorial, &mut r.primary_excluded,
-                &mut r.members_in_excluded, &mut r.past_leavers, &mut r.app, &mut r.cards_issued, &mut r.cards_refused,
-                &mut r.refused_with_app, &mut r.issued_with_app, &mut r.primary_empty, &mut r.primary_under_3,
-                &mut r.primary_no_chair, &mut r.primary_no_term, &mut r.primary_no_access, &mut r.primary_no_inn,
-                &mut r.primary_legal, &mut r.primary_rights, &mut r.territorial_no_chair, &mut r.territorial_no_term,
-                &mut r.territorial_no_access, &mut r.territorial_legal,
-            ] {
-                s(v);
-            }
-            r.primary = r.primary.max(1);
-            r.territorial = r.territorial.max(1);
-            for k in 0..4 {
-                s(&mut r.groups.stay[k]);
-                s(&mut r.groups.join[k]);
-                s(&mut r.groups.leave[k]);
-            }
-            for f in [&mut r.online, &mut r.profcards] {
-                s(&mut f.stay);
-                s(&mut f.join);
-                s(&mut f.leave);
-            }
-            for p in &mut r.periods {
-                for a in &mut p.auto {
-                    s(a);
+    /// How many auto reports each region may have in a period: exactly the
+    /// printed count or percentage where there is one; in October none where
+    /// the decree says none, and someone silent outside the all-reported regions.
+    fn auto_report_bounds(
+        &self,
+        is_oct: bool,
+        eligible: &[u64],
+        overrides: Option<&HashMap<String, f64>>,
+        primary: &[u64],
+        printed: &PrintedReports,
+    ) -> (Vec<u64>, Vec<u64>) {
+        let codes = &self.codes;
+        let mut lo = vec![0u64; self.regions()];
+        let mut hi = eligible.to_vec();
+        for i in 0..self.regions() {
+            if is_oct {
+                if let Some(a) = printed.auto[i] {
+                    (lo[i], hi[i]) = (a, a);
+                } else if printed.no_auto.contains(&codes[i]) {
+                    hi[i] = 0;
+                } else if !printed.all_reported.contains(&codes[i]) {
+                    hi[i] = eligible[i].saturating_sub(1);
                 }
-                s(&mut p.manual);
-                s(&mut p.territorial);
-                s(&mut p.territorial_auto);
             }
-            for o in &mut r.official {
-                s(&mut o.members);
-                for c in &mut o.categories {
-                    s(c);
-                }
-                o.members = o.categories.iter().sum::<u64>().max(o.members);
-                for v in [&mut o.primary, &mut o.territorial, &mut o.primary_created, &mut o.legal_primary, &mut o.legal_territorial, &mut o.rights] {
-                    s(v);
-                }
+            if let Some(p) = overrides.and_then(|o| o.get(&codes[i])) {
+                let a = count_for(primary[i], *p).expect("reachable: see the primary counts");
+                (lo[i], hi[i]) = (a, a);
             }
         }
-        for w in &mut self.purchases {
-            s(&mut w.purchases);
-            s(&mut w.amount);
-            s(&mut w.cashback);
-        }
-        self
+        (lo, hi)
     }
 }
 
@@ -736,33 +1045,33 @@ fn count_for(whole: u64, pct: f64) -> Option<u64> {
         .find(|&k| whole > 0 && ((1000.0 * k as f64 / whole as f64).round() / 10.0 - pct).abs() < 1e-9)
 }
 
-fn official_total(fig: &Figures) -> u64 {
-    official_working(fig) + official_students(fig) + official_pensioners(fig)
+fn official_total(figures: &Figures) -> u64 {
+    official_working(figures) + official_students(figures) + official_pensioners(figures)
 }
 
 // The decree gives the registry's categories as shares of the official ones
 // (83.5 %, 70.2 %, 60.7 %); these official counts give those shares and, in
 // sum, the 82.5 % coverage of the total.
-fn official_working(fig: &Figures) -> u64 {
-    (fig.get("working") as f64 / 0.835).round() as u64
+fn official_working(figures: &Figures) -> u64 {
+    (figures.get("working") as f64 / 0.835).round() as u64
 }
-fn official_students(fig: &Figures) -> u64 {
-    (fig.get("students") as f64 / 0.702).round() as u64
+fn official_students(figures: &Figures) -> u64 {
+    (figures.get("students") as f64 / 0.702).round() as u64
 }
-fn official_pensioners(fig: &Figures) -> u64 {
-    (fig.get("pensioners") as f64 / 0.607).round() as u64
+fn official_pensioners(figures: &Figures) -> u64 {
+    (figures.get("pensioners") as f64 / 0.607).round() as u64
 }
 
 /// Per region: working, students, pensioners split from national totals in
 /// proportion to each region's members (±), the missing category the rest.
 fn split_categories(rng: &mut Rng, members: &[u64], totals: [u64; 3]) -> Vec<[u64; 4]> {
     let n = members.len();
-    let mw: Vec<f64> = members.iter().map(|&m| m as f64).collect();
-    let pensioners = apportion_bounded(totals[2], &jitter(rng, &mw, 0.3), &vec![0; n], members);
+    let member_weights: Vec<f64> = members.iter().map(|&m| m as f64).collect();
+    let pensioners = apportion_bounded(totals[2], &jitter(rng, &member_weights, 0.3), &vec![0; n], members);
     let room: Vec<u64> = (0..n).map(|i| members[i] - pensioners[i]).collect();
-    let students = apportion_bounded(totals[1], &jitter(rng, &mw, 0.3), &vec![0; n], &room);
+    let students = apportion_bounded(totals[1], &jitter(rng, &member_weights, 0.3), &vec![0; n], &room);
     let room: Vec<u64> = (0..n).map(|i| members[i] - pensioners[i] - students[i]).collect();
-    let working = apportion_bounded(totals[0], &jitter(rng, &mw, 0.05), &vec![0; n], &room);
+    let working = apportion_bounded(totals[0], &jitter(rng, &member_weights, 0.05), &vec![0; n], &room);
     (0..n).map(|i| [working[i], students[i], pensioners[i], members[i] - working[i] - students[i] - pensioners[i]]).collect()
 }
 
@@ -784,14 +1093,14 @@ fn three_way(rng: &mut Rng, regions: &[RegionPlan], at_d: &[u64], total_c: u64) 
 }
 
 /// (period, primary auto reports, territorial 2-SP, [3-SP, 4-SP] of the auto ones).
-fn report_periods(fig: &Figures) -> Vec<(NaiveDate, u64, u64, [u64; 2])> {
+fn report_periods(figures: &Figures) -> Vec<(NaiveDate, u64, u64, [u64; 2])> {
     let mut periods = vec![
-        (date("2022-01-01"), fig.get("primary_auto_reports_2022-01-01"), fig.get("territorial_reports_2022-01-01")),
-        (date("2022-10-01"), fig.get("primary_auto_reports_2022-10-01"), fig.get("territorial_reports_2022-10-01")),
-        (date("2023-01-01"), fig.get("primary_auto_reports_2023-01-01"), fig.get("territorial_reports_2023-01-01")),
-        (date("2023-04-01"), fig.get("primary_auto_reports_2023-04-01"), fig.get("territorial_auto_reports_2023-04-01")),
-        (date("2023-07-01"), fig.get("primary_auto_reports_2023-07-01"), TERRITORIAL_2023_07),
-        (date("2023-10-01"), fig.get("primary_auto_reports_2023-10-01"), fig.get("territorial_reports_2023-10-01")),
+        (date("2022-01-01"), figures.get("primary_auto_reports_2022-01-01"), figures.get("territorial_reports_2022-01-01")),
+        (date("2022-10-01"), figures.get("primary_auto_reports_2022-10-01"), figures.get("territorial_reports_2022-10-01")),
+        (date("2023-01-01"), figures.get("primary_auto_reports_2023-01-01"), figures.get("territorial_reports_2023-01-01")),
+        (date("2023-04-01"), figures.get("primary_auto_reports_2023-04-01"), figures.get("territorial_auto_reports_2023-04-01")),
+        (date("2023-07-01"), figures.get("primary_auto_reports_2023-07-01"), TERRITORIAL_2023_07),
+        (date("2023-10-01"), figures.get("primary_auto_reports_2023-10-01"), figures.get("territorial_reports_2023-10-01")),
     ];
     for (p, a, t) in QUIET_QUARTERS {
         periods.push((date(p), a, t));
@@ -801,7 +1110,7 @@ fn report_periods(fig: &Figures) -> Vec<(NaiveDate, u64, u64, [u64; 2])> {
         .into_iter()
         .map(|(p, a, t)| {
             let forms = if p == date("2023-10-01") {
-                [fig.get("reports_3sp_2023-10-01"), fig.get("reports_4sp_2023-10-01")]
+                [figures.get("reports_3sp_2023-10-01"), figures.get("reports_4sp_2023-10-01")]
             } else {
                 [a * 2 / 100, a / 400]
             };
@@ -812,13 +1121,13 @@ fn report_periods(fig: &Figures) -> Vec<(NaiveDate, u64, u64, [u64; 2])> {
 
 /// PROFCARDS purchases: the decree's windows (9 months of 2023, the whole of
 /// 2021, five years in all) and, for the rest of the five years, chosen counts.
-fn purchase_windows(fig: &Figures) -> Vec<PurchaseWindow> {
-    let rub = |r: u64| r * 100;
-    let total = (fig.get("purchases_5y"), rub(fig.get("amount_5y")), rub(fig.get("cashback_5y")));
-    let y2021 = (fig.get("purchases_2021"), 0, rub(fig.get("cashback_2021")));
+fn purchase_windows(figures: &Figures) -> Vec<PurchaseWindow> {
+    let kopecks = |rubles: u64| rubles * 100;
+    let total = (figures.get("purchases_5y"), kopecks(figures.get("amount_5y")), kopecks(figures.get("cashback_5y")));
+    let y2021 = (figures.get("purchases_2021"), 0, kopecks(figures.get("cashback_2021")));
     // 2021's amount is not given: its cashback at the five-year average rate.
     let y2021 = (y2021.0, (y2021.2 as f64 / 0.033).round() as u64 / 100 * 100, y2021.2);
-    let m2023 = (fig.get("purchases_2023_9m"), rub(fig.get("amount_2023_9m")), rub(fig.get("cashback_2023_9m")));
+    let m2023 = (figures.get("purchases_2023_9m"), kopecks(figures.get("amount_2023_9m")), kopecks(figures.get("cashback_2023_9m")));
     let rest = (total.0 - y2021.0 - m2023.0, total.1 - y2021.1 - m2023.1, total.2 - y2021.2 - m2023.2);
     // The rest over December 2018–2020, 2022 and October–November 2023, by these shares.
     let other = [("2018-12-01", "2019-12-31", 26.0), ("2020-01-01", "2020-12-31", 37.0), ("2022-01-01", "2022-12-31", 33.0), ("2023-10-01", "2023-11-21", 4.0)];

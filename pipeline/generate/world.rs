@@ -64,25 +64,25 @@ struct Layout {
 
 fn layout(rng: &mut Rng, r: &RegionPlan) -> Layout {
     let members = r.groups.at_d().saturating_sub(r.members_in_excluded);
-    let p = r.primary;
+    let primary = r.primary;
     // Registered in 2023, an org has no members yet.
-    let empty_at_least = r.primary_empty.max(r.primary_2023).min(p);
-    let under_3 = r.primary_under_3.min(p - empty_at_least);
+    let empty_at_least = r.primary_empty.max(r.primary_2023).min(primary);
+    let under_3 = r.primary_under_3.min(primary - empty_at_least);
     // Each larger org has at least 3 members: as many as the members allow
     // (a scaled plan may ask for more than its members can fill).
-    let mut big_n = (p - empty_at_least - under_3).min(members.saturating_sub(under_3) / 3);
-    if big_n == 0 && members > 2 * under_3 && p > empty_at_least + under_3 {
-        big_n = 1;
+    let mut big_count = (primary - empty_at_least - under_3).min(members.saturating_sub(under_3) / 3);
+    if big_count == 0 && members > 2 * under_3 && primary > empty_at_least + under_3 {
+        big_count = 1;
     }
-    let empty = p - under_3 - big_n;
-    let hi = (2 * under_3).min(members.saturating_sub(3 * big_n));
-    let under_3_members = (under_3 * 3 / 2).clamp(under_3.min(hi), hi);
+    let empty = primary - under_3 - big_count;
+    let under_3_members_max = (2 * under_3).min(members.saturating_sub(3 * big_count));
+    let under_3_members = (under_3 * 3 / 2).clamp(under_3.min(under_3_members_max), under_3_members_max);
     let big_total = members - under_3_members.min(members);
-    let weights: Vec<f64> = (0..big_n).map(|_| (rng.unit() * 2.2).exp()).collect();
-    let big = if big_n == 0 {
+    let weights: Vec<f64> = (0..big_count).map(|_| (rng.unit() * 2.2).exp()).collect();
+    let big = if big_count == 0 {
         Vec::new()
-    } else if big_total >= 3 * big_n {
-        apportion(big_total - 3 * big_n, &weights).into_iter().map(|s| s + 3).collect()
+    } else if big_total >= 3 * big_count {
+        apportion(big_total - 3 * big_count, &weights).into_iter().map(|s| s + 3).collect()
     } else {
         apportion(big_total, &weights)
     };
@@ -105,8 +105,8 @@ impl MemberDeals {
         let g = &r.groups;
         let (stay, join, leave) = (g.stayers(), g.joiners(), g.leavers());
         let at_d = stay + join;
-        let pc_d = r.profcards.stay + r.profcards.join;
-        let app = r.app.min(pc_d);
+        let profcards_d = r.profcards.stay + r.profcards.join;
+        let app = r.app.min(profcards_d);
         let refused_app = r.refused_with_app.min(app);
         let issued_app = r.issued_with_app.min(app - refused_app);
         // Members without the app; a scaled plan's rounding may leave fewer
@@ -119,7 +119,7 @@ impl MemberDeals {
             category: [Split::new(&g.stay), Split::new(&g.join), Split::new(&g.leave)],
             online: [Deal::new(r.online.stay, stay), Deal::new(r.online.join, join), Deal::new(r.online.leave, leave)],
             profcards: [Deal::new(r.profcards.stay, stay), Deal::new(r.profcards.join, join), Deal::new(r.profcards.leave, leave)],
-            app: Deal::new(app, pc_d),
+            app: Deal::new(app, profcards_d),
             card_app: Split::new(&[issued_app, refused_app, app - issued_app - refused_app]),
             card_other: Split::new(&[issued_other, refused_other, other - issued_other - refused_other]),
         }
@@ -198,90 +198,127 @@ impl Snapshot {
 
 /// Writes region `r`'s organizations, members and reports into the snapshot.
 pub fn write_region(snap: &mut Snapshot, r: &RegionPlan, seed: u64, next_member: &mut u64, buyers: &mut Buyers) -> Result<(), GenerateError> {
-    let mut rng = region_rng(seed, &r.code);
-    let code = r.code.as_str();
-    let (c, d) = (year_before(), decree_date());
-    let regional_id = format!("R{code}");
-    let org = OrgRow {
-        id: &regional_id,
-        parent: "",
-        level: "regional",
-        name: &r.name,
-        registered: between(&mut rng, day(2010, 1, 1), day(2012, 12, 31)),
-        excluded: None,
-        legal_entity: true,
-        territorial_rights: false,
-        inn: inn(&mut rng),
-        chair_filled: true,
-        chair_term: Some(between(&mut rng, day(2024, 1, 1), day(2029, 12, 31))),
-        chair_access: true,
-        chair_email: true,
+    let mut region = RegionWriter {
+        snap,
+        r,
+        code: r.code.as_str(),
+        rng: region_rng(seed, &r.code),
+        regional_id: format!("R{}", r.code),
+        deals: MemberDeals::new(r),
+        next_member,
+        buyers,
     };
-    snap.org(code, org, &mut rng)?;
+    region.regional_org()?;
+    let territorials = region.territorial_orgs()?;
+    let layout = layout(&mut region.rng, r);
+    region.primary_orgs(&layout, &territorials)?;
+    region.excluded_orgs()?;
+    region.left_over_members(&layout)?;
+    if region.snap.form.messy {
+        region.broken_org()?;
+    }
+    Ok(())
+}
 
-    // Reports of each period, dealt over the orgs that may make them.
-    let mut territorial_deals: Vec<(Deal, Deal)> =
-        r.periods.iter().map(|p| (Deal::new(p.territorial, r.territorial), Deal::new(p.territorial_auto, p.territorial))).collect();
+/// One region being written: its plan, its own generator, and its members'
+/// exact draws. The steps draw in the order `write_region` calls them.
+struct RegionWriter<'a> {
+    snap: &'a mut Snapshot,
+    r: &'a RegionPlan,
+    code: &'a str,
+    rng: Rng,
+    regional_id: String,
+    deals: MemberDeals,
+    /// The last member number given, across regions.
+    next_member: &'a mut u64,
+    buyers: &'a mut Buyers,
+}
 
-    // Territorial organizations, all active.
-    let mut t_chair = Deal::new(r.territorial_no_chair, r.territorial);
-    let mut t_term = Deal::new(r.territorial_no_term, r.territorial - r.territorial_no_chair.min(r.territorial));
-    let mut t_access = Deal::new(r.territorial_no_access, r.territorial);
-    let mut t_legal = Deal::new(r.territorial_legal, r.territorial);
-    let mut territorials = Vec::with_capacity(r.territorial as usize);
-    for t in 0..r.territorial {
-        let id = format!("T{code}-{t}");
-        let name = format!("Территориальная организация Профсоюза № {} ({})", t + 1, r.short_name);
-        let chair_filled = !t_chair.draw(&mut rng);
-        let no_term = chair_filled && t_term.draw(&mut rng);
-        let org = OrgRow {
-            id: &id,
-            parent: &regional_id,
-            level: "territorial",
-            name: &name,
-            registered: between(&mut rng, day(2011, 1, 1), day(2016, 12, 31)),
-            excluded: None,
-            legal_entity: t_legal.draw(&mut rng),
-            territorial_rights: false,
-            inn: inn(&mut rng),
-            chair_filled,
-            chair_term: (chair_filled && !no_term).then(|| between(&mut rng, day(2023, 3, 1), day(2028, 12, 31))),
-            chair_access: !t_access.draw(&mut rng),
-            chair_email: rng.chance(0.9),
-        };
-        snap.org(code, org, &mut rng)?;
-        for (k, p) in r.periods.iter().enumerate() {
-            let (reported, auto) = &mut territorial_deals[k];
-            if reported.draw(&mut rng) {
-                let is_auto = auto.draw(&mut rng);
-                snap.report(&id, 2, p.period, is_auto, &mut rng)?;
-            }
+/// When a primary org was registered: long before (it reports and has
+/// members), in 2022 (it reports from 2023), or in 2023 (nothing yet).
+#[derive(Clone, Copy, PartialEq)]
+enum Cohort {
+    LongStanding,
+    Of2022,
+    Of2023,
+}
+
+/// Whether a primary org lacks a chair, a term, access or a valid INN, is a
+/// legal entity and has territorial rights: exact counts over a region's orgs.
+struct PrimaryFlagDeals {
+    no_chair: Deal,
+    no_term: Deal,
+    no_access: Deal,
+    no_inn: Deal,
+    legal: Deal,
+    rights: Deal,
+}
+
+impl PrimaryFlagDeals {
+    fn new(r: &RegionPlan) -> PrimaryFlagDeals {
+        let p = r.primary;
+        PrimaryFlagDeals {
+            no_chair: Deal::new(r.primary_no_chair, p),
+            no_term: Deal::new(r.primary_no_term, p - r.primary_no_chair.min(p)),
+            no_access: Deal::new(r.primary_no_access, p),
+            no_inn: Deal::new(r.primary_no_inn, p),
+            legal: Deal::new(r.primary_legal, p),
+            rights: Deal::new(r.primary_rights, p),
         }
-        territorials.push(id);
+    }
+}
+
+/// How many members each primary org with members gets: none, 1–2, or one
+/// of the layout's larger sizes with its share of the leavers.
+struct OrgSizeDeals<'a> {
+    size_class: Split,
+    two_members: Deal,
+    big_sizes: std::slice::Iter<'a, u64>,
+    leave_per_org: Vec<u64>,
+    past_per_org: Vec<u64>,
+    big_index: usize,
+}
+
+impl<'a> OrgSizeDeals<'a> {
+    fn new(r: &RegionPlan, layout: &'a Layout, registered_2023: u64) -> OrgSizeDeals<'a> {
+        // Leavers and earlier leavers are spread over the orgs with members.
+        let leave_total: u64 = r.groups.leave.iter().sum();
+        let big_weights: Vec<f64> = layout.big.iter().map(|&s| s as f64).collect();
+        let leave_per_org = if layout.big.is_empty() { Vec::new() } else { apportion(leave_total, &big_weights) };
+        let past_per_org = if layout.big.is_empty() { Vec::new() } else { apportion(r.past_leavers, &big_weights) };
+        OrgSizeDeals {
+            size_class: Split::new(&[layout.empty.saturating_sub(registered_2023), layout.under_3, layout.big.len() as u64]),
+            two_members: Deal::new(layout.under_3_members.saturating_sub(layout.under_3), layout.under_3),
+            big_sizes: layout.big.iter(),
+            leave_per_org,
+            past_per_org,
+            big_index: 0,
+        }
     }
 
-    // Primary organizations active at D: the long-standing ones, those
-    // registered in 2022, those registered in 2023 (no members yet, no reports).
-    let lay = layout(&mut rng, r);
-    let p = r.primary;
-    let n2022 = r.primary_2022.min(p);
-    let n2023 = r.primary_2023.min(p - n2022);
-    let old = p - n2022 - n2023;
-    let mut size_class = Split::new(&[lay.empty.saturating_sub(n2023), lay.under_3, lay.big.len() as u64]);
-    let mut two_members = Deal::new(lay.under_3_members.saturating_sub(lay.under_3), lay.under_3);
-    let mut big_sizes = lay.big.iter().copied();
-    // Leavers and earlier leavers are spread over the orgs with members.
-    let leave_total: u64 = r.groups.leave.iter().sum();
-    let big_weights: Vec<f64> = lay.big.iter().map(|&s| s as f64).collect();
-    let leave_per_org = if lay.big.is_empty() { Vec::new() } else { apportion(leave_total, &big_weights) };
-    let past_per_org = if lay.big.is_empty() { Vec::new() } else { apportion(r.past_leavers, &big_weights) };
-    let mut big_index = 0usize;
-    let mut period_deals: Vec<Split> = r
-        .periods
+    /// The next org's members on record at D, leavers, and earlier leavers.
+    fn draw(&mut self, rng: &mut Rng) -> (u64, u64, u64) {
+        match self.size_class.draw(rng) {
+            0 => (0, 0, 0),
+            1 => (1 + u64::from(self.two_members.draw(rng)), 0, 0),
+            _ => {
+                let size = self.big_sizes.next().copied().unwrap_or(3);
+                let index = self.big_index;
+                self.big_index += 1;
+                (size, self.leave_per_org.get(index).copied().unwrap_or(0), self.past_per_org.get(index).copied().unwrap_or(0))
+            }
+        }
+    }
+}
+
+/// Per period, which primary orgs report: exact counts of auto reports on
+/// 3-SP, 4-SP, 5-SP, manual reports and none, over the orgs that may report.
+fn primary_report_deals(r: &RegionPlan, long_standing: u64, registered_2022: u64) -> Vec<Split> {
+    r.periods
         .iter()
-        .map(|pp| {
-            let eligible = if pp.period >= day(2023, 1, 1) { old + n2022 } else { old };
-            let mut counts = vec![pp.auto[0], pp.auto[1], pp.auto[2], pp.manual];
+        .map(|plan| {
+            let eligible = if plan.period >= day(2023, 1, 1) { long_standing + registered_2022 } else { long_standing };
+            let mut counts = vec![plan.auto[0], plan.auto[1], plan.auto[2], plan.manual];
             let mut sum: u64 = counts.iter().sum();
             // A scaled plan may round above the orgs there are.
             while sum > eligible {
@@ -292,83 +329,170 @@ pub fn write_region(snap: &mut Snapshot, r: &RegionPlan, seed: u64, next_member:
             counts.push(eligible - sum);
             Split::new(&counts)
         })
-        .collect();
-    let mut p_chair = Deal::new(r.primary_no_chair, p);
-    let mut p_term = Deal::new(r.primary_no_term, p - r.primary_no_chair.min(p));
-    let mut p_access = Deal::new(r.primary_no_access, p);
-    let mut p_inn = Deal::new(r.primary_no_inn, p);
-    let mut p_legal = Deal::new(r.primary_legal, p);
-    let mut p_rights = Deal::new(r.primary_rights, p);
-    let mut deals = MemberDeals::new(r);
-    for k in 0..p {
-        let id = format!("P{code}-{k}");
-        let (registered, class) = if k < old {
-            (between(&mut rng, day(2012, 1, 1), day(2021, 12, 31)), 0)
-        } else if k < old + n2022 {
-            (between(&mut rng, day(2022, 1, 1), c), 1)
-        } else {
-            (between(&mut rng, day(2023, 1, 1), d), 2)
+        .collect()
+}
+
+impl RegionWriter<'_> {
+    fn regional_org(&mut self) -> Result<(), GenerateError> {
+        let org = OrgRow {
+            id: &self.regional_id,
+            parent: "",
+            level: "regional",
+            name: &self.r.name,
+            registered: between(&mut self.rng, day(2010, 1, 1), day(2012, 12, 31)),
+            excluded: None,
+            legal_entity: true,
+            territorial_rights: false,
+            inn: inn(&mut self.rng),
+            chair_filled: true,
+            chair_term: Some(between(&mut self.rng, day(2024, 1, 1), day(2029, 12, 31))),
+            chair_access: true,
+            chair_email: true,
         };
+        self.snap.org(self.code, org, &mut self.rng)
+    }
+
+    /// Territorial organizations, all active, and their 2-SP reports. Returns their ids.
+    fn territorial_orgs(&mut self) -> Result<Vec<String>, GenerateError> {
+        let (r, code) = (self.r, self.code);
+        // Reports of each period, dealt over the orgs that may make them.
+        let mut report_deals: Vec<(Deal, Deal)> =
+            r.periods.iter().map(|p| (Deal::new(p.territorial, r.territorial), Deal::new(p.territorial_auto, p.territorial))).collect();
+        let mut no_chair = Deal::new(r.territorial_no_chair, r.territorial);
+        let mut no_term = Deal::new(r.territorial_no_term, r.territorial - r.territorial_no_chair.min(r.territorial));
+        let mut no_access = Deal::new(r.territorial_no_access, r.territorial);
+        let mut legal = Deal::new(r.territorial_legal, r.territorial);
+        let rng = &mut self.rng;
+        let mut territorials = Vec::with_capacity(r.territorial as usize);
+        for t in 0..r.territorial {
+            let id = format!("T{code}-{t}");
+            let name = format!("Территориальная организация Профсоюза № {} ({})", t + 1, r.short_name);
+            let chair_filled = !no_chair.draw(rng);
+            let without_term = chair_filled && no_term.draw(rng);
+            let org = OrgRow {
+                id: &id,
+                parent: &self.regional_id,
+                level: "territorial",
+                name: &name,
+                registered: between(rng, day(2011, 1, 1), day(2016, 12, 31)),
+                excluded: None,
+                legal_entity: legal.draw(rng),
+                territorial_rights: false,
+                inn: inn(rng),
+                chair_filled,
+                chair_term: (chair_filled && !without_term).then(|| between(rng, day(2023, 3, 1), day(2028, 12, 31))),
+                chair_access: !no_access.draw(rng),
+                chair_email: rng.chance(0.9),
+            };
+            self.snap.org(code, org, rng)?;
+            for (k, p) in r.periods.iter().enumerate() {
+                let (reported, auto) = &mut report_deals[k];
+                if reported.draw(rng) {
+                    let is_auto = auto.draw(rng);
+                    self.snap.report(&id, 2, p.period, is_auto, rng)?;
+                }
+            }
+            territorials.push(id);
+        }
+        Ok(territorials)
+    }
+
+    /// Primary organizations active at D: the long-standing ones, those
+    /// registered in 2022, those registered in 2023 (no members yet, no
+    /// reports); their reports and members.
+    fn primary_orgs(&mut self, layout: &Layout, territorials: &[String]) -> Result<(), GenerateError> {
+        let (r, code) = (self.r, self.code);
+        let (c, d) = (year_before(), decree_date());
+        let p = r.primary;
+        let registered_2022 = r.primary_2022.min(p);
+        let registered_2023 = r.primary_2023.min(p - registered_2022);
+        let long_standing = p - registered_2022 - registered_2023;
+        let mut sizes = OrgSizeDeals::new(r, layout, registered_2023);
+        let mut report_deals = primary_report_deals(r, long_standing, registered_2022);
+        let mut flags = PrimaryFlagDeals::new(r);
+        for k in 0..p {
+            let id = format!("P{code}-{k}");
+            let (registered, cohort) = if k < long_standing {
+                (between(&mut self.rng, day(2012, 1, 1), day(2021, 12, 31)), Cohort::LongStanding)
+            } else if k < long_standing + registered_2022 {
+                (between(&mut self.rng, day(2022, 1, 1), c), Cohort::Of2022)
+            } else {
+                (between(&mut self.rng, day(2023, 1, 1), d), Cohort::Of2023)
+            };
+            self.primary_org(&id, k, registered, territorials, &mut flags)?;
+            self.primary_reports(&id, cohort, &mut report_deals)?;
+            let (size, leavers, past) = if cohort == Cohort::Of2023 { (0, 0, 0) } else { sizes.draw(&mut self.rng) };
+            self.primary_members(&id, k, registered, size, leavers, past)?;
+        }
+        Ok(())
+    }
+
+    /// The row of active primary org number `k`.
+    fn primary_org(
+        &mut self,
+        id: &str,
+        k: u64,
+        registered: NaiveDate,
+        territorials: &[String],
+        flags: &mut PrimaryFlagDeals,
+    ) -> Result<(), GenerateError> {
+        let rng = &mut self.rng;
         let parent = if territorials.is_empty() || rng.chance(0.1) {
-            regional_id.clone()
+            self.regional_id.clone()
         } else {
             territorials[rng.below(territorials.len() as u64) as usize].clone()
         };
-        let name = primary_name(&mut rng, k, snap.form.messy);
-        let chair_filled = !p_chair.draw(&mut rng);
-        let no_term = chair_filled && p_term.draw(&mut rng);
-        let no_inn = p_inn.draw(&mut rng);
+        let name = primary_name(rng, k, self.snap.form.messy);
+        let chair_filled = !flags.no_chair.draw(rng);
+        let without_term = chair_filled && flags.no_term.draw(rng);
+        let no_inn = flags.no_inn.draw(rng);
         let org = OrgRow {
-            id: &id,
+            id,
             parent: &parent,
             level: "primary",
             name: &name,
             registered,
             excluded: None,
-            legal_entity: p_legal.draw(&mut rng),
-            territorial_rights: p_rights.draw(&mut rng),
-            inn: if no_inn { bad_inn(&mut rng) } else { inn(&mut rng) },
+            legal_entity: flags.legal.draw(rng),
+            territorial_rights: flags.rights.draw(rng),
+            inn: if no_inn { bad_inn(rng) } else { inn(rng) },
             chair_filled,
-            chair_term: (chair_filled && !no_term).then(|| between(&mut rng, day(2023, 3, 1), day(2028, 12, 31))),
-            chair_access: !p_access.draw(&mut rng),
+            chair_term: (chair_filled && !without_term).then(|| between(rng, day(2023, 3, 1), day(2028, 12, 31))),
+            chair_access: !flags.no_access.draw(rng),
             chair_email: rng.chance(0.85),
         };
-        snap.org(code, org, &mut rng)?;
-        for (i, pp) in r.periods.iter().enumerate() {
-            let eligible = class == 0 || (class == 1 && pp.period >= day(2023, 1, 1));
+        self.snap.org(self.code, org, rng)
+    }
+
+    /// A primary org's reports of the periods it existed for.
+    fn primary_reports(&mut self, id: &str, cohort: Cohort, report_deals: &mut [Split]) -> Result<(), GenerateError> {
+        let rng = &mut self.rng;
+        for (i, period_plan) in self.r.periods.iter().enumerate() {
+            let eligible = cohort == Cohort::LongStanding || (cohort == Cohort::Of2022 && period_plan.period >= day(2023, 1, 1));
             if !eligible {
                 continue;
             }
-            match period_deals[i].draw(&mut rng) {
-                f @ 0..=2 => snap.report(&id, 3 + f as u8, pp.period, true, &mut rng)?,
+            match report_deals[i].draw(rng) {
+                form @ 0..=2 => self.snap.report(id, 3 + form as u8, period_plan.period, true, rng)?,
                 3 => {
-                    let f = [5u8, 5, 5, 5, 3, 4][rng.below(6) as usize];
-                    snap.report(&id, f, pp.period, false, &mut rng)?;
+                    let form = [5u8, 5, 5, 5, 3, 4][rng.below(6) as usize];
+                    self.snap.report(id, form, period_plan.period, false, rng)?;
                 }
                 _ => {}
             }
         }
-        // Its members.
-        let (size, leavers, past) = if class == 2 {
-            (0, 0, 0)
-        } else {
-            match size_class.draw(&mut rng) {
-                0 => (0, 0, 0),
-                1 => (1 + u64::from(two_members.draw(&mut rng)), 0, 0),
-                _ => {
-                    let s = big_sizes.next().unwrap_or(3);
-                    let out = (s, leave_per_org.get(big_index).copied().unwrap_or(0), past_per_org.get(big_index).copied().unwrap_or(0));
-                    big_index += 1;
-                    out
-                }
-            }
-        };
+        Ok(())
+    }
+
+    /// A primary org's members: `size` on record at D, `leavers` who left
+    /// between C and D, `past` who left before C.
+    fn primary_members(&mut self, id: &str, k: u64, registered: NaiveDate, size: u64, leavers: u64, past: u64) -> Result<(), GenerateError> {
         // A larger org may have a subdivision holding some of its members.
-        let subdivision = (size >= 10 && rng.chance(0.1)).then(|| format!("S{code}-{k}"));
+        let subdivision = (size >= 10 && self.rng.chance(0.1)).then(|| format!("S{}-{k}", self.code));
         if let Some(sub) = &subdivision {
             let org = OrgRow {
                 id: sub,
-                parent: &id,
+                parent: id,
                 level: "subdivision",
                 name: "Профсоюзная организация структурного подразделения",
                 registered,
@@ -376,192 +500,231 @@ pub fn write_region(snap: &mut Snapshot, r: &RegionPlan, seed: u64, next_member:
                 legal_entity: false,
                 territorial_rights: false,
                 inn: String::new(),
-                chair_filled: rng.chance(0.8),
+                chair_filled: self.rng.chance(0.8),
                 chair_term: None,
-                chair_access: rng.chance(0.05),
+                chair_access: self.rng.chance(0.05),
                 chair_email: false,
             };
-            snap.org(code, org, &mut rng)?;
+            self.snap.org(self.code, org, &mut self.rng)?;
         }
         let home = |rng: &mut Rng| match &subdivision {
             Some(sub) if rng.chance(0.3) => sub.clone(),
-            _ => id.clone(),
+            _ => id.to_string(),
         };
         for _ in 0..size {
-            let g = if deals.group.draw(&mut rng) == 0 { Group::Stay } else { Group::Join };
-            let org = home(&mut rng);
-            member(snap, &mut rng, &mut deals, g, &org, registered, next_member, buyers)?;
+            let group = self.stay_or_join();
+            let org = home(&mut self.rng);
+            self.member(group, &org, registered)?;
         }
         for _ in 0..leavers {
-            let org = home(&mut rng);
-            member(snap, &mut rng, &mut deals, Group::Leave, &org, registered, next_member, buyers)?;
+            let org = home(&mut self.rng);
+            self.member(Group::Leave, &org, registered)?;
         }
         for _ in 0..past {
-            let org = home(&mut rng);
-            member(snap, &mut rng, &mut deals, Group::Past, &org, registered, next_member, buyers)?;
+            let org = home(&mut self.rng);
+            self.member(Group::Past, &org, registered)?;
         }
+        Ok(())
     }
 
-    // Primary orgs excluded before D (half before C), some still holding members.
-    let mut in_excluded = r.members_in_excluded;
-    for k in 0..r.primary_excluded {
-        let id = format!("P{code}-{}", p + k);
-        let registered = between(&mut rng, day(2012, 1, 1), day(2016, 12, 31));
-        let excluded = if k % 2 == 0 { between(&mut rng, day(2018, 1, 1), day(2022, 6, 30)) } else { between(&mut rng, c + Days::new(1), d - Days::new(1)) };
-        let name = primary_name(&mut rng, p + k, snap.form.messy);
-        let org = OrgRow {
-            id: &id,
-            parent: &regional_id,
-            level: "primary",
-            name: &name,
-            registered,
-            excluded: Some(excluded),
-            legal_entity: false,
-            territorial_rights: false,
-            inn: inn(&mut rng),
-            chair_filled: rng.chance(0.5),
-            chair_term: None,
-            chair_access: false,
-            chair_email: false,
-        };
-        snap.org(code, org, &mut rng)?;
-        let holding = in_excluded.min(15);
-        in_excluded -= holding;
-        for _ in 0..holding {
-            let g = if deals.group.draw(&mut rng) == 0 { Group::Stay } else { Group::Join };
-            member(snap, &mut rng, &mut deals, g, &id, registered, next_member, buyers)?;
+    /// Primary orgs excluded before D (half before C), some still holding members.
+    fn excluded_orgs(&mut self) -> Result<(), GenerateError> {
+        let (c, d) = (year_before(), decree_date());
+        let p = self.r.primary;
+        let mut in_excluded = self.r.members_in_excluded;
+        for k in 0..self.r.primary_excluded {
+            let id = format!("P{}-{}", self.code, p + k);
+            let rng = &mut self.rng;
+            let registered = between(rng, day(2012, 1, 1), day(2016, 12, 31));
+            let excluded = if k % 2 == 0 { between(rng, day(2018, 1, 1), day(2022, 6, 30)) } else { between(rng, c + Days::new(1), d - Days::new(1)) };
+            let name = primary_name(rng, p + k, self.snap.form.messy);
+            let org = OrgRow {
+                id: &id,
+                parent: &self.regional_id,
+                level: "primary",
+                name: &name,
+                registered,
+                excluded: Some(excluded),
+                legal_entity: false,
+                territorial_rights: false,
+                inn: inn(rng),
+                chair_filled: rng.chance(0.5),
+                chair_term: None,
+                chair_access: false,
+                chair_email: false,
+            };
+            self.snap.org(self.code, org, rng)?;
+            let holding = in_excluded.min(15);
+            in_excluded -= holding;
+            for _ in 0..holding {
+                let group = self.stay_or_join();
+                self.member(group, &id, registered)?;
+            }
         }
-    }
-    // Members left over (a scaled plan's rounding, or a region without larger
-    // orgs for its leavers) join the first primary org.
-    let first = format!("P{code}-0");
-    for _ in 0..deals.group.remaining() {
-        let g = if deals.group.draw(&mut rng) == 0 { Group::Stay } else { Group::Join };
-        member(snap, &mut rng, &mut deals, g, &first, day(2012, 1, 1), next_member, buyers)?;
-    }
-    if lay.big.is_empty() && r.primary > 0 {
-        for _ in 0..leave_total {
-            member(snap, &mut rng, &mut deals, Group::Leave, &first, day(2012, 1, 1), next_member, buyers)?;
-        }
+        Ok(())
     }
 
-    if snap.form.messy {
-        // A broken organization row: a date that does not exist.
+    /// Members left over (a scaled plan's rounding, or a region without larger
+    /// orgs for its leavers) join the first primary org.
+    fn left_over_members(&mut self, layout: &Layout) -> Result<(), GenerateError> {
+        let first = format!("P{}-0", self.code);
+        for _ in 0..self.deals.group.remaining() {
+            let group = self.stay_or_join();
+            self.member(group, &first, day(2012, 1, 1))?;
+        }
+        if layout.big.is_empty() && self.r.primary > 0 {
+            let leave_total: u64 = self.r.groups.leave.iter().sum();
+            for _ in 0..leave_total {
+                self.member(Group::Leave, &first, day(2012, 1, 1))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A broken organization row: a date that does not exist.
+    fn broken_org(&mut self) -> Result<(), GenerateError> {
+        let (snap, code) = (&mut *self.snap, self.code);
         let id = format!("X{code}");
         let f = &snap.form;
         let row = [
-            id.as_str(), &regional_id, "primary", code, "ППО с ошибкой в дате", "31.02.2020", "", f.bool(false), f.bool(false), "",
+            id.as_str(), &self.regional_id, "primary", code, "ППО с ошибкой в дате", "31.02.2020", "", f.bool(false), f.bool(false), "",
             f.bool(true), "", f.bool(true), f.bool(true), "",
         ];
         snap.orgs.write(&row)?;
         snap.stats.organizations += 1;
         snap.stats.broken += 1;
+        Ok(())
     }
-    Ok(())
+
+    /// A member on record at D: one who stayed since C or joined after it.
+    fn stay_or_join(&mut self) -> Group {
+        if self.deals.group.draw(&mut self.rng) == 0 { Group::Stay } else { Group::Join }
+    }
+
+    /// Draws and writes one member of `group` in `org` (registered on `org_registered`).
+    fn member(&mut self, group: Group, org: &str, org_registered: NaiveDate) -> Result<(), GenerateError> {
+        *self.next_member += 1;
+        let number = *self.next_member;
+        let member = Member::draw(&mut self.rng, &mut self.deals, group, org_registered);
+        if member.profcards && member.registered < day(2018, 12, 1) {
+            self.buyers.0.push(number);
+        }
+        self.snap.member(number, org, &member)
+    }
 }
 
-/// Writes one member of `group` in `org` (registered on `org_registered`).
-#[allow(clippy::too_many_arguments)]
-fn member(
-    snap: &mut Snapshot,
-    rng: &mut Rng,
-    deals: &mut MemberDeals,
-    group: Group,
-    org: &str,
-    org_registered: NaiveDate,
-    next_member: &mut u64,
-    buyers: &mut Buyers,
-) -> Result<(), GenerateError> {
-    let (c, d) = (year_before(), decree_date());
-    *next_member += 1;
-    let number = *next_member;
-    let since = org_registered.max(day(2012, 1, 1));
-    let (category, registered, left, online, profcards) = match group {
-        Group::Stay | Group::Join | Group::Leave => {
-            let g = match group {
-                Group::Stay => 0,
-                Group::Join => 1,
-                _ => 2,
-            };
-            let category = CATEGORIES[deals.category[g].draw(rng)];
-            let registered = if group == Group::Join { between(rng, c + Days::new(1), d) } else { between(rng, since, c) };
-            let left = (group == Group::Leave).then(|| between(rng, c + Days::new(1), d));
-            (category, registered, left, deals.online[g].draw(rng), deals.profcards[g].draw(rng))
-        }
-        Group::Past => {
-            let category = CATEGORIES[rng.below(4) as usize];
-            let registered = between(rng, since, day(2021, 12, 31));
-            let left = between(rng, registered, c);
-            (category, registered, Some(left), rng.chance(0.01), rng.chance(0.1))
-        }
-    };
-    let on_record_at_d = matches!(group, Group::Stay | Group::Join);
-    let app = on_record_at_d && profcards && deals.app.draw(rng);
-    let card = if on_record_at_d {
-        let split = if app { &mut deals.card_app } else { &mut deals.card_other };
-        match split.draw(rng) {
-            0 => "issued",
-            1 => "refused",
-            _ => {
-                if rng.chance(0.2) {
-                    "ordered"
-                } else {
-                    "none"
+/// One member of the world, drawn whether or not the snapshot's date knows them.
+struct Member {
+    category: &'static str,
+    registered: NaiveDate,
+    left: Option<NaiveDate>,
+    online: bool,
+    profcards: bool,
+    app: bool,
+    card: &'static str,
+    card_ordered: Option<NaiveDate>,
+    pd_consent: bool,
+    account: bool,
+    /// Name, phone (four parts), card number and e-mail, as numbers.
+    personal: [u64; 7],
+    birth: NaiveDate,
+}
+
+impl Member {
+    fn draw(rng: &mut Rng, deals: &mut MemberDeals, group: Group, org_registered: NaiveDate) -> Member {
+        let (c, d) = (year_before(), decree_date());
+        let since = org_registered.max(day(2012, 1, 1));
+        let (category, registered, left, online, profcards) = match group {
+            Group::Stay | Group::Join | Group::Leave => {
+                let index = match group {
+                    Group::Stay => 0,
+                    Group::Join => 1,
+                    _ => 2,
+                };
+                let category = CATEGORIES[deals.category[index].draw(rng)];
+                let registered = if group == Group::Join { between(rng, c + Days::new(1), d) } else { between(rng, since, c) };
+                let left = (group == Group::Leave).then(|| between(rng, c + Days::new(1), d));
+                (category, registered, left, deals.online[index].draw(rng), deals.profcards[index].draw(rng))
+            }
+            Group::Past => {
+                let category = CATEGORIES[rng.below(4) as usize];
+                let registered = between(rng, since, day(2021, 12, 31));
+                let left = between(rng, registered, c);
+                (category, registered, Some(left), rng.chance(0.01), rng.chance(0.1))
+            }
+        };
+        let on_record_at_d = matches!(group, Group::Stay | Group::Join);
+        let app = on_record_at_d && profcards && deals.app.draw(rng);
+        let card = if on_record_at_d {
+            let split = if app { &mut deals.card_app } else { &mut deals.card_other };
+            match split.draw(rng) {
+                0 => "issued",
+                1 => "refused",
+                _ => {
+                    if rng.chance(0.2) {
+                        "ordered"
+                    } else {
+                        "none"
+                    }
                 }
             }
+        } else {
+            ["issued", "none", "refused"][rng.below(3) as usize]
+        };
+        let card_ordered = (card != "none").then(|| between(rng, registered.max(day(2019, 1, 1)), d.max(registered)));
+        let pd_consent = rng.chance(0.95);
+        let account = rng.chance(0.3);
+        // Personal data, drawn in both forms (the same world) but written only in
+        // the office one.
+        let personal: [u64; 7] = [rng.below(4), rng.below(100), rng.below(1000), rng.below(100), rng.below(100), rng.below(1_000_000_000_000), rng.below(1_000_000)];
+        let birth = between(rng, day(1955, 1, 1), day(2004, 12, 31));
+        Member { category, registered, left, online, profcards, app, card, card_ordered, pd_consent, account, personal, birth }
+    }
+}
+
+impl Snapshot {
+    /// Writes member `number` of `org` as known on the snapshot's date.
+    fn member(&mut self, number: u64, org: &str, m: &Member) -> Result<(), GenerateError> {
+        if m.registered > self.as_of {
+            return Ok(());
         }
-    } else {
-        ["issued", "none", "refused"][rng.below(3) as usize]
-    };
-    let ordered_on = (card != "none").then(|| between(rng, registered.max(day(2019, 1, 1)), d.max(registered)));
-    let pd_consent = rng.chance(0.95);
-    let account = rng.chance(0.3);
-    // Personal data, drawn in both forms (the same world) but written only in
-    // the office one.
-    let personal: [u64; 7] = [rng.below(4), rng.below(100), rng.below(1000), rng.below(100), rng.below(100), rng.below(1_000_000_000_000), rng.below(1_000_000)];
-    let birth = between(rng, day(1955, 1, 1), day(2004, 12, 31));
-    if profcards && registered < day(2018, 12, 1) {
-        buyers.0.push(number);
+        let known_card = if m.card_ordered.is_some_and(|o| o > self.as_of) { "none" } else { m.card };
+        let f = &self.form;
+        let mut row = vec![
+            format!("M{number:08}"),
+            org.to_string(),
+            m.category.to_string(),
+            f.date(m.registered),
+            f.opt_date(m.left.filter(|l| *l <= self.as_of)),
+            f.bool(m.online).to_string(),
+            known_card.to_string(),
+            f.opt_date(m.card_ordered.filter(|o| *o <= self.as_of)),
+            f.bool(m.profcards).to_string(),
+            f.bool(m.app).to_string(),
+            f.bool(m.pd_consent).to_string(),
+            f.bool(m.account).to_string(),
+        ];
+        if f.messy {
+            const NAMES: [&str; 4] = ["Иванова Мария Петровна", "Петров Сергей Иванович", "Сидорова Анна Викторовна", "Кузнецов Олег Павлович"];
+            let [name, a, b, c, d, card, mail] = m.personal;
+            row.push(NAMES[name as usize].to_string());
+            row.push(format!("+7 9{a:02} {b:03}-{c:02}-{d:02}"));
+            row.push(format!("2200{card:012}"));
+            row.push(format!("user{mail}@example.ru"));
+            row.push(f.date(m.birth));
+        }
+        self.members.write(&row)?;
+        self.stats.members += 1;
+        if f.messy && number.is_multiple_of(BREAK_EVERY) {
+            // An extra row that breaks the contract: a date that does not exist.
+            row[0] = format!("E{number:08}");
+            row[3] = "2023-13-45".into();
+            self.members.write(&row)?;
+            self.stats.members += 1;
+            self.stats.broken += 1;
+        }
+        Ok(())
     }
-    if registered > snap.as_of {
-        return Ok(());
-    }
-    let known_card = if ordered_on.is_some_and(|o| o > snap.as_of) { "none" } else { card };
-    let f = &snap.form;
-    let mut row = vec![
-        format!("M{number:08}"),
-        org.to_string(),
-        category.to_string(),
-        f.date(registered),
-        f.opt_date(left.filter(|l| *l <= snap.as_of)),
-        f.bool(online).to_string(),
-        known_card.to_string(),
-        f.opt_date(ordered_on.filter(|o| *o <= snap.as_of)),
-        f.bool(profcards).to_string(),
-        f.bool(app).to_string(),
-        f.bool(pd_consent).to_string(),
-        f.bool(account).to_string(),
-    ];
-    if f.messy {
-        const NAMES: [&str; 4] = ["Иванова Мария Петровна", "Петров Сергей Иванович", "Сидорова Анна Викторовна", "Кузнецов Олег Павлович"];
-        let [name, a, b, c, d, card, mail] = personal;
-        row.push(NAMES[name as usize].to_string());
-        row.push(format!("+7 9{a:02} {b:03}-{c:02}-{d:02}"));
-        row.push(format!("2200{card:012}"));
-        row.push(format!("user{mail}@example.ru"));
-        row.push(f.date(birth));
-    }
-    snap.members.write(&row)?;
-    snap.stats.members += 1;
-    if f.messy && number.is_multiple_of(BREAK_EVERY) {
-        // An extra row that breaks the contract: a date that does not exist.
-        row[0] = format!("E{number:08}");
-        row[3] = "2023-13-45".into();
-        snap.members.write(&row)?;
-        snap.stats.members += 1;
-        snap.stats.broken += 1;
-    }
-    Ok(())
 }
 
 /// The official reports of a region known on the snapshot's date.

@@ -159,10 +159,10 @@ impl KeyIndex {
         sorted.resize(claims.len(), [0; 3]);
         for claim in claims {
             let (hi, tag) = split(claim.key);
-            let b = (hi >> (64 - BITS)) as usize;
+            let bucket = (hi >> (64 - BITS)) as usize;
             let lo = tag | if claim.loaded { LOADED } else { 0 } | claim.line.min(LINE);
-            sorted[starts[b] as usize] = [hi, lo, u64::from(claim.row)];
-            starts[b] += 1;
+            sorted[starts[bucket] as usize] = [hi, lo, u64::from(claim.row)];
+            starts[bucket] += 1;
         }
         // A block's claims are far apart in a large table: each is a cache
         // miss, so the slots of the claims a little ahead are fetched early.

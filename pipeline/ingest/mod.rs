@@ -177,7 +177,7 @@ async fn find_files(snapshot: &Location, contract: &'static Contract) -> Result<
                 return Err(IngestError::AmbiguousFile { snapshot: snapshot.to_string(), table: table.name.clone() });
             }
             (Some(csv), None) => Found::Csv(csv),
-            (None, Some(pq)) => Found::Parquet(pq),
+            (None, Some(parquet)) => Found::Parquet(parquet),
             (None, None) if table.required_file => {
                 return Err(IngestError::MissingFile { snapshot: snapshot.to_string(), table: table.name.clone() });
             }

@@ -216,12 +216,10 @@ fn read_rows<S: RowSource + ?Sized>(
     to_refill: &Receiver<Spent>,
     stop: &StopToken,
 ) -> Result<u64, IngestError> {
-    let send = |work_item: Work| work.send(work_item).map_err(|_| IngestError::EncoderStopped);
     let mut batch = BatchBuilder::new(table);
     let mut block = Block::default();
     // A self-referencing table's rows stay in memory until every id is known.
-    let mut held: Vec<HeldRow> = Vec::new();
-    let mut held_batches: Vec<RecordBatch> = Vec::new();
+    let mut held = Held::default();
     let self_refs = self_references(table);
     let mut key_text = String::new();
     let mut rows_read = 0u64;
@@ -229,39 +227,9 @@ fn read_rows<S: RowSource + ?Sized>(
     let mut references = reference_targets(table, indexes);
     let hold = here.is_some();
 
-    let mut end_block = |block: &mut Block, batch: &mut BatchBuilder, held: &mut Vec<HeldRow>| {
-        match here.as_deref_mut() {
-            Some(settler) => {
-                let (dropped, accepted) = settler.settle_rows(block)?;
-                let start = held.len() - accepted;
-                let mut at = 0;
-                let mut dropping = dropped.iter().copied().peekable();
-                let tail = held.split_off(start);
-                held.extend(tail.into_iter().filter(|_| {
-                    let drop = dropping.next_if_eq(&at).is_some();
-                    at += 1;
-                    !drop
-                }));
-                if !batch.is_empty() {
-                    held_batches.push(without_rows(Rows::Filled(batch.finish()).into_batch(None)?, &dropped)?);
-                }
-                block.clear();
-                Ok(())
-            }
-            None => {
-                let mut fresh = Block::default();
-                while let Ok(spent) = to_refill.try_recv() {
-                    match spent {
-                        Spent::Batch(filled) => batch.reuse(filled),
-                        Spent::Block(spent) => fresh = spent,
-                    }
-                }
-                send(Work {
-                    block: Some(std::mem::replace(block, fresh)),
-                    batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
-                })
-            }
-        }
+    let mut end_block = |block: &mut Block, batch: &mut BatchBuilder, held: &mut Held| match here.as_deref_mut() {
+        Some(settler) => held.settle_block(settler, block, batch),
+        None => hand_on(block, batch, work, to_refill),
     };
 
     while source.advance()? {
@@ -280,7 +248,7 @@ fn read_rows<S: RowSource + ?Sized>(
         let verdict = match checked {
             Ok(()) => {
                 if hold {
-                    held.push(HeldRow::new(table, &batch, line, record_id(table, &*source), &self_refs));
+                    held.rows.push(HeldRow::new(table, &batch, line, record_id(table, &*source), &self_refs));
                 }
                 batch.commit_row();
                 Verdict::Accepted
@@ -302,20 +270,77 @@ fn read_rows<S: RowSource + ?Sized>(
 
     drop(end_block);
     if let Some(settler) = here {
-        let (keep, rejected) = resolve_self_references(table, &held, &mut settler.own);
+        held.load(table, settler, work)?;
+    }
+    Ok(rows_read)
+}
+
+fn send(work: &SyncSender<Work>, work_item: Work) -> Result<(), IngestError> {
+    work.send(work_item).map_err(|_| IngestError::EncoderStopped)
+}
+
+/// Hands a full block and its rows to the encoding thread, in buffers it has
+/// finished with where there are some.
+fn hand_on(block: &mut Block, batch: &mut BatchBuilder, work: &SyncSender<Work>, to_refill: &Receiver<Spent>) -> Result<(), IngestError> {
+    let mut fresh = Block::default();
+    while let Ok(spent) = to_refill.try_recv() {
+        match spent {
+            Spent::Batch(filled) => batch.reuse(filled),
+            Spent::Block(spent) => fresh = spent,
+        }
+    }
+    send(work, Work {
+        block: Some(std::mem::replace(block, fresh)),
+        batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
+    })
+}
+
+/// The accepted rows of a self-referencing table, held until every id is
+/// known: what their parent checks need, and their batches.
+#[derive(Default)]
+struct Held {
+    rows: Vec<HeldRow>,
+    batches: Vec<RecordBatch>,
+}
+
+impl Held {
+    /// Settles a full block here: its duplicates leave the held rows, and its
+    /// batch is kept without them.
+    fn settle_block(&mut self, settler: &mut Settler<'_>, block: &mut Block, batch: &mut BatchBuilder) -> Result<(), IngestError> {
+        let (dropped, accepted) = settler.settle_rows(block)?;
+        let start = self.rows.len() - accepted;
+        let mut at = 0;
+        let mut dropping = dropped.iter().copied().peekable();
+        let tail = self.rows.split_off(start);
+        self.rows.extend(tail.into_iter().filter(|_| {
+            let drop = dropping.next_if_eq(&at).is_some();
+            at += 1;
+            !drop
+        }));
+        if !batch.is_empty() {
+            self.batches.push(without_rows(Rows::Filled(batch.finish()).into_batch(None)?, &dropped)?);
+        }
+        block.clear();
+        Ok(())
+    }
+
+    /// Once the whole table is read: rejects the rows whose parents are not
+    /// loaded, and hands the rest on to be encoded.
+    fn load(self, table: &'static Table, settler: &mut Settler<'_>, work: &SyncSender<Work>) -> Result<(), IngestError> {
+        let (keep, rejected) = resolve_self_references(table, &self.rows, &mut settler.own);
         for (line, id, reject) in rejected {
             settler.reject(line, &id, &reject)?;
         }
         let mut from = 0;
-        for batch in held_batches {
+        for batch in self.batches {
             let rows = &keep[from..from + batch.num_rows()];
             from += batch.num_rows();
             settler.rows_loaded += rows.iter().filter(|k| **k).count() as u64;
             let dropped: Vec<usize> = rows.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
-            send(Work { block: None, batch: Some(Rows::Ready(without_rows(batch, &dropped)?)) })?;
+            send(work, Work { block: None, batch: Some(Rows::Ready(without_rows(batch, &dropped)?)) })?;
         }
+        Ok(())
     }
-    Ok(rows_read)
 }
 
 /// Rows read but not settled yet. Their ids are claimed together when the
@@ -457,7 +482,7 @@ fn check_references(table: &'static Table, out: &BatchBuilder, references: &mut 
             let known = match reference.target {
                 Target::Regions(codes) => codes.contains(value),
                 Target::Own => true, // resolved once the whole table is read
-                Target::Table(ids) => ids.is_some_and(|ix| ix.is_loaded(key_hash(value))),
+                Target::Table(ids) => ids.is_some_and(|ids| ids.is_loaded(key_hash(value))),
             };
             let last = reference.last.get_or_insert_with(String::new);
             last.clear();
