@@ -7,13 +7,14 @@ Each mart's Parquet and CSV must open in all three with the same columns and
 row count, text as text, dates as dates, money as decimals.
 """
 import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import polars as pl
 
-MARTS = ["national", "regions", "federal_districts", "data_quality", "worklist",
-         "profcards_monthly", "profcards_yearly"]
+# Every mart declared in schemas/marts/ (one <mart>.toml each).
+MARTS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "schemas" / "marts").glob("*.toml"))
 
 wh, d = sys.argv[1], sys.argv[2]
 failures = []

@@ -5,10 +5,14 @@
 //! members on record at D, reports for P, the baseline report), defined once;
 //! `queries/marts/<mart>.sql` is one mart each, written to
 //! `marts/<mart>/as_of=<D>/<mart>.parquet` and `.csv` and committed atomically.
+//! The files are found, and run in the order their names require, by
+//! `definitions.rs`; each mart is checked against `schemas/marts/<mart>.toml`.
 
 mod context;
+mod definitions;
 mod explore;
 mod output;
+mod schema;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,37 +28,19 @@ use thiserror::Error;
 use tracing::info;
 
 pub use context::Dates;
+pub use definitions::{Definitions, Query};
 pub use explore::query;
+pub use schema::{Format, MartColumn, MartSchema};
+use crate::clock::Clock;
 use crate::contract::values::date_from_days;
 #[cfg(test)]
 use crate::contract::values::parse_iso_date;
-use crate::clock::Clock;
 use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
 
-/// Building blocks, in dependency order.
-const VIEWS: &[(&str, &str)] = &[
-    ("active_orgs", include_str!("../../queries/views/active_orgs.sql")),
-    ("members_on_record", include_str!("../../queries/views/members_on_record.sql")),
-    ("org_members", include_str!("../../queries/views/org_members.sql")),
-    ("member_counts", include_str!("../../queries/views/member_counts.sql")),
-    ("prev_member_counts", include_str!("../../queries/views/prev_member_counts.sql")),
-    ("reports_for_period", include_str!("../../queries/views/reports_for_period.sql")),
-    ("baseline_stats", include_str!("../../queries/views/baseline_stats.sql")),
-    ("org_flags", include_str!("../../queries/views/org_flags.sql")),
-    ("org_check_failures", include_str!("../../queries/views/org_check_failures.sql")),
-];
-
-/// The marts, each one query, in order: a mart may read an earlier one as
-/// `mart_<name>` (federal_districts sums mart_regions).
-pub const MARTS: &[(&str, &str)] = &[
-    ("national", include_str!("../../queries/marts/national.sql")),
-    ("regions", include_str!("../../queries/marts/regions.sql")),
-    ("federal_districts", include_str!("../../queries/marts/federal_districts.sql")),
-    ("data_quality", include_str!("../../queries/marts/data_quality.sql")),
-    ("worklist", include_str!("../../queries/marts/worklist.sql")),
-    ("profcards_monthly", include_str!("../../queries/marts/profcards_monthly.sql")),
-    ("profcards_yearly", include_str!("../../queries/marts/profcards_yearly.sql")),
-];
+/// Every mart, `(name, SQL)` by name: the files `queries/marts/*.sql`, found
+/// by build.rs. Compute runs them in the order their dependencies require
+/// (`Definitions`); each is declared in `schemas/marts/<name>.toml`.
+pub const MARTS: &[(&str, &str)] = definitions::MART_FILES;
 
 const BASELINE: &str = include_str!("../../queries/dates/baseline.sql");
 
@@ -72,6 +58,14 @@ pub enum ComputeError {
     Write { what: String, detail: String },
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
+    /// The query and schema files compiled in do not fit together.
+    #[error("the queries and mart schemas built into reestr are inconsistent: {0}")]
+    Definitions(String),
+    #[error(
+        "the {mart} mart does not match its schema:\n- {}\nqueries/marts/{mart}.sql computes it, schemas/marts/{mart}.toml declares it: change the one that is wrong",
+        .differences.join("\n- ")
+    )]
+    MartSchema { mart: String, differences: Vec<String> },
 }
 
 impl ComputeError {
@@ -137,6 +131,7 @@ pub async fn compute(warehouse: &Warehouse, request: &ComputeRequest, clock: &dy
     let p = request.period.unwrap_or_else(|| report_period(d));
     let c = request.compare_to.or_else(|| comparison_date(d, &snapshots));
 
+    let definitions = Definitions::embedded()?;
     let ctx = context::new_session(warehouse)?;
     context::register_snapshot(&ctx, warehouse, Some(d), "").await?;
     context::register_snapshot(&ctx, warehouse, c, "_prev").await?;
@@ -154,7 +149,7 @@ pub async fn compute(warehouse: &Warehouse, request: &ComputeRequest, clock: &dy
         c.map_or("none".into(), |c| c.to_string())
     );
     let mut queries = Vec::new();
-    for (name, sql) in VIEWS {
+    for &Query { name, sql } in &definitions.views {
         let started = Instant::now();
         run(&ctx, name, sql).await?;
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -165,9 +160,10 @@ pub async fn compute(warehouse: &Warehouse, request: &ComputeRequest, clock: &dy
     let mut stage = warehouse.begin(&run_id);
     let mut outputs = Vec::new();
     let result = async {
-        for (name, sql) in MARTS {
+        for &Query { name, sql } in &definitions.marts {
             let started = Instant::now();
             let mart = run(&ctx, name, sql).await?;
+            check(definitions, name, &mart)?;
             let rows: usize = mart.batches.iter().map(|b| b.num_rows()).sum();
             let duration_ms = started.elapsed().as_millis() as u64;
             info!("mart {name}: {rows} rows in {duration_ms} ms");
@@ -219,6 +215,17 @@ async fn run(ctx: &SessionContext, name: &str, sql: &str) -> Result<Mart, Comput
     // the planned one is only needed when there are no batches.
     let schema = batches.first().map(|b| b.schema()).unwrap_or(planned);
     Ok(Mart { schema, batches })
+}
+
+/// A computed mart against its schema (`schemas/marts/<name>.toml`).
+fn check(definitions: &Definitions, name: &str, mart: &Mart) -> Result<(), ComputeError> {
+    let schema = definitions.schema(name).ok_or_else(|| ComputeError::Definitions(format!("no schema for mart {name}")))?;
+    let differences = schema.differences(&mart.schema, &mart.batches);
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(ComputeError::MartSchema { mart: name.to_string(), differences })
+    }
 }
 
 async fn baseline(ctx: &SessionContext) -> Result<Option<NaiveDate>, ComputeError> {

@@ -44,7 +44,7 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
         out.put(format!("json/{}.json", mart.name), &json(mart)?)?;
     }
     // People's files.
-    let tables: BTreeMap<&str, Table> = marts.iter().map(|m| (m.name, Table::from_batches(&m.schema, &m.batches))).collect();
+    let tables: BTreeMap<&str, Table> = marts.iter().map(|m| (m.name, Table::from_batches(m.name, &m.schema, &m.batches))).collect();
     for (name, table) in &tables {
         out.put(format!("excel/{name}.csv"), &people_csv(table))?;
     }

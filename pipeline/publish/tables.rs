@@ -1,48 +1,27 @@
 //! Marts as tables of typed cells, for the files people open: Russian column
-//! titles and number formats from `schemas/reference/mart_columns.csv`, and
-//! the guard against formula injection that every people's file applies.
-
-use std::sync::LazyLock;
+//! titles and number formats from the marts' schemas (`schemas/marts/*.toml`),
+//! and the guard against formula injection that every people's file applies.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type};
 use chrono::NaiveDate;
-use serde::Deserialize;
 
+pub use crate::compute::Format;
+use crate::compute::Definitions;
 use crate::contract::QualityCheck;
 use crate::contract::values::date_from_days;
 
-const COLUMNS_CSV: &str = include_str!("../../schemas/reference/mart_columns.csv");
-
-/// How a column is shown to people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Int,
-    Pct,
-    Money,
-    Date,
-    Year,
-    Bool,
-    Text,
-}
-
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ColumnTitle {
     pub column: String,
     pub title: String,
     pub format: Format,
 }
 
-static TITLES: LazyLock<Vec<ColumnTitle>> = LazyLock::new(|| {
-    csv::Reader::from_reader(COLUMNS_CSV.as_bytes())
-        .deserialize()
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("mart_columns.csv is invalid: {e}"))
-});
-
-pub fn column_title(column: &str) -> Option<&'static ColumnTitle> {
-    TITLES.iter().find(|c| c.column == column)
+/// A mart's column as its schema declares it for people.
+pub fn column_title(mart: &str, column: &str) -> Option<ColumnTitle> {
+    let declared = Definitions::embedded().ok()?.schema(mart)?.column(column)?;
+    Some(ColumnTitle { column: declared.name.clone(), title: declared.title.clone(), format: declared.format })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,14 +42,14 @@ pub struct Table {
 }
 
 impl Table {
-    /// The batches of a mart as a table. Columns without a title in the
-    /// reference keep their contract name and are shown as they are.
-    pub fn from_batches(schema: &arrow::datatypes::Schema, batches: &[RecordBatch]) -> Table {
+    /// The batches of `mart` as a table. A column its schema lacks (a mart an
+    /// older engine computed) keeps its contract name and is shown as it is.
+    pub fn from_batches(mart: &str, schema: &arrow::datatypes::Schema, batches: &[RecordBatch]) -> Table {
         let columns: Vec<ColumnTitle> = schema
             .fields()
             .iter()
             .map(|f| {
-                column_title(f.name()).cloned().unwrap_or(ColumnTitle {
+                column_title(mart, f.name()).unwrap_or(ColumnTitle {
                     column: f.name().clone(),
                     title: f.name().clone(),
                     format: Format::Text,
@@ -175,10 +154,92 @@ mod tests {
         assert_eq!(neutralise(""), "");
     }
 
-    #[test]
-    fn every_mart_column_has_a_title() {
-        for column in ["members", "coverage_pct", "check", "amount", "month", "ytd"] {
-            assert!(column_title(column).is_some(), "{column}");
+    /// A mart's rows as `marts.rs` reads them (Arrow → JSON → serde), built
+    /// from its schema: one with every value set, one with nulls wherever the
+    /// schema allows them. `T` must read both, and every field it writes
+    /// back must be a column of the mart (an `Option` field the mart lacks
+    /// would otherwise read as None without a word).
+    fn rows_fit<T: serde::de::DeserializeOwned + serde::Serialize>(mart: &str) -> Result<(), String> {
+        use std::sync::Arc;
+
+        use arrow::array::{ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array, StringArray};
+        use arrow::datatypes::{Field, Schema};
+
+        let schema = Definitions::embedded().unwrap().schema(mart).unwrap_or_else(|| panic!("no mart {mart}"));
+        let arrays: Vec<ArrayRef> = schema
+            .columns
+            .iter()
+            .map(|c| -> ArrayRef {
+                let set = !c.nullable;
+                match &c.data_type {
+                    DataType::Int64 => Arc::new(Int64Array::from(vec![Some(7), set.then_some(7)])),
+                    DataType::Float64 => Arc::new(Float64Array::from(vec![Some(12.5), set.then_some(12.5)])),
+                    DataType::Utf8 => Arc::new(StringArray::from(vec![Some("01"), set.then_some("01")])),
+                    DataType::Boolean => Arc::new(BooleanArray::from(vec![Some(true), set.then_some(true)])),
+                    DataType::Date32 => Arc::new(Date32Array::from(vec![Some(19_682), set.then_some(19_682)])),
+                    DataType::Decimal128(p, s) => Arc::new(
+                        Decimal128Array::from(vec![Some(12_345), set.then_some(12_345)]).with_precision_and_scale(*p, *s).unwrap(),
+                    ),
+                    other => panic!("{mart}.{}: no sample value of {other}", c.name),
+                }
+            })
+            .collect();
+        let fields: Vec<Field> = schema.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
+        let mut json = arrow::json::ArrayWriter::new(Vec::new());
+        json.write(&batch).unwrap();
+        json.finish().unwrap();
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&json.into_inner()).unwrap();
+        for (i, row) in rows.into_iter().enumerate() {
+            let typed: T = serde_json::from_value(row).map_err(|e| format!("{mart}, row {i}: {e}"))?;
+            let written = serde_json::to_value(&typed).unwrap();
+            for field in written.as_object().expect("a row is an object").keys() {
+                if schema.column(field).is_none() {
+                    return Err(format!("{mart}: field {field} is no column of schemas/marts/{mart}.toml"));
+                }
+            }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_rows_publishing_reads_are_columns_of_their_marts() {
+        use crate::publish::marts::{District, National, ProfcardsMonth, ProfcardsYear, QualityRow, Region, WorklistRow};
+        rows_fit::<National>("national").unwrap();
+        rows_fit::<Region>("regions").unwrap();
+        rows_fit::<District>("federal_districts").unwrap();
+        rows_fit::<QualityRow>("data_quality").unwrap();
+        rows_fit::<WorklistRow>("worklist").unwrap();
+        rows_fit::<ProfcardsMonth>("profcards_monthly").unwrap();
+        rows_fit::<ProfcardsYear>("profcards_yearly").unwrap();
+    }
+
+    #[test]
+    fn a_row_naming_a_column_its_mart_lacks_is_caught() {
+        #[derive(serde::Deserialize, serde::Serialize)]
+        struct Misnamed {
+            members: i64,
+            members_total: Option<i64>,
+        }
+        let e = rows_fit::<Misnamed>("national").unwrap_err();
+        assert!(e.contains("field members_total is no column of schemas/marts/national.toml"), "{e}");
+        #[derive(serde::Deserialize, serde::Serialize)]
+        struct NeverNull {
+            members_official: i64,
+        }
+        let e = rows_fit::<NeverNull>("national").unwrap_err();
+        assert!(e.contains("row 1") && e.contains("members_official"), "{e}");
+    }
+
+    #[test]
+    fn columns_take_their_title_and_format_from_their_mart() {
+        let members = column_title("regions", "members").unwrap();
+        assert_eq!((members.title.as_str(), members.format), ("Членов Профсоюза в реестре", Format::Int));
+        assert_eq!(column_title("national", "coverage_pct").unwrap().format, Format::Pct);
+        assert_eq!(column_title("profcards_monthly", "amount").unwrap().format, Format::Money);
+        assert_eq!(column_title("profcards_yearly", "ytd").unwrap().format, Format::Bool);
+        // The same name may be titled for its mart.
+        assert_ne!(column_title("worklist", "members").unwrap().title, members.title);
+        assert!(column_title("national", "region_code").is_none(), "national has no regions");
     }
 }

@@ -10,29 +10,17 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::common::*;
 
-/// The columns marts.md requires of each mart (more are allowed).
-const CONTRACT: &[(&str, &[&str])] = &[
-    ("national", &[
-        "as_of", "report_period", "baseline_as_of", "compared_to", "members", "members_official", "coverage_pct",
-        "working", "students", "pensioners", "category_missing", "working_official", "students_official",
-        "pensioners_official", "primary_orgs", "territorial_orgs", "primary_orgs_official", "territorial_orgs_official",
-        "primary_auto_reports", "primary_auto_reports_pct", "reports_3sp", "reports_4sp", "reports_5sp",
-        "territorial_reports", "territorial_reports_pct", "joined_online", "profcards", "profcards_app", "profcards_pct",
-        "cards_issued", "cards_refused", "cards_issued_pct", "members_prev", "members_change", "members_change_pct",
-    ]),
-    ("regions", &[
-        "as_of", "region_code", "region_name", "federal_district", "members", "members_official", "coverage_pct",
-        "coverage_band", "working", "students", "pensioners", "category_missing", "primary_orgs",
-        "primary_auto_reports", "primary_auto_reports_pct", "territorial_orgs", "territorial_reports",
-        "territorial_reports_pct", "all_reported", "joined_online", "joined_online_pct", "profcards", "profcards_pct",
-        "cards_issued", "cards_issued_pct", "members_prev", "members_change", "members_change_pct",
-    ]),
-    ("federal_districts", &["federal_district", "regions", "regions_all_reported", "members", "coverage_pct"]),
-    ("data_quality", &["as_of", "check", "scope", "region_code", "affected", "population", "affected_pct"]),
-    ("worklist", &["org_id", "name", "region_code", "level", "check"]),
-    ("profcards_monthly", &["month", "purchases", "buyers", "amount", "cashback", "cashback_pct"]),
-    ("profcards_yearly", &["year", "ytd", "purchases", "buyers", "amount", "cashback", "cashback_pct"]),
-];
+/// Every mart with its columns and those marts.md requires of it (more are
+/// allowed), as its schema (`schemas/marts/<mart>.toml`) declares them.
+fn contract() -> Vec<(String, Vec<String>, Vec<String>)> {
+    let definitions = reestr::compute::Definitions::embedded().unwrap();
+    let names = |it: &mut dyn Iterator<Item = &str>| it.map(String::from).collect::<Vec<_>>();
+    definitions
+        .schemas
+        .iter()
+        .map(|s| (s.name.clone(), names(&mut s.columns.iter().map(|c| c.name.as_str())), names(&mut s.required())))
+        .collect()
+}
 
 fn mart_files(wh: &std::path::Path) -> BTreeSet<String> {
     tree(&wh.join("marts")).into_keys().collect()
@@ -44,20 +32,23 @@ async fn every_mart_is_one_parquet_and_one_csv_in_portable_types() {
     let wh = ingest_c_and_d(tmp.path()).await;
     compute_mart(&wh, D, "national").await;
 
-    let expected: BTreeSet<String> = CONTRACT
+    let contract = contract();
+    assert!(contract.iter().all(|(_, _, required)| !required.is_empty()), "marts.md requires columns of every mart");
+    let expected: BTreeSet<String> = contract
         .iter()
-        .flat_map(|(m, _)| ["parquet", "csv"].map(|ext| format!("{m}/as_of={D}/{m}.{ext}")))
+        .flat_map(|(m, _, _)| ["parquet", "csv"].map(|ext| format!("{m}/as_of={D}/{m}.{ext}")))
         .collect();
     assert_eq!(mart_files(&wh), expected);
 
-    for (mart, required) in CONTRACT {
+    for (mart, declared, required) in &contract {
         let path = wh.join(format!("marts/{mart}/as_of={D}/{mart}.parquet"));
         let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
         let schema = builder.schema().clone();
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        for column in *required {
-            assert!(names.contains(column), "{mart} lacks {column}");
+        for column in required {
+            assert!(names.contains(&column.as_str()), "{mart} lacks {column}");
         }
+        assert_eq!(&names, declared, "{mart}: the file's columns are its schema's");
         for field in schema.fields() {
             let portable = matches!(
                 field.data_type(),
