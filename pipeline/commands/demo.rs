@@ -12,7 +12,8 @@ use crate::generate::{GenerateRequest, decree_dates, generate};
 use crate::nightly::{DateChoices, PublishAfter, SnapshotJob};
 use crate::warehouse::layout;
 
-const DEMO_SEED: u64 = 19_8;
+/// The decree's number, No 19-8.
+const DEMO_SEED: u64 = 198;
 
 pub async fn run(args: DemoArgs, env: Env) -> Result<(), Error> {
     let started = Instant::now();

@@ -178,8 +178,11 @@ impl Figures {
     }
 }
 
-/// The decree's per-region rows: table → [(region code, primary orgs, value, pct)].
-struct RegionFigures(HashMap<String, Vec<(String, Option<u64>, Option<u64>, Option<f64>)>>);
+/// One of the decree's per-region rows: (region code, primary orgs, value, pct).
+type RegionRow = (String, Option<u64>, Option<u64>, Option<f64>);
+
+/// The decree's per-region rows by table.
+struct RegionFigures(HashMap<String, Vec<RegionRow>>);
 
 impl RegionFigures {
     fn load(reference: &RegionReference) -> RegionFigures {
@@ -202,7 +205,7 @@ impl RegionFigures {
         RegionFigures(map)
     }
 
-    fn table(&self, name: &str) -> &[(String, Option<u64>, Option<u64>, Option<f64>)] {
+    fn table(&self, name: &str) -> &[RegionRow] {
         self.0.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
@@ -252,7 +255,7 @@ impl Plan {
     /// generator in this order, so a seed gives one plan.
     fn full_size(seed: u64) -> Plan {
         let reference = RegionReference::embedded();
-        let mut calibration = Calibration::new(&reference, seed);
+        let mut calibration = Calibration::new(reference, seed);
         let mut regions: Vec<RegionPlan> = reference
             .regions
             .iter()

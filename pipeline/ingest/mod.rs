@@ -32,7 +32,7 @@ use crate::stop::StopToken;
 use crate::warehouse::{Location, Manifest, Missing, SourceFile, Stage, StagedFile, TableCounts, Warehouse, WarehouseError, layout};
 use decode::{HashedRead, SNIFF_BYTES};
 use source::{CsvSource, ParquetSource, RowSource};
-use table::{Indexes, TableOutcome, load_table};
+use table::{Indexes, TableOutcome, TableSinks, load_table};
 
 pub use decode::detect_encoding;
 
@@ -397,7 +397,8 @@ impl TableOutput {
         let mut data = StagedFile::create(&self.target, &self.staged_data);
         let mut rejects = StagedFile::create(&self.target, &self.staged_rejects);
         let as_of = self.as_of.format("%Y-%m-%d").to_string();
-        match load_table(self.table, source, file, &mut self.indexes, &mut data, &mut rejects, &as_of, &self.stop) {
+        let sinks = TableSinks { data: &mut data, rejected: &mut rejects };
+        match load_table(self.table, source, file, &mut self.indexes, sinks, &as_of, &self.stop) {
             Ok(outcome) => {
                 let finish = |f: StagedFile, what: &str| {
                     f.finish().map_err(|e| IngestError::Write { what: what.to_string(), detail: e.to_string() })

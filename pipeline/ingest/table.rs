@@ -66,8 +66,14 @@ pub fn rate(rows: u64, elapsed: Duration) -> u64 {
     (rows as f64 / elapsed.as_secs_f64().max(1e-3)) as u64
 }
 
-/// Loads `source` into `data` (Parquet) and `rejected` (CSV). The outputs stay
-/// the caller's, so a failed load can abort them.
+/// Where a table's rows go: the loaded ones (Parquet) and the rejected ones
+/// (CSV). The outputs stay the caller's, so a failed load can abort them.
+pub struct TableSinks<'a> {
+    pub data: &'a mut (dyn Write + Send),
+    pub rejected: &'a mut (dyn Write + Send),
+}
+
+/// Loads `source` into its sinks.
 ///
 /// Two threads share the work: this one parses and checks the rows, a block
 /// at a time; the other settles each block (claims its ids, writes its
@@ -79,12 +85,12 @@ pub fn load_table<S: RowSource + ?Sized>(
     source: &mut S,
     file: &str,
     indexes: &mut Indexes,
-    data: &mut (dyn Write + Send),
-    rejected: &mut (dyn Write + Send),
+    sinks: TableSinks<'_>,
     as_of: &str,
     stop: &StopToken,
 ) -> Result<TableOutcome, IngestError> {
     let started = Instant::now();
+    let TableSinks { data, rejected } = sinks;
     let settler = Settler {
         table,
         own: if table.key.is_empty() { KeyIndex::default() } else { KeyIndex::with_capacity(source.size_hint().unwrap_or(0)) },
@@ -268,7 +274,6 @@ fn read_rows<S: RowSource + ?Sized>(
         end_block(&mut block, &mut batch, &mut held)?;
     }
 
-    drop(end_block);
     if let Some(settler) = here {
         held.load(table, settler, work)?;
     }
@@ -597,15 +602,14 @@ fn self_references(table: &Table) -> Vec<usize> {
     columns.filter(|(_, c)| c.references.as_ref().is_some_and(|r| r.table == table.name)).map(|(i, _)| i).collect()
 }
 
+/// A reject of a held row: its line, its key text, why.
+type LineReject = (u64, Box<str>, Reject);
+
 /// Rejects held rows whose reference into their own table points to a row not
 /// loaded — repeatedly, since rejecting a parent orphans its children — and
 /// then the rows whose chain of parents never ends. Returns which rows stay,
 /// and the rejects by line.
-fn resolve_self_references(
-    table: &'static Table,
-    held: &[HeldRow],
-    own: &mut KeyIndex,
-) -> (Vec<bool>, Vec<(u64, Box<str>, Reject)>) {
+fn resolve_self_references(table: &'static Table, held: &[HeldRow], own: &mut KeyIndex) -> (Vec<bool>, Vec<LineReject>) {
     let self_refs = self_references(table);
     let reject = |c: usize, reason: &'static str, value: &str| {
         let column = &table.columns[c];

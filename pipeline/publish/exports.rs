@@ -46,7 +46,7 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
     // People's files.
     let tables: BTreeMap<&str, Table> = marts.iter().map(|m| (m.name, Table::from_batches(m.name, &m.schema, &m.batches))).collect();
     for (name, table) in &tables {
-        out.put(format!("excel/{name}.csv"), &people_csv(table))?;
+        out.put(format!("excel/{name}.csv"), people_csv(table))?;
     }
     let mut book = Workbook::new();
     for (mart, sheet_name) in WORKBOOK {
@@ -73,7 +73,7 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
     }
     for (region, rows) in by_region {
         out.put(layout::worklist_in_exports(region), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
-        out.put(format!("worklists/{region}.csv"), &worklist_csv(&rows))?;
+        out.put(format!("worklists/{region}.csv"), worklist_csv(&rows))?;
     }
     Ok(out.finish())
 }

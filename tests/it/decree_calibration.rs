@@ -27,8 +27,11 @@ fn figures() -> HashMap<String, i64> {
         .collect()
 }
 
-/// The decree's regional rows: (table, region name, primary orgs, value, pct).
-fn region_rows() -> Vec<(String, String, Option<i64>, Option<i64>, Option<f64>)> {
+/// One of the decree's regional rows: (table, region name, primary orgs, value, pct).
+type DecreeRegionRow = (String, String, Option<i64>, Option<i64>, Option<f64>);
+
+/// The decree's regional rows.
+fn region_rows() -> Vec<DecreeRegionRow> {
     let mut reader = csv::Reader::from_reader(REGIONS.as_bytes());
     reader
         .records()

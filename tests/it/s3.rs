@@ -21,7 +21,7 @@ fn server() -> (String, Option<Child>) {
         return (endpoint, None);
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("moto_server")
+    let mut child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -34,6 +34,8 @@ fn server() -> (String, Option<Child>) {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("moto_server did not start on {endpoint}");
 }
 
