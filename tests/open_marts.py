@@ -13,7 +13,8 @@ import pandas as pd
 import polars as pl
 
 MARTS = ["national", "regions", "federal_districts", "data_quality", "worklist",
-         "profcards_monthly", "profcards_yearly"]
+         "profcards_monthly", "profcards_yearly", "coverage_bands", "regions_summary",
+         "profcards_summary", "worklist_regions"]
 
 wh, d = sys.argv[1], sys.argv[2]
 failures = []

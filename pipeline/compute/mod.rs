@@ -39,6 +39,7 @@ const VIEWS: &[(&str, &str)] = &[
     ("baseline_stats", include_str!("../../queries/views/baseline_stats.sql")),
     ("org_flags", include_str!("../../queries/views/org_flags.sql")),
     ("org_check_failures", include_str!("../../queries/views/org_check_failures.sql")),
+    ("coverage_band_limits", include_str!("../../queries/views/coverage_band_limits.sql")),
 ];
 
 /// The marts, each one query, in order: a mart may read an earlier one as
@@ -47,10 +48,14 @@ pub const MARTS: &[(&str, &str)] = &[
     ("national", include_str!("../../queries/marts/national.sql")),
     ("regions", include_str!("../../queries/marts/regions.sql")),
     ("federal_districts", include_str!("../../queries/marts/federal_districts.sql")),
+    ("coverage_bands", include_str!("../../queries/marts/coverage_bands.sql")),
     ("data_quality", include_str!("../../queries/marts/data_quality.sql")),
     ("worklist", include_str!("../../queries/marts/worklist.sql")),
+    ("worklist_regions", include_str!("../../queries/marts/worklist_regions.sql")),
+    ("regions_summary", include_str!("../../queries/marts/regions_summary.sql")),
     ("profcards_monthly", include_str!("../../queries/marts/profcards_monthly.sql")),
     ("profcards_yearly", include_str!("../../queries/marts/profcards_yearly.sql")),
+    ("profcards_summary", include_str!("../../queries/marts/profcards_summary.sql")),
 ];
 
 const BASELINE: &str = include_str!("../../queries/dates/baseline.sql");

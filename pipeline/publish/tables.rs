@@ -137,6 +137,9 @@ fn in_words(column: &str, cell: Cell) -> Cell {
         ("unit", "members") => Some("члены Профсоюза"),
         ("unit", "gap") => Some("расхождение с отчётом"),
         ("level", l) => level_in_words(l),
+        ("span", "year_to_period") => Some("месяцы года до отчётного периода"),
+        ("span", "year_to_period_prev") => Some("те же месяцы годом ранее"),
+        ("span", "all") => Some("всё время программы"),
         _ => None,
     };
     words.map_or(cell, |w| Cell::Text(w.to_string()))
