@@ -7,19 +7,21 @@
 //! picks the figures, parses the blocks and renders them twice, through the
 //! HTML and the WordprocessingML templates. Sentences about change are in
 //! the template only under `{% if prev %}`, so without a comparison snapshot
-//! they are left out, not filled with zeros.
+//! they are left out, not filled with zeros. Every number it states is a
+//! mart's column (sums, shares, changes and counts of lists included): this
+//! module only picks rows and puts them in order.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
 use serde::Serialize;
 
 use super::{Output, PublishError};
-use super::marts::{Marts, ProfcardsYear, QualityRow, Region};
-use super::site::{BANDS, ONLINE_THRESHOLD_PCT, desc, moscow_time, unchanged_coverage};
+use super::marts::{Marts, ProfcardsSpan, ProfcardsYear, QualityRow, Region};
+use super::site::{BandView, band_views, by_rank, moscow_time};
 use super::templates;
 use crate::contract::RegionReference;
 
@@ -40,22 +42,26 @@ fn named<'a>(row: &'a Region, reference: &RegionReference) -> Named<'a> {
     Named { row, name, name_genitive }
 }
 
+/// A coverage band with the regions in it, highest coverage first.
 #[derive(Debug, Clone, Serialize)]
 struct Band<'a> {
-    label: &'static str,
-    regions: Vec<Named<'a>>,
-    /// Share of the regional organizations that have an official figure.
-    share: Option<f64>,
+    #[serde(flatten)]
+    band: BandView<'a>,
+    /// The regions in it (the mart's `regions` is their count).
+    list: Vec<Named<'a>>,
     /// Listed as a table, as the decree lists its 90–100 % band.
     table: bool,
 }
 
+/// A category of members with its figures of the national mart.
 #[derive(Debug, Clone, Serialize)]
-struct Totals {
-    purchases: i64,
-    amount: f64,
-    cashback: f64,
-    cashback_pct: Option<f64>,
+struct Category {
+    label: &'static str,
+    members: i64,
+    share_pct: Option<f64>,
+    coverage_pct: Option<f64>,
+    change: Option<i64>,
+    change_pct: Option<f64>,
 }
 
 /// One block of the briefing's text.
@@ -96,92 +102,85 @@ pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Res
 fn figures(marts: &Marts) -> Value {
     let reference = RegionReference::embedded();
     let view = |r| named(r, reference);
-    let with_baseline = marts.regions.iter().filter(|r| r.coverage_band.is_some()).count();
-    let bands: Vec<Band> = BANDS
-        .iter()
-        .map(|(code, label, _)| {
-            let mut regions: Vec<Named> =
-                marts.regions.iter().filter(|r| r.coverage_band.as_deref() == Some(*code)).map(view).collect();
-            regions.sort_by(|a, b| desc(a.row.coverage_pct, b.row.coverage_pct));
-            Band {
-                label,
-                share: (with_baseline > 0).then(|| 100.0 * regions.len() as f64 / with_baseline as f64),
-                table: *code == "90-100",
-                regions,
-            }
-        })
-        .collect();
-    let same = unchanged_coverage(marts);
-    let unchanged: Vec<Named> = marts.regions.iter().filter(|r| same.contains(r.region_code.as_str())).map(view).collect();
-    let mut above: Vec<Named> = marts
-        .regions
-        .iter()
-        .filter(|r| r.joined_online_pct.is_some_and(|p| p > ONLINE_THRESHOLD_PCT))
-        .map(view)
-        .collect();
-    above.sort_by(|a, b| desc(a.row.joined_online_pct, b.row.joined_online_pct));
-    let mut reports: Vec<Named> = marts.regions.iter().map(view).collect();
-    reports.sort_by(|a, b| desc(a.row.primary_auto_reports_pct, b.row.primary_auto_reports_pct));
-    let all_reported: Vec<Named> = marts.regions.iter().filter(|r| r.all_reported).map(view).collect();
+    let listed = |keep: &dyn Fn(&Region) -> bool| -> Vec<Named> { marts.regions.iter().filter(|r| keep(r)).map(view).collect() };
+    let mut above = listed(&|r| r.joined_online_above_threshold);
+    by_rank(&mut above, |r| r.row.joined_online_rank);
+    let mut reports = listed(&|_| true);
+    by_rank(&mut reports, |r| r.row.auto_reports_rank);
     let q: BTreeMap<&str, &QualityRow> =
         marts.quality.iter().filter(|q| q.scope == "national").map(|q| (q.check.as_str(), q)).collect();
-
-    let n = &marts.national;
-    let prev = marts.national_prev.as_ref();
-    let categories = vec![
-        ("работающие", n.working, n.working_official, prev.map(|p| p.working)),
-        ("обучающиеся (студенты)", n.students, n.students_official, prev.map(|p| p.students)),
-        ("неработающие пенсионеры", n.pensioners, n.pensioners_official, prev.map(|p| p.pensioners)),
-    ];
-    // Purchases in the months of P's year before P (the decree's "9 months"
-    // at P = 1 October), and in the same months of the year before.
-    let period = n.report_period;
-    let months = i64::from(period.month0());
-    let months_of = |year: i32| -> Option<Value> {
-        let rows: Vec<_> = marts
-            .profcards_monthly
-            .iter()
-            .filter(|m| m.month.year() == year && m.month.month0() < period.month0())
-            .collect();
-        if months == 0 || rows.is_empty() {
-            return None;
-        }
-        let amount: f64 = rows.iter().map(|m| m.amount).sum();
-        let cashback: f64 = rows.iter().map(|m| m.cashback).sum();
-        Some(context! {
-            year => year, months => months,
-            purchases => rows.iter().map(|m| m.purchases).sum::<i64>(),
-            amount => amount, cashback => cashback,
-            cashback_pct => (amount > 0.0).then(|| 100.0 * cashback / amount),
-        })
-    };
+    let span = |name: &str| marts.profcards_summary.iter().find(|s| s.span == name);
+    let ptd: Option<&ProfcardsSpan> = span("year_to_period");
     let full_years: Vec<&ProfcardsYear> = marts.profcards_yearly.iter().filter(|r| !r.ytd).collect();
-    let total = (!full_years.is_empty()).then(|| {
-        let amount: f64 = full_years.iter().map(|r| r.amount).sum();
-        let cashback: f64 = full_years.iter().map(|r| r.cashback).sum();
-        Totals {
-            purchases: full_years.iter().map(|r| r.purchases).sum(),
-            amount,
-            cashback,
-            cashback_pct: (amount > 0.0).then(|| 100.0 * cashback / amount),
-        }
-    });
     context! {
-        n => n,
-        prev => prev,
+        n => &marts.national,
+        prev => marts.national_prev,
         q => q,
-        bands => if with_baseline > 0 { bands } else { Vec::new() },
-        unchanged => unchanged,
+        bands => bands(marts, reference),
+        unchanged => listed(&|r| r.coverage_unchanged == Some(true)),
         above => above,
-        threshold => ONLINE_THRESHOLD_PCT,
         reports => reports,
-        all_reported => all_reported,
-        categories => categories,
-        ptd => months_of(period.year()),
-        ptd_prev => months_of(period.year() - 1),
-        total => total,
+        all_reported => listed(&|r| r.all_reported),
+        counts => &marts.regions_summary,
+        categories => categories(marts),
+        ptd => ptd,
+        // The same months a year before, said only beside this year's.
+        ptd_prev => ptd.and(span("year_to_period_prev")),
+        total => span("all"),
         years => full_years,
     }
+}
+
+/// The coverage bands with their regions; none when no region has a
+/// baseline (nothing to band).
+fn bands<'a>(marts: &'a Marts, reference: &RegionReference) -> Vec<Band<'a>> {
+    if marts.regions_summary.regions_with_baseline == 0 {
+        return Vec::new();
+    }
+    band_views(marts)
+        .into_iter()
+        .map(|band| {
+            let mut list: Vec<Named> = marts
+                .regions
+                .iter()
+                .filter(|r| r.coverage_band.as_ref() == Some(&band.row.band))
+                .map(|r| named(r, reference))
+                .collect();
+            by_rank(&mut list, |r| r.row.coverage_rank);
+            let table = band.row.band == "90-100";
+            Band { band, list, table }
+        })
+        .collect()
+}
+
+fn categories(marts: &Marts) -> Vec<Category> {
+    let n = &marts.national;
+    vec![
+        Category {
+            label: "работающие",
+            members: n.working,
+            share_pct: n.working_share_pct,
+            coverage_pct: n.working_coverage_pct,
+            change: n.working_change,
+            change_pct: n.working_change_pct,
+        },
+        Category {
+            label: "обучающиеся (студенты)",
+            members: n.students,
+            share_pct: n.students_share_pct,
+            coverage_pct: n.students_coverage_pct,
+            change: n.students_change,
+            change_pct: n.students_change_pct,
+        },
+        Category {
+            label: "неработающие пенсионеры",
+            members: n.pensioners,
+            share_pct: n.pensioners_share_pct,
+            coverage_pct: n.pensioners_coverage_pct,
+            change: n.pensioners_change,
+            change_pct: n.pensioners_change_pct,
+        },
+    ]
 }
 
 /// The template's text as blocks: `# ` title, `## ` subtitle, `### `

@@ -29,6 +29,10 @@ const WORKBOOK: &[(&str, &str)] = &[
     ("data_quality", "Качество данных"),
     ("profcards_monthly", "ПРОФКАРДС по месяцам"),
     ("profcards_yearly", "ПРОФКАРДС по годам"),
+    ("profcards_summary", "ПРОФКАРДС итоги"),
+    ("coverage_bands", "Группы по охвату"),
+    ("regions_summary", "Итоги по регионам"),
+    ("worklist_regions", "Замечания по регионам"),
 ];
 
 /// Writes every export of the marts into `dir` (a fresh folder). Returns the
@@ -53,7 +57,8 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
         let Some(table) = tables.get(mart) else { continue };
         let sheet = book.add_worksheet();
         sheet.set_name(*sheet_name).map_err(xlsx)?;
-        if *mart == "national" {
+        // One-row marts read better as «Показатель — Значение».
+        if matches!(*mart, "national" | "regions_summary") {
             write_transposed(sheet, table).map_err(xlsx)?;
         } else {
             write_sheet(sheet, table).map_err(xlsx)?;
@@ -231,7 +236,7 @@ fn display_width(cell: &Cell) -> usize {
     }
 }
 
-/// The one-row national mart as «Показатель — Значение».
+/// A one-row mart (national, regions_summary) as «Показатель — Значение».
 fn write_transposed(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxError> {
     let formats = Formats::new();
     sheet.write_string_with_format(0, 0, "Показатель", &formats.header)?;

@@ -13,43 +13,50 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::PublishError;
 use crate::warehouse::{Manifest, Warehouse, layout};
 
+/// The national mart: the shared KPIs plus what only the union as a whole
+/// has. Columns added after the contract's are optional, so that the marts
+/// of older dates (the trend) still read.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct National {
     pub as_of: NaiveDate,
     pub report_period: NaiveDate,
     pub baseline_as_of: Option<NaiveDate>,
     pub compared_to: Option<NaiveDate>,
-    pub members: i64,
-    pub members_official: Option<i64>,
-    pub coverage_pct: Option<f64>,
-    pub working: i64,
-    pub students: i64,
-    pub pensioners: i64,
-    pub category_missing: i64,
     pub working_official: Option<i64>,
     pub students_official: Option<i64>,
     pub pensioners_official: Option<i64>,
-    pub primary_orgs: i64,
-    pub territorial_orgs: i64,
     pub primary_orgs_official: Option<i64>,
     pub territorial_orgs_official: Option<i64>,
-    pub primary_auto_reports: i64,
-    pub primary_auto_reports_pct: Option<f64>,
     pub reports_3sp: i64,
     pub reports_4sp: i64,
     pub reports_5sp: i64,
-    pub territorial_reports: i64,
-    pub territorial_reports_pct: Option<f64>,
-    pub joined_online: i64,
-    pub profcards: i64,
     pub profcards_app: i64,
-    pub profcards_pct: Option<f64>,
-    pub cards_issued: i64,
     pub cards_refused: i64,
-    pub cards_issued_pct: Option<f64>,
-    pub members_prev: Option<i64>,
-    pub members_change: Option<i64>,
-    pub members_change_pct: Option<f64>,
+    pub joined_online_threshold_pct: Option<f64>,
+    pub profcards_app_pct: Option<f64>,
+    pub working_share_pct: Option<f64>,
+    pub students_share_pct: Option<f64>,
+    pub pensioners_share_pct: Option<f64>,
+    pub category_missing_share_pct: Option<f64>,
+    pub working_coverage_pct: Option<f64>,
+    pub students_coverage_pct: Option<f64>,
+    pub pensioners_coverage_pct: Option<f64>,
+    pub primary_orgs_coverage_pct: Option<f64>,
+    pub territorial_orgs_coverage_pct: Option<f64>,
+    pub working_prev: Option<i64>,
+    pub working_change: Option<i64>,
+    pub working_change_pct: Option<f64>,
+    pub students_prev: Option<i64>,
+    pub students_change: Option<i64>,
+    pub students_change_pct: Option<f64>,
+    pub pensioners_prev: Option<i64>,
+    pub pensioners_change: Option<i64>,
+    pub pensioners_change_pct: Option<f64>,
+    pub category_missing_prev: Option<i64>,
+    pub category_missing_change: Option<i64>,
+    pub category_missing_change_pct: Option<f64>,
+    #[serde(flatten)]
+    pub kpis: Kpis,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -64,6 +71,17 @@ pub struct Region {
     pub all_reported: bool,
     pub profcards_app: i64,
     pub cards_refused: i64,
+    /// Coverage at C, and whether it is the same to the tenth (null without C).
+    pub coverage_pct_prev: Option<f64>,
+    pub coverage_unchanged: Option<bool>,
+    pub joined_online_above_threshold: bool,
+    /// Places among the regions (1 = highest; ties share one), null without
+    /// the percentage.
+    pub coverage_rank: Option<i64>,
+    pub auto_reports_rank: Option<i64>,
+    pub joined_online_rank: Option<i64>,
+    pub profcards_rank: Option<i64>,
+    pub cards_issued_rank: Option<i64>,
     #[serde(flatten)]
     pub kpis: Kpis,
 }
@@ -75,11 +93,13 @@ pub struct District {
     pub district_short_name: String,
     pub regions: i64,
     pub regions_all_reported: i64,
+    pub coverage_band: Option<String>,
     #[serde(flatten)]
     pub kpis: Kpis,
 }
 
-/// The columns the regions and federal_districts marts share, defined alike.
+/// The columns the national, regions and federal_districts marts share,
+/// defined alike.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Kpis {
     pub members: i64,
@@ -104,6 +124,13 @@ pub struct Kpis {
     pub members_prev: Option<i64>,
     pub members_change: Option<i64>,
     pub members_change_pct: Option<f64>,
+}
+
+impl std::ops::Deref for National {
+    type Target = Kpis;
+    fn deref(&self) -> &Kpis {
+        &self.kpis
+    }
 }
 
 impl std::ops::Deref for Region {
@@ -176,6 +203,60 @@ pub struct ProfcardsYear {
     pub totals: Purchases,
 }
 
+/// One of the decree's coverage bands (coverage_bands mart), highest first.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CoverageBand {
+    pub band: String,
+    pub sort_order: i64,
+    pub lower_pct: Option<f64>,
+    pub upper_pct: Option<f64>,
+    pub regions: i64,
+    pub regions_pct: Option<f64>,
+}
+
+/// How many regional organizations each named list holds (regions_summary).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RegionsSummary {
+    pub regions: i64,
+    pub regions_with_baseline: i64,
+    pub regions_without_baseline: i64,
+    pub regions_all_reported: i64,
+    pub regions_coverage_unchanged: Option<i64>,
+    pub regions_joined_online_above_threshold: i64,
+    pub regions_without_worklist: i64,
+}
+
+/// A region's worklist in numbers (worklist_regions).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct WorklistRegion {
+    pub region_code: String,
+    /// Its active primary and territorial organizations.
+    pub orgs: i64,
+    /// Organizations its worklist lists, and their share of `orgs`.
+    pub orgs_to_fix: i64,
+    pub orgs_to_fix_pct: Option<f64>,
+}
+
+/// A span of PROFCARDS purchases the briefing sums (profcards_summary).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ProfcardsSpan {
+    /// `year_to_period`, `year_to_period_prev` or `all`.
+    pub span: String,
+    pub year: Option<i64>,
+    pub months: Option<i64>,
+    pub purchases_change: Option<i64>,
+    pub purchases_change_pct: Option<f64>,
+    #[serde(flatten)]
+    pub totals: Purchases,
+}
+
+impl std::ops::Deref for ProfcardsSpan {
+    type Target = Purchases;
+    fn deref(&self) -> &Purchases {
+        &self.totals
+    }
+}
+
 impl std::ops::Deref for ProfcardsMonth {
     type Target = Purchases;
     fn deref(&self) -> &Purchases {
@@ -191,7 +272,7 @@ impl std::ops::Deref for ProfcardsYear {
 }
 
 /// Every mart of one date, plus what publishing shows beside them: the
-/// national rows of the comparison date and of every date in the warehouse
+/// national row of the comparison date and of every date in the warehouse
 /// (for trends), and the run's manifest (for provenance).
 #[derive(Debug, Clone)]
 pub struct Marts {
@@ -200,11 +281,14 @@ pub struct Marts {
     pub districts: Vec<District>,
     pub quality: Vec<QualityRow>,
     pub worklist: Vec<WorklistRow>,
+    pub worklist_regions: Vec<WorklistRegion>,
     pub profcards_monthly: Vec<ProfcardsMonth>,
     pub profcards_yearly: Vec<ProfcardsYear>,
-    /// The national and regions marts of C, when the warehouse has them.
+    pub profcards_summary: Vec<ProfcardsSpan>,
+    pub coverage_bands: Vec<CoverageBand>,
+    pub regions_summary: RegionsSummary,
+    /// The national mart of C, when the warehouse has it.
     pub national_prev: Option<National>,
-    pub regions_prev: Vec<Region>,
     /// The national mart of every date computed so far, oldest first.
     pub history: Vec<National>,
     /// Members on record per region at every date computed so far, oldest
@@ -240,23 +324,20 @@ impl Marts {
         }
         history.push(national.clone());
         region_history.push((as_of, regions.iter().map(|r| (r.region_code.clone(), r.members)).collect()));
-        let (national_prev, regions_prev) = match national.compared_to {
-            Some(c) => (
-                history.iter().find(|h| h.as_of == c).cloned(),
-                read(warehouse, "regions", c).await.unwrap_or_default(),
-            ),
-            None => (None, Vec::new()),
-        };
+        let national_prev = national.compared_to.and_then(|c| history.iter().find(|h| h.as_of == c).cloned());
         Ok(Marts {
             national,
             regions,
             districts: typed(raw, "federal_districts", as_of)?,
             quality: typed(raw, "data_quality", as_of)?,
             worklist: typed(raw, "worklist", as_of)?,
+            worklist_regions: typed(raw, "worklist_regions", as_of)?,
             profcards_monthly: typed(raw, "profcards_monthly", as_of)?,
             profcards_yearly: typed(raw, "profcards_yearly", as_of)?,
+            profcards_summary: typed(raw, "profcards_summary", as_of)?,
+            coverage_bands: typed(raw, "coverage_bands", as_of)?,
+            regions_summary: one(typed(raw, "regions_summary", as_of)?, "regions_summary", as_of)?,
             national_prev,
-            regions_prev,
             history,
             region_history,
             manifest: warehouse.read_manifest(as_of).await?,

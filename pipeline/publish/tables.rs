@@ -116,6 +116,9 @@ fn in_words(column: &str, cell: Cell) -> Cell {
         ("unit", "members") => Some("члены Профсоюза"),
         ("unit", "gap") => Some("расхождение с отчётом"),
         ("level", l) => level_in_words(l),
+        ("span", "year_to_period") => Some("месяцы года до отчётного периода"),
+        ("span", "year_to_period_prev") => Some("те же месяцы годом ранее"),
+        ("span", "all") => Some("всё время программы"),
         _ => None,
     };
     words.map_or(cell, |w| Cell::Text(w.to_string()))
@@ -204,7 +207,10 @@ mod tests {
 
     #[test]
     fn the_rows_publishing_reads_are_columns_of_their_marts() {
-        use crate::publish::marts::{District, National, ProfcardsMonth, ProfcardsYear, QualityRow, Region, WorklistRow};
+        use crate::publish::marts::{
+            CoverageBand, District, National, ProfcardsMonth, ProfcardsSpan, ProfcardsYear, QualityRow, Region, RegionsSummary,
+            WorklistRegion, WorklistRow,
+        };
         rows_fit::<National>("national").unwrap();
         rows_fit::<Region>("regions").unwrap();
         rows_fit::<District>("federal_districts").unwrap();
@@ -212,6 +218,10 @@ mod tests {
         rows_fit::<WorklistRow>("worklist").unwrap();
         rows_fit::<ProfcardsMonth>("profcards_monthly").unwrap();
         rows_fit::<ProfcardsYear>("profcards_yearly").unwrap();
+        rows_fit::<CoverageBand>("coverage_bands").unwrap();
+        rows_fit::<RegionsSummary>("regions_summary").unwrap();
+        rows_fit::<WorklistRegion>("worklist_regions").unwrap();
+        rows_fit::<ProfcardsSpan>("profcards_summary").unwrap();
     }
 
     #[test]

@@ -2,6 +2,13 @@
 -- Implements marts.md "national — one row", every column in its order.
 -- Counts are Int64; percentages the exact Float64 ratio, null when the whole is
 -- 0 or missing; year-on-year columns null without a comparison snapshot C.
+-- Beyond the contract, every share the pages and the briefing state:
+-- joined_online_pct and profcards_app_pct over members; <category>_share_pct,
+-- a category's share of the members on record; <category>_coverage_pct and
+-- primary_orgs/territorial_orgs_coverage_pct, the registry against the
+-- official report at B; <category>_prev/_change/_change_pct, as members_*.
+-- joined_online_threshold_pct is the decree's bar for naming a region's
+-- online joining (regions.joined_online_above_threshold compares with it).
 WITH m AS (
     -- Every region code is checked against the reference at ingest, so the
     -- regions' counts add up to the nation's.
@@ -63,7 +70,13 @@ t AS (
     WHERE a.level = 'territorial' AND r.form = '2-SP'
 ),
 prev AS (
-    SELECT coalesce(sum(members), 0) AS members_prev FROM prev_member_counts
+    SELECT
+        coalesce(sum(members), 0) AS members_prev,
+        coalesce(sum(working), 0) AS working_prev,
+        coalesce(sum(students), 0) AS students_prev,
+        coalesce(sum(pensioners), 0) AS pensioners_prev,
+        coalesce(sum(category_missing), 0) AS category_missing_prev
+    FROM prev_member_counts
 )
 SELECT
     p.d AS as_of,
@@ -92,6 +105,7 @@ SELECT
     t.territorial_reports,
     CASE WHEN o.territorial_orgs > 0 THEN 100.0 * t.territorial_reports / o.territorial_orgs END AS territorial_reports_pct,
     m.joined_online,
+    CASE WHEN m.members > 0 THEN 100.0 * m.joined_online / m.members END AS joined_online_pct,
     m.profcards,
     m.profcards_app,
     CASE WHEN m.members > 0 THEN 100.0 * m.profcards / m.members END AS profcards_pct,
@@ -101,7 +115,36 @@ SELECT
     CASE WHEN p.c IS NOT NULL THEN prev.members_prev END AS members_prev,
     CASE WHEN p.c IS NOT NULL THEN m.members - prev.members_prev END AS members_change,
     CASE WHEN p.c IS NOT NULL AND prev.members_prev > 0
-         THEN 100.0 * (m.members - prev.members_prev) / prev.members_prev END AS members_change_pct
+         THEN 100.0 * (m.members - prev.members_prev) / prev.members_prev END AS members_change_pct,
+    CAST(3 AS DOUBLE) AS joined_online_threshold_pct,
+    CASE WHEN m.members > 0 THEN 100.0 * m.profcards_app / m.members END AS profcards_app_pct,
+    CASE WHEN m.members > 0 THEN 100.0 * m.working / m.members END AS working_share_pct,
+    CASE WHEN m.members > 0 THEN 100.0 * m.students / m.members END AS students_share_pct,
+    CASE WHEN m.members > 0 THEN 100.0 * m.pensioners / m.members END AS pensioners_share_pct,
+    CASE WHEN m.members > 0 THEN 100.0 * m.category_missing / m.members END AS category_missing_share_pct,
+    CASE WHEN s.working_official > 0 THEN 100.0 * m.working / s.working_official END AS working_coverage_pct,
+    CASE WHEN s.students_official > 0 THEN 100.0 * m.students / s.students_official END AS students_coverage_pct,
+    CASE WHEN s.pensioners_official > 0 THEN 100.0 * m.pensioners / s.pensioners_official END AS pensioners_coverage_pct,
+    CASE WHEN s.primary_orgs_official > 0 THEN 100.0 * o.primary_orgs / s.primary_orgs_official END AS primary_orgs_coverage_pct,
+    CASE WHEN s.territorial_orgs_official > 0
+         THEN 100.0 * o.territorial_orgs / s.territorial_orgs_official END AS territorial_orgs_coverage_pct,
+    CASE WHEN p.c IS NOT NULL THEN prev.working_prev END AS working_prev,
+    CASE WHEN p.c IS NOT NULL THEN m.working - prev.working_prev END AS working_change,
+    CASE WHEN p.c IS NOT NULL AND prev.working_prev > 0
+         THEN 100.0 * (m.working - prev.working_prev) / prev.working_prev END AS working_change_pct,
+    CASE WHEN p.c IS NOT NULL THEN prev.students_prev END AS students_prev,
+    CASE WHEN p.c IS NOT NULL THEN m.students - prev.students_prev END AS students_change,
+    CASE WHEN p.c IS NOT NULL AND prev.students_prev > 0
+         THEN 100.0 * (m.students - prev.students_prev) / prev.students_prev END AS students_change_pct,
+    CASE WHEN p.c IS NOT NULL THEN prev.pensioners_prev END AS pensioners_prev,
+    CASE WHEN p.c IS NOT NULL THEN m.pensioners - prev.pensioners_prev END AS pensioners_change,
+    CASE WHEN p.c IS NOT NULL AND prev.pensioners_prev > 0
+         THEN 100.0 * (m.pensioners - prev.pensioners_prev) / prev.pensioners_prev END AS pensioners_change_pct,
+    CASE WHEN p.c IS NOT NULL THEN prev.category_missing_prev END AS category_missing_prev,
+    CASE WHEN p.c IS NOT NULL THEN m.category_missing - prev.category_missing_prev END AS category_missing_change,
+    CASE WHEN p.c IS NOT NULL AND prev.category_missing_prev > 0
+         THEN 100.0 * (m.category_missing - prev.category_missing_prev) / prev.category_missing_prev
+    END AS category_missing_change_pct
 FROM params p
 CROSS JOIN m
 CROSS JOIN s

@@ -7,6 +7,16 @@
 -- org. reports_3sp/4sp/5sp count primary orgs with an auto report on that
 -- form, as in national. Year-on-year columns are null without C; with C a region with no
 -- members then counts 0.
+-- Beyond the contract:
+-- - coverage_band from coverage_band_limits (the one place of the thresholds);
+-- - coverage_pct_prev: coverage at C as C's own regions mart has it (members
+--   at C over the official report latest on or before C, from C's snapshot);
+--   coverage_unchanged: both coverages known and equal to the tenth of a
+--   percent, as the decree counts "did not change" (null without C);
+-- - joined_online_above_threshold: joined_online_pct above the national
+--   mart's joined_online_threshold_pct (the decree's list);
+-- - <kpi>_rank: 1 + the regions with a strictly higher percentage (ties share
+--   a rank), null when the region's percentage is null.
 WITH m AS (
     SELECT * FROM member_counts
 ),
@@ -50,6 +60,18 @@ prev AS (
     SELECT region_code, members AS members_prev
     FROM prev_member_counts
 ),
+prev_baseline AS (
+    SELECT max(s.stats_as_of) AS b
+    FROM official_stats_prev s
+    CROSS JOIN params p
+    WHERE s.stats_as_of <= p.c
+),
+prev_official AS (
+    SELECT s.region_code, sum(s.members) AS members_official
+    FROM official_stats_prev s
+    JOIN prev_baseline pb ON s.stats_as_of = pb.b
+    GROUP BY s.region_code
+),
 joined AS (
     SELECT
         p.d AS as_of,
@@ -81,13 +103,33 @@ joined AS (
         coalesce(m.cards_issued, 0) AS cards_issued,
         CASE WHEN m.members > 0 THEN 100.0 * m.cards_issued / m.members END AS cards_issued_pct,
         coalesce(m.cards_refused, 0) AS cards_refused,
-        CASE WHEN p.c IS NOT NULL THEN coalesce(prev.members_prev, 0) END AS members_prev
+        CASE WHEN p.c IS NOT NULL THEN coalesce(prev.members_prev, 0) END AS members_prev,
+        CASE WHEN p.c IS NOT NULL AND po.members_official > 0
+             THEN 100.0 * coalesce(prev.members_prev, 0) / po.members_official END AS coverage_pct_prev
     FROM regions g
     CROSS JOIN params p
     LEFT JOIN m ON m.region_code = g.region_code
     LEFT JOIN s ON s.region_code = g.region_code
     LEFT JOIN o ON o.region_code = g.region_code
     LEFT JOIN prev ON prev.region_code = g.region_code
+    LEFT JOIN prev_official po ON po.region_code = g.region_code
+),
+banded AS (
+    SELECT j.*, b.band AS coverage_band
+    FROM joined j
+    LEFT JOIN coverage_band_limits b
+        ON (b.lower_pct IS NULL OR j.coverage_pct >= b.lower_pct)
+       AND (b.upper_pct IS NULL OR j.coverage_pct < b.upper_pct)
+),
+ranked AS (
+    SELECT
+        b.*,
+        CAST(rank() OVER (ORDER BY coverage_pct DESC NULLS LAST) AS BIGINT) AS coverage_rank_any,
+        CAST(rank() OVER (ORDER BY primary_auto_reports_pct DESC NULLS LAST) AS BIGINT) AS auto_reports_rank_any,
+        CAST(rank() OVER (ORDER BY joined_online_pct DESC NULLS LAST) AS BIGINT) AS joined_online_rank_any,
+        CAST(rank() OVER (ORDER BY profcards_pct DESC NULLS LAST) AS BIGINT) AS profcards_rank_any,
+        CAST(rank() OVER (ORDER BY cards_issued_pct DESC NULLS LAST) AS BIGINT) AS cards_issued_rank_any
+    FROM banded b
 )
 SELECT
     as_of,
@@ -97,14 +139,7 @@ SELECT
     members,
     members_official,
     coverage_pct,
-    CASE
-        WHEN coverage_pct IS NULL THEN NULL
-        WHEN coverage_pct >= 100 THEN '100+'
-        WHEN coverage_pct >= 90 THEN '90-100'
-        WHEN coverage_pct >= 70 THEN '70-90'
-        WHEN coverage_pct >= 50 THEN '50-70'
-        ELSE '<50'
-    END AS coverage_band,
+    coverage_band,
     working,
     students,
     pensioners,
@@ -129,6 +164,17 @@ SELECT
     cards_refused,
     members_prev,
     members - members_prev AS members_change,
-    CASE WHEN members_prev > 0 THEN 100.0 * (members - members_prev) / members_prev END AS members_change_pct
-FROM joined
+    CASE WHEN members_prev > 0 THEN 100.0 * (members - members_prev) / members_prev END AS members_change_pct,
+    coverage_pct_prev,
+    CASE WHEN p.c IS NOT NULL
+         THEN coalesce(round(coverage_pct * 10) = round(coverage_pct_prev * 10), false) END AS coverage_unchanged,
+    coalesce(joined_online_pct > t.online_threshold, false) AS joined_online_above_threshold,
+    CASE WHEN coverage_pct IS NOT NULL THEN coverage_rank_any END AS coverage_rank,
+    CASE WHEN primary_auto_reports_pct IS NOT NULL THEN auto_reports_rank_any END AS auto_reports_rank,
+    CASE WHEN joined_online_pct IS NOT NULL THEN joined_online_rank_any END AS joined_online_rank,
+    CASE WHEN profcards_pct IS NOT NULL THEN profcards_rank_any END AS profcards_rank,
+    CASE WHEN cards_issued_pct IS NOT NULL THEN cards_issued_rank_any END AS cards_issued_rank
+FROM ranked
+CROSS JOIN params p
+CROSS JOIN (SELECT joined_online_threshold_pct AS online_threshold FROM mart_national) t
 ORDER BY region_code;

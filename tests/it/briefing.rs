@@ -106,3 +106,210 @@ async fn without_a_year_before_nothing_is_said_about_change() {
     assert!(text.contains("На электронный учёт в АИС поставлено"));
     check_agreement(&text);
 }
+
+/// A number the briefing states, as written (its sign left out: words say
+/// "more" or "less"), with its decimals and whether it is a percentage.
+#[derive(Debug, Clone)]
+pub struct Stated {
+    pub text: String,
+    value: f64,
+    decimals: i32,
+    percent: bool,
+}
+
+const MONTHS_GENITIVE: [&str; 12] =
+    ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
+
+/// Every number the briefing page states, but for what is not a figure of
+/// the registry, by these rules:
+/// - the provenance line (engine version, checksum, build time) is left out;
+/// - dates (`21 ноября 2023 г.`) and form names (`2-СП`, `3, 4, 5-СП`);
+/// - section numbers (`3. Члены Профсоюза…`) and the row numbers of the `№`
+///   column of tables.
+///
+/// Each table cell, heading, paragraph and list item is read on its own, so
+/// that neighbouring cells (`2021` `15 450`) never run together.
+pub fn stated_numbers(html: &str) -> Vec<Stated> {
+    let start = html.find("<body>").map_or(0, |i| i + "<body>".len());
+    let end = html.find("<p class=\"provenance\">").unwrap_or(html.len());
+    let mut body = String::new();
+    for (i, chunk) in html[start..end].split("<table>").enumerate() {
+        // The first cell of each row is a row number when the header says «№».
+        if i > 0 && chunk.contains("<thead><tr><th>№</th>") {
+            let mut rest = chunk;
+            while let Some(at) = rest.find("<tr><td>") {
+                body.push_str(&rest[..at + "<tr>".len()]);
+                rest = &rest[at + "<tr>".len()..];
+                rest = &rest[rest.find("</td>").unwrap() + "</td>".len()..];
+            }
+            body.push_str(rest);
+        } else {
+            body.push_str(chunk);
+        }
+    }
+    let mut stated = Vec::new();
+    // Text between tags only: a tag's own text (`h3`, `td class="n"`) is dropped.
+    let mut texts = Vec::new();
+    let mut tag = String::new();
+    let mut in_tag = false;
+    let mut text = String::new();
+    for c in body.chars() {
+        match c {
+            '<' => {
+                texts.push((tag.clone(), std::mem::take(&mut text)));
+                tag.clear();
+                in_tag = true;
+            }
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => tag.push(c),
+            _ => text.push(c),
+        }
+    }
+    texts.push((tag, text));
+    for (tag, text) in texts {
+        let text = text.replace('\u{a0}', " ").replace("&quot;", "\"").replace("&amp;", "&");
+        let mut words: Vec<&str> = text.split(' ').collect();
+        if tag == "h3" && words.first().is_some_and(|w| w.ends_with('.') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())) {
+            words[0] = "";
+        }
+        for i in 0..words.len() {
+            // 21 ноября 2023 г.
+            if i + 3 < words.len()
+                && words[i].chars().all(|c| c.is_ascii_digit())
+                && MONTHS_GENITIVE.contains(&words[i + 1])
+                && words[i + 2].chars().take(4).all(|c| c.is_ascii_digit())
+                && words[i + 3].starts_with("г.")
+            {
+                for w in &mut words[i..i + 4] {
+                    *w = "";
+                }
+            }
+            // 3, 4, 5-СП
+            if words[i].contains("-СП") {
+                words[i] = "";
+                let mut j = i;
+                while j > 0 && words[j - 1].ends_with(',') && words[j - 1][..words[j - 1].len() - 1].chars().all(|c| c.is_ascii_digit()) {
+                    words[j - 1] = "";
+                    j -= 1;
+                }
+            }
+        }
+        stated.extend(numbers_in(&words.join(" ")));
+    }
+    stated
+}
+
+/// The numbers of one piece of text: `3 098 599`, `82,5 %`, `2021`.
+fn numbers_in(text: &str) -> Vec<Stated> {
+    let c: Vec<char> = text.chars().collect();
+    let digits_at = |i: usize| i < c.len() && c[i].is_ascii_digit();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if !digits_at(i) || (i > 0 && (c[i - 1].is_alphanumeric() || c[i - 1] == '-')) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while digits_at(j) {
+            j += 1;
+        }
+        // Groups of three after a first group of one to three digits.
+        if j - i <= 3 {
+            while j + 3 < c.len() && c[j] == ' ' && (1..=3).all(|k| digits_at(j + k)) && !digits_at(j + 4) {
+                j += 4;
+            }
+        }
+        let whole: String = c[i..j].iter().filter(|d| d.is_ascii_digit()).collect();
+        let mut number = whole.clone();
+        let mut decimals = 0;
+        if j + 1 < c.len() && c[j] == ',' && digits_at(j + 1) {
+            number.push('.');
+            j += 1;
+            while digits_at(j) {
+                number.push(c[j]);
+                decimals += 1;
+                j += 1;
+            }
+        }
+        let percent = c[j..].starts_with(&[' ', '%']);
+        out.push(Stated { text: c[i..j].iter().collect(), value: number.parse().unwrap(), decimals, percent });
+        i = j;
+    }
+    out
+}
+
+/// Every number of every mart in the warehouse, rounded as the briefing may
+/// show it (0, 1 or 2 decimals, sign left out): all of them, and the
+/// percentages (Float64 columns) apart.
+pub fn mart_numbers(wh: &Path) -> [std::collections::HashSet<(i32, i64)>; 2] {
+    use arrow::array::{Array, Decimal128Array, Float64Array, Int64Array};
+    let mut all = std::collections::HashSet::new();
+    let mut floats = std::collections::HashSet::new();
+    for (path, _) in tree(&wh.join("marts")) {
+        if !path.ends_with(".parquet") {
+            continue;
+        }
+        let file = std::fs::File::open(wh.join("marts").join(&path)).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            for column in batch.columns() {
+                let any = column.as_any();
+                let (values, float): (Vec<f64>, bool) = if let Some(a) = any.downcast_ref::<Int64Array>() {
+                    (a.iter().flatten().map(|v| v as f64).collect(), false)
+                } else if let Some(a) = any.downcast_ref::<Float64Array>() {
+                    (a.iter().flatten().collect(), true)
+                } else if let Some(a) = any.downcast_ref::<Decimal128Array>() {
+                    let scale = 10f64.powi(i32::from(a.scale()));
+                    (a.iter().flatten().map(|v| v as f64 / scale).collect(), false)
+                } else {
+                    continue;
+                };
+                for v in values {
+                    for d in 0..=2 {
+                        let key = (d, (v.abs() * 10f64.powi(d)).round() as i64);
+                        all.insert(key);
+                        if float {
+                            floats.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    [all, floats]
+}
+
+/// The stated numbers no mart holds (a percentage must be a percentage column's).
+pub fn not_in_marts(stated: &[Stated], marts: &[std::collections::HashSet<(i32, i64)>; 2]) -> Vec<String> {
+    stated
+        .iter()
+        .filter(|s| {
+            let key = (s.decimals, (s.value * 10f64.powi(s.decimals)).round() as i64);
+            !marts[usize::from(s.percent)].contains(&key)
+        })
+        .map(|s| format!("{}{}", s.text, if s.percent { " %" } else { "" }))
+        .collect()
+}
+
+/// Every number the briefing states is a mart's: the marts of D and of C
+/// (the briefing compares with C's national mart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_number_of_the_briefing_is_in_a_mart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = briefed(tmp.path(), &[C, D]).await;
+    let wh = dir.parent().unwrap().parent().unwrap();
+    let html = std::fs::read_to_string(dir.join("briefing.html")).unwrap();
+    let stated = stated_numbers(&html);
+    // The reader's rules at work: dates, forms and row numbers are not read.
+    let texts: Vec<&str> = stated.iter().map(|s| s.text.as_str()).collect();
+    assert!(texts.contains(&"1 021"), "the official count is read: {texts:?}");
+    assert!(stated.iter().any(|s| s.percent && s.text == "0,4"), "4 of 1 021 members is read as 0,4 %: {texts:?}");
+    assert!(!texts.contains(&"21"), "no day of a date is read: {texts:?}");
+    assert!(stated.len() >= 40, "{} numbers read: {texts:?}", stated.len());
+    let marts = mart_numbers(wh);
+    assert_eq!(not_in_marts(&stated, &marts), Vec::<String>::new(), "numbers of the briefing that no mart holds");
+    // And a number no mart holds is found out.
+    assert_eq!(not_in_marts(&numbers_in("на 777 777 больше (12,3 %)"), &marts), ["777 777", "12,3 %"]);
+}

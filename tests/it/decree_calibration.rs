@@ -322,4 +322,10 @@ async fn the_briefing_states_the_decree_s_figures() {
         assert!(text.contains(figure), "the briefing lacks «{figure}»");
     }
     assert!(crate::briefing::check_agreement(&text) > 30);
+    // And every number it states is a mart's, at the union's full size.
+    let _reading = MARTS.read().await;
+    let stated = crate::briefing::stated_numbers(&html);
+    assert!(stated.len() > 300, "{} numbers read", stated.len());
+    let missing = crate::briefing::not_in_marts(&stated, &crate::briefing::mart_numbers(wh));
+    assert_eq!(missing, Vec::<String>::new(), "numbers of the briefing that no mart holds");
 }

@@ -33,7 +33,12 @@ async fn every_mart_is_one_parquet_and_one_csv_in_portable_types() {
     compute_mart(&wh, D, "national").await;
 
     let contract = contract();
-    assert!(contract.iter().all(|(_, _, required)| !required.is_empty()), "marts.md requires columns of every mart");
+    // The marts marts.md defines each have required columns; reestr's own
+    // (the figures publishing shows beyond the contract) may have none.
+    for mart in ["national", "regions", "federal_districts", "data_quality", "worklist", "profcards_monthly", "profcards_yearly"] {
+        let required = contract.iter().find(|(m, _, _)| m == mart).map(|(_, _, r)| r.len());
+        assert!(required.is_some_and(|n| n > 0), "marts.md requires columns of {mart}");
+    }
     let expected: BTreeSet<String> = contract
         .iter()
         .flat_map(|(m, _, _)| ["parquet", "csv"].map(|ext| format!("{m}/as_of={D}/{m}.{ext}")))

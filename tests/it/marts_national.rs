@@ -134,3 +134,64 @@ async fn snapshot_on_a_quarter_start_reports_that_quarter() {
     assert_eq!(int(&n, "reports_4sp", 0), Some(0));
     assert!(close(pct(&n, "primary_auto_reports_pct", 0), 75.0));
 }
+
+/// The shares, category coverages and category changes the pages and the
+/// briefing state, on `marts_snapshot()` at D and C. Worked out by hand:
+/// - on record at D: M1 working (profcards app), M2 student (joined online),
+///   M4 pensioner, M5 working: 4 members; official at B: 5 members, 3
+///   working, 1 student, 1 pensioner, 2 primary and 1 territorial orgs;
+///   active: 4 primary (P1, P4, P5, P6), 1 territorial (T1);
+/// - on record at C: M1 working, M2 student, M3 no category (left only in
+///   2023), M4 pensioner, M6 working (left on D): 2 working, 1 student, 1
+///   pensioner, 1 without category.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn national_shares_and_changes_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = ingest_c_and_d(tmp.path()).await;
+    let n = national(&wh, D).await;
+    for (name, expected) in [
+        ("joined_online_pct", 25.0),           // 1 of 4
+        ("joined_online_threshold_pct", 3.0),  // the decree's bar
+        ("profcards_app_pct", 25.0),           // 1 of 4
+        ("working_share_pct", 50.0),           // 2 of 4
+        ("students_share_pct", 25.0),          // 1 of 4
+        ("pensioners_share_pct", 25.0),        // 1 of 4
+        ("category_missing_share_pct", 0.0),   // 0 of 4
+        ("working_coverage_pct", 200.0 / 3.0), // 2 of 3 official
+        ("students_coverage_pct", 100.0),      // 1 of 1
+        ("pensioners_coverage_pct", 100.0),    // 1 of 1
+        ("primary_orgs_coverage_pct", 200.0),  // 4 of 2
+        ("territorial_orgs_coverage_pct", 100.0),
+        ("working_change_pct", 0.0),           // 2 → 2
+        ("students_change_pct", 0.0),          // 1 → 1
+        ("pensioners_change_pct", 0.0),        // 1 → 1
+        ("category_missing_change_pct", -100.0), // 1 → 0
+    ] {
+        assert!(close(pct(&n, name, 0), expected), "{name}: {:?} ≠ {expected}", pct(&n, name, 0));
+    }
+    for (name, expected) in [
+        ("working_prev", 2),
+        ("working_change", 0),
+        ("students_prev", 1),
+        ("students_change", 0),
+        ("pensioners_prev", 1),
+        ("pensioners_change", 0),
+        ("category_missing_prev", 1),
+        ("category_missing_change", -1),
+    ] {
+        assert_eq!(int(&n, name, 0), Some(expected), "{name}");
+    }
+
+    // At C there is no snapshot a year before and no official report: the
+    // changes and the coverages are null, the shares are not (5 members: M1,
+    // M6 working; M2 student; M4 pensioner; M3 without category).
+    let c = national(&wh, C).await;
+    for name in ["working_prev", "working_change", "category_missing_change"] {
+        assert_eq!(int(&c, name, 0), None, "{C} {name}");
+    }
+    for name in ["working_change_pct", "working_coverage_pct", "primary_orgs_coverage_pct"] {
+        assert_eq!(pct(&c, name, 0), None, "{C} {name}");
+    }
+    assert!(close(pct(&c, "working_share_pct", 0), 40.0));
+    assert!(close(pct(&c, "category_missing_share_pct", 0), 20.0));
+}

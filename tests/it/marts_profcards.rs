@@ -133,9 +133,49 @@ async fn no_purchases_gives_empty_marts_with_headers() {
     assert_eq!(m.num_rows(), 0);
     assert!(m.schema().field_with_name("cashback_pct").is_ok());
     let wh = tmp.path().join("wh");
-    for name in ["profcards_monthly", "profcards_yearly"] {
+    for name in ["profcards_monthly", "profcards_yearly", "profcards_summary"] {
         let csv = std::fs::read_to_string(wh.join(format!("marts/{name}/as_of={D}/{name}.csv"))).unwrap();
         assert_eq!(csv.lines().count(), 1, "{name}: header only");
         assert!(csv.starts_with("as_of,"), "{name}: {csv}");
     }
+}
+
+/// profcards_summary on PURCHASES at D = 2023-11-21, so P = 2023-10-01 and
+/// the months before P in its year are January to September (9):
+/// - year_to_period, 2023: B5 (M1, 10.10 / 0.31), B6 and B7 (M2, 20.20 /
+///   0.61 and 30.30 / 0.91) — B8 is in November: 3 purchases, 2 buyers,
+///   60.60 / 1.83;
+/// - year_to_period_prev, 2022: B1 (M1, 100.00 / 3.00) — B2, B3, B4 are in
+///   November and December: 1 purchase, 1 buyer; change +2 purchases, +200 %;
+/// - all: every purchase up to D (B9 is after it): 9 purchases by M1, M2,
+///   M4; 5.00 + 1 350.00 + 101.00 = 1 456.00 / 0.50 + 10.50 + 3.04 = 14.04 —
+///   the sum of profcards_yearly's whole years.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profcards_summary_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = mart(tmp.path(), D, PURCHASES, "profcards_summary").await;
+    assert_eq!(
+        rows(&s, &["span", "year", "months", "purchases", "buyers", "amount", "cashback", "purchases_change"]),
+        [
+            ["year_to_period", "2023", "9", "3", "2", "60.60", "1.83", "2"],
+            ["year_to_period_prev", "2022", "9", "1", "1", "100.00", "3.00", "∅"],
+            ["all", "∅", "∅", "9", "3", "1456.00", "14.04", "∅"],
+        ]
+    );
+    let expected = [100.0 * 1.83 / 60.60, 3.0, 100.0 * 14.04 / 1456.0];
+    for (i, share) in expected.into_iter().enumerate() {
+        assert!(close(pct(&s, "cashback_pct", i), share), "row {i}: {:?}", pct(&s, "cashback_pct", i));
+    }
+    assert!(close(pct(&s, "purchases_change_pct", 0), 200.0));
+    assert_eq!(pct(&s, "purchases_change_pct", 1), None);
+    assert_eq!(s.schema().field_with_name("amount").unwrap().data_type(), &arrow::datatypes::DataType::Decimal128(18, 2));
+}
+
+/// At P = 1 January no month of the year lies before P: only the row of all
+/// purchases (all ten are on or before D = 2024-01-15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profcards_summary_in_january_has_only_all_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = mart(tmp.path(), "2024-01-15", PURCHASES, "profcards_summary").await;
+    assert_eq!(rows(&s, &["span", "purchases"]), [["all", "10"]]);
 }

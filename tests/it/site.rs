@@ -70,7 +70,7 @@ async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     let index = &pages["index.html"];
     assert!(index.contains("12\u{a0}345"), "official members grouped with a no-break space");
     assert!(index.contains("21 ноября 2023\u{a0}г."), "date in words");
-    // 6 members on record at D of 12 345 official.
+    // 4 members on record at D of 12 345 official.
     assert!(index.contains("0,0\u{a0}%") || index.contains("0,1\u{a0}%"), "coverage with a decimal comma and a spaced sign");
 
     for (name, html) in &pages {
@@ -140,9 +140,11 @@ async fn the_text_of_a_region_page_is_stable() {
     insta::assert_snapshot!(visible_text(main));
 }
 
-/// Chromium, headless, opens the index and a region page from file://: no
-/// console message (a script error or a missing file would log one), the
-/// site's script ran, and a screenshot is saved for a person to look at.
+/// Chromium, headless, opens the index, a region page and the coverage page
+/// from file://: no console message (a script error or a missing file would
+/// log one), the site's script made every sortable table sortable (the pages
+/// that have one must have one), a click on a header sorts the rows, and a
+/// screenshot is saved for a person to look at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_site_opens_in_a_browser_without_errors() {
     let Some(browser) = browser() else {
@@ -155,40 +157,62 @@ async fn the_site_opens_in_a_browser_without_errors() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let wh = small_site(tmp.path()).await;
+    let site = wh.join("site");
     let shots = std::env::temp_dir().join("reestr-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    for page in ["index.html", "regions/23.html", "coverage.html"] {
-        let url = format!("file://{}", wh.join("site").join(page).display());
-        let profile = tmp.path().join("profile");
-        let common = [
-            "--headless=new".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--no-first-run".into(),
-            "--enable-logging=stderr".into(),
-            "--v=0".into(),
-            format!("--user-data-dir={}", profile.display()),
-        ];
-        let out = Command::new(&browser).args(&common).arg("--dump-dom").arg(&url).output().unwrap();
-        let log = String::from_utf8_lossy(&out.stderr);
-        let dom = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{page}: chromium failed: {log}");
-        let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
-        assert!(console.is_empty(), "{page}: console messages: {console:#?}");
-        assert!(dom.contains("data-sortable=\"ready\"") || !dom.contains("class=\"data sortable"), "{page}: sort.js did not run");
-        let shot = shots.join(page.replace('/', "-").replace(".html", ".png"));
+    let profile = tmp.path().join("profile");
+    let chromium = |page: &Path, extra: &[String]| {
         let out = Command::new(&browser)
-            .args(&common)
-            .arg("--window-size=1280,1800")
-            .arg(format!("--screenshot={}", shot.display()))
-            .arg(&url)
+            .args([
+                "--headless=new".to_string(),
+                "--no-sandbox".into(),
+                "--disable-gpu".into(),
+                "--no-first-run".into(),
+                "--enable-logging=stderr".into(),
+                "--v=0".into(),
+                format!("--user-data-dir={}", profile.display()),
+            ])
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{page}: screenshot failed: {}", String::from_utf8_lossy(&out.stderr));
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{}: chromium failed: {log}", page.display());
+        (String::from_utf8_lossy(&out.stdout).into_owned(), log)
+    };
+    // (page, how many sortable tables it has at least)
+    for (page, sortable) in [("index.html", 1), ("regions/23.html", 0), ("coverage.html", 1)] {
+        let (dom, log) = chromium(&site.join(page), &["--dump-dom".into()]);
+        let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+        assert!(console.is_empty(), "{page}: console messages: {console:#?}");
+        let tables = dom.matches("class=\"data sortable").count();
+        if sortable == 0 {
+            assert_eq!(tables, 0, "{page}: a sortable table appeared; count it here");
+        } else {
+            assert!(tables >= sortable, "{page}: no sortable table found");
+        }
+        assert_eq!(dom.matches("data-sortable=\"ready\"").count(), tables, "{page}: sort.js did not prepare every sortable table");
+        let shot = shots.join(page.replace('/', "-").replace(".html", ".png"));
+        chromium(&site.join(page), &["--window-size=1280,1800".into(), format!("--screenshot={}", shot.display())]);
         let png = std::fs::read(&shot).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{page}: screenshot is empty");
         eprintln!("screenshot of {page}: {}", shot.display());
     }
+
+    // A click on the first header (№) of the coverage page's table sorts its
+    // rows descending: the last of the 85 regions comes first. The click is
+    // made by a copy of the page with one more script after the site's own.
+    let coverage = std::fs::read_to_string(site.join("coverage.html")).unwrap();
+    let click = "<script>document.querySelector(\"table.sortable\").tHead.rows[0].cells[0].click();</script></body>";
+    let copy = site.join("coverage-click.html");
+    std::fs::write(&copy, coverage.replace("</body>", click)).unwrap();
+    let (dom, log) = chromium(&copy, &["--dump-dom".into()]);
+    assert!(!log.lines().any(|l| l.contains("CONSOLE")), "the click logged: {log}");
+    let table = &dom[dom.find("class=\"data sortable").expect("the coverage page has a sortable table")..];
+    assert!(table[..table.find("</thead>").unwrap()].contains("aria-sort=\"descending\""), "the header is marked sorted");
+    let body = &table[table.find("<tbody>").unwrap()..];
+    let first = &body[body.find("data-v=\"").unwrap() + "data-v=\"".len()..];
+    assert_eq!(&first[..first.find('"').unwrap()], "85", "the rows were not sorted by the click");
 }
 
 fn browser() -> Option<PathBuf> {
