@@ -53,7 +53,10 @@ fn files(root: &Path, dir: &str, ext: &str) -> Vec<(String, PathBuf)> {
         let plain = !stem.is_empty()
             && stem.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             && !stem.as_bytes()[0].is_ascii_digit();
-        assert!(plain, "{dir}/{stem}.{ext}: a file name here must be lower-case letters, digits and _ (it is a table name)");
+        assert!(
+            plain,
+            "{dir}/{stem}.{ext}: a file name here must be lower-case letters, digits and _ (it is a table name)"
+        );
         found.push((stem, path));
     }
     found.sort();

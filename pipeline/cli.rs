@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::contract::values::parse_iso_date;
 
 #[derive(Debug, Parser)]
-#[command(name = "reestr", version, about = "Analytics engine for the registry of the All-Russian Education Trade Union")]
+#[command(
+    name = "reestr",
+    version,
+    about = "Analytics engine for the registry of the All-Russian Education Trade Union"
+)]
 pub struct Cli {
     /// Only warnings and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]

@@ -23,7 +23,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     // SIGINT; the others (sql, generate, status) keep the default: stop now.
     if matches!(
         cli.command,
-        Command::Ingest(_) | Command::Compute(_) | Command::Run(_) | Command::Publish(_) | Command::Demo(_) | Command::Schedule(_)
+        Command::Ingest(_)
+            | Command::Compute(_)
+            | Command::Run(_)
+            | Command::Publish(_)
+            | Command::Demo(_)
+            | Command::Schedule(_)
     ) {
         stop.trip_on_signals();
     }

@@ -13,7 +13,8 @@ pub async fn run(args: SqlArgs) -> Result<(), Error> {
     // Reads only: no lock, so questions can be asked while a run works.
     let warehouse = Warehouse::open_existing(&args.warehouse)?;
     let batches = query(&warehouse, args.as_of, &args.query).await?;
-    let text = render(&batches, args.format).map_err(|e| ComputeError::Write { what: "the result".into(), detail: e })?;
+    let text =
+        render(&batches, args.format).map_err(|e| ComputeError::Write { what: "the result".into(), detail: e })?;
     let mut out = std::io::stdout().lock();
     match out.write_all(&text).and_then(|_| out.flush()) {
         // The reader has what it wanted (`reestr sql … | head`): done, quietly.

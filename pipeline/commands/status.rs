@@ -19,7 +19,12 @@ pub async fn run(args: StatusArgs, clock: SharedClock) -> Result<(), Error> {
     println!("Warehouse: {}", config.warehouse);
     println!("Inbox:     {}", config.inbox);
     match config.next_run(clock.now()) {
-        Some(next) => println!("Next run:  {} ({}, \"{}\")", next.format("%Y-%m-%d %H:%M %Z"), config.timezone, config.schedule_text),
+        Some(next) => println!(
+            "Next run:  {} ({}, \"{}\")",
+            next.format("%Y-%m-%d %H:%M %Z"),
+            config.timezone,
+            config.schedule_text
+        ),
         None => println!("Next run:  never (\"{}\")", config.schedule_text),
     }
     println!("Processed: {} snapshots{}", done.len(), done.last().map(|d| format!(", newest {d}")).unwrap_or_default());
@@ -40,7 +45,14 @@ pub async fn run(args: StatusArgs, clock: SharedClock) -> Result<(), Error> {
             Status::Failed => "FAILED",
             Status::Interrupted => "interrupted",
         };
-        println!("  {}  {:<11} {}  {:>7.1} s  {}", a.as_of, status, a.started.format("%Y-%m-%d %H:%M:%S UTC"), seconds, a.error.as_deref().unwrap_or(""));
+        println!(
+            "  {}  {:<11} {}  {:>7.1} s  {}",
+            a.as_of,
+            status,
+            a.started.format("%Y-%m-%d %H:%M:%S UTC"),
+            seconds,
+            a.error.as_deref().unwrap_or("")
+        );
     }
     match log.failure() {
         Some(e) => Err(e.into()),

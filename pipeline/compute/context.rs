@@ -79,8 +79,11 @@ pub fn register_params(ctx: &SessionContext, dates: &Dates) -> Result<(), Comput
         Field::new("b", DataType::Date32, true),
         Field::new("c", DataType::Date32, true),
     ]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![date(Some(dates.d)), date(Some(dates.p)), date(dates.b), date(dates.c)])
-        .expect("params batch matches its schema");
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![date(Some(dates.d)), date(Some(dates.p)), date(dates.b), date(dates.c)],
+    )
+    .expect("params batch matches its schema");
     let _ = ctx.deregister_table("params");
     ctx.register_table("params", Arc::new(MemTable::try_new(schema, vec![vec![batch]]).map_err(ComputeError::engine)?))
         .map_err(ComputeError::engine)?;
@@ -91,7 +94,9 @@ pub fn register_params(ctx: &SessionContext, dates: &Dates) -> Result<(), Comput
 /// so a region with no rows in the snapshot still gets its row in the marts.
 pub fn register_reference(ctx: &SessionContext, prefix: &str) -> Result<(), ComputeError> {
     let reference = RegionReference::embedded();
-    let text = |f: &dyn Fn(usize) -> String, n: usize| -> ArrayRef { Arc::new(StringArray::from((0..n).map(f).collect::<Vec<_>>())) };
+    let text = |f: &dyn Fn(usize) -> String, n: usize| -> ArrayRef {
+        Arc::new(StringArray::from((0..n).map(f).collect::<Vec<_>>()))
+    };
     let r = &reference.regions;
     let n = r.len();
     let regions = RecordBatch::try_from_iter(vec![

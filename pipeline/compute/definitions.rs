@@ -61,7 +61,8 @@ impl Definitions {
             ));
         }
         let query = |&(name, sql): &(&'static str, &'static str)| Query { name, sql };
-        let (views, marts) = order(&views.iter().map(query).collect::<Vec<_>>(), &marts.iter().map(query).collect::<Vec<_>>())?;
+        let (views, marts) =
+            order(&views.iter().map(query).collect::<Vec<_>>(), &marts.iter().map(query).collect::<Vec<_>>())?;
         let mut parsed = Vec::new();
         for (file, text) in schemas {
             parsed.push(MartSchema::parse(file, text)?);
@@ -76,7 +77,10 @@ impl Definitions {
         }
         for schema in &parsed {
             if !marts.iter().any(|m| m.name == schema.name) {
-                return Err(format!("schemas/marts/{0}.toml declares a mart with no query: add queries/marts/{0}.sql or delete it", schema.name));
+                return Err(format!(
+                    "schemas/marts/{0}.toml declares a mart with no query: add queries/marts/{0}.sql or delete it",
+                    schema.name
+                ));
             }
         }
         Ok(Definitions { views, marts, schemas: parsed })
@@ -105,7 +109,9 @@ pub fn order<'a>(views: &[Query<'a>], marts: &[Query<'a>]) -> Result<(Vec<Query<
             ));
         }
         if let Some(mart) = words.iter().find_map(|w| w.strip_prefix("mart_")) {
-            return Err(format!("{file} reads mart_{mart}, but views run before the marts: make it a mart, or read what the mart reads"));
+            return Err(format!(
+                "{file} reads mart_{mart}, but views run before the marts: make it a mart, or read what the mart reads"
+            ));
         }
         let deps = words.iter().filter_map(|w| view_names.get(w.as_str()).copied()).filter(|d| *d != v.name);
         view_deps.insert(v.name, deps.collect::<BTreeSet<_>>().into_iter().collect());
@@ -121,7 +127,9 @@ pub fn order<'a>(views: &[Query<'a>], marts: &[Query<'a>]) -> Result<(Vec<Query<
                         deps.insert(*other);
                     }
                     Some(_) => return Err(format!("{file} reads mart_{other}, itself")),
-                    None => return Err(format!("{file} reads mart_{other}, but there is no queries/marts/{other}.sql")),
+                    None => {
+                        return Err(format!("{file} reads mart_{other}, but there is no queries/marts/{other}.sql"));
+                    }
                 }
             }
             if let Some(v) = view_names.get(word.as_str()) {
@@ -147,7 +155,11 @@ pub fn order<'a>(views: &[Query<'a>], marts: &[Query<'a>]) -> Result<(Vec<Query<
 }
 
 /// Depth first, in name order: each query right after what it needs.
-fn topological<'a>(queries: &[Query<'a>], deps: &BTreeMap<&str, Vec<&str>>, kind: &str) -> Result<Vec<Query<'a>>, String> {
+fn topological<'a>(
+    queries: &[Query<'a>],
+    deps: &BTreeMap<&str, Vec<&str>>,
+    kind: &str,
+) -> Result<Vec<Query<'a>>, String> {
     fn visit<'q>(
         name: &'q str,
         deps: &BTreeMap<&str, Vec<&'q str>>,
@@ -159,7 +171,8 @@ fn topological<'a>(queries: &[Query<'a>], deps: &BTreeMap<&str, Vec<&str>>, kind
             return Ok(());
         }
         if let Some(start) = path.iter().position(|p| *p == name) {
-            let cycle: Vec<String> = path[start..].iter().chain([&name]).map(|n| format!("queries/{kind}/{n}.sql")).collect();
+            let cycle: Vec<String> =
+                path[start..].iter().chain([&name]).map(|n| format!("queries/{kind}/{n}.sql")).collect();
             return Err(format!("a cycle: {} (each reads the next)", cycle.join(" → ")));
         }
         path.push(name);
@@ -184,7 +197,8 @@ fn created_name(words: &[String]) -> Option<String> {
     if words.first().map(String::as_str) != Some("create") {
         return None;
     }
-    let filler = ["or", "replace", "temporary", "temp", "external", "unbounded", "table", "view", "if", "not", "exists"];
+    let filler =
+        ["or", "replace", "temporary", "temp", "external", "unbounded", "table", "view", "if", "not", "exists"];
     words[1..].iter().find(|w| !filler.contains(&w.as_str())).cloned()
 }
 
@@ -253,7 +267,8 @@ mod tests {
         assert_eq!(d.views.len(), VIEW_FILES.len(), "every view file runs");
         assert_eq!(d.marts.len(), MART_FILES.len(), "every mart file runs");
         assert!(!d.marts.is_empty() && d.schemas.len() == d.marts.len());
-        let at = |list: &[Query], n: &str| list.iter().position(|q| q.name == n).unwrap_or_else(|| panic!("{n} is not run"));
+        let at =
+            |list: &[Query], n: &str| list.iter().position(|q| q.name == n).unwrap_or_else(|| panic!("{n} is not run"));
         assert!(at(&d.marts, "regions") < at(&d.marts, "federal_districts"), "federal_districts sums mart_regions");
         assert!(at(&d.views, "members_on_record") < at(&d.views, "org_members"));
         assert!(at(&d.views, "org_members") < at(&d.views, "member_counts"));
@@ -265,7 +280,10 @@ mod tests {
     fn dependencies_come_first_and_ties_go_by_name() {
         let views = [
             q("c_view", "CREATE VIEW c_view AS SELECT * FROM a_view JOIN members USING (x)"),
-            q("a_view", "-- reads c_view? No: comments do not count.\nCREATE TABLE a_view AS SELECT 'b_view' AS t FROM b_view"),
+            q(
+                "a_view",
+                "-- reads c_view? No: comments do not count.\nCREATE TABLE a_view AS SELECT 'b_view' AS t FROM b_view",
+            ),
             q("b_view", "CREATE VIEW b_view AS SELECT 1 AS b_view_count FROM organizations"),
         ];
         let marts = [
@@ -304,9 +322,12 @@ mod tests {
     fn a_sql_file_nothing_runs_and_a_mart_without_schema_are_refused() {
         let schema = "name = \"x\"\ndescription = \"x\"\n[[columns]]\nname = \"a\"\ntype = \"Int64\"\nnullable = false\nrequired = true\nformat = \"int\"\ntitle = \"А\"\n";
         assert!(Definitions::from_sources(&[], &[("x", "SELECT 1 AS a")], &[("x", schema)], &[]).is_ok());
-        let e = Definitions::from_sources(&[], &[("x", "SELECT 1 AS a")], &[("x", schema)], &["queries/old/x.sql"]).unwrap_err();
+        let e = Definitions::from_sources(&[], &[("x", "SELECT 1 AS a")], &[("x", schema)], &["queries/old/x.sql"])
+            .unwrap_err();
         assert!(e.contains("queries/old/x.sql is never run"), "{e}");
-        let e = Definitions::from_sources(&[], &[("x", "SELECT 1 AS a"), ("y", "SELECT 1 AS a")], &[("x", schema)], &[]).unwrap_err();
+        let e =
+            Definitions::from_sources(&[], &[("x", "SELECT 1 AS a"), ("y", "SELECT 1 AS a")], &[("x", schema)], &[])
+                .unwrap_err();
         assert!(e.contains("queries/marts/y.sql has no schema"), "{e}");
         let e = Definitions::from_sources(&[], &[], &[("x", schema)], &[]).unwrap_err();
         assert!(e.contains("schemas/marts/x.toml declares a mart with no query"), "{e}");

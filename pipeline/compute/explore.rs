@@ -23,14 +23,21 @@ use crate::warehouse::{Warehouse, layout};
 /// Runs one query over the warehouse.
 /// Reads only: it takes no lock, so it can run beside a nightly run (and sees
 /// the files committed so far).
-pub async fn query(warehouse: &Warehouse, as_of: Option<NaiveDate>, sql: &str) -> Result<Vec<RecordBatch>, ComputeError> {
+pub async fn query(
+    warehouse: &Warehouse,
+    as_of: Option<NaiveDate>,
+    sql: &str,
+) -> Result<Vec<RecordBatch>, ComputeError> {
     let ctx = context::new_session(warehouse)?;
     // The marts `regions` and `federal_districts` take the short names.
     context::register_reference(&ctx, "reference_")?;
     // Registry files get `as_of` from their partition; a mart's files hold
     // it as their first column already.
-    let mut names: Vec<(String, String, bool)> =
-        Contract::embedded().tables().iter().map(|t| (t.name.clone(), layout::registry_table_dir(&t.name), true)).collect();
+    let mut names: Vec<(String, String, bool)> = Contract::embedded()
+        .tables()
+        .iter()
+        .map(|t| (t.name.clone(), layout::registry_table_dir(&t.name), true))
+        .collect();
     for mart in warehouse.location().list_folders(layout::MARTS_DIR).await? {
         names.push((mart.clone(), layout::mart_dir(&mart), false));
     }

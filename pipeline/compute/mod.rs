@@ -27,15 +27,15 @@ use datafusion::prelude::SessionContext;
 use thiserror::Error;
 use tracing::info;
 
-pub use context::Dates;
-pub use definitions::{Definitions, Query};
-pub use explore::query;
-pub use schema::{Format, MartColumn, MartSchema};
 use crate::clock::Clock;
 use crate::contract::values::date_from_days;
 #[cfg(test)]
 use crate::contract::values::parse_iso_date;
 use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
+pub use context::Dates;
+pub use definitions::{Definitions, Query};
+pub use explore::query;
+pub use schema::{Format, MartColumn, MartSchema};
 
 /// Every mart, `(name, SQL)` by name: the files `queries/marts/*.sql`, found
 /// by build.rs. Compute runs them in the order their dependencies require
@@ -122,7 +122,11 @@ pub async fn snapshot_dates(warehouse: &Warehouse) -> Result<Vec<NaiveDate>, Com
 }
 
 /// Computes every mart of D and commits them together.
-pub async fn compute(warehouse: &Warehouse, request: &ComputeRequest, clock: &dyn Clock) -> Result<ComputeSummary, ComputeError> {
+pub async fn compute(
+    warehouse: &Warehouse,
+    request: &ComputeRequest,
+    clock: &dyn Clock,
+) -> Result<ComputeSummary, ComputeError> {
     let snapshots = snapshot_dates(warehouse).await?;
     let d = request.as_of;
     if !snapshots.contains(&d) {
@@ -219,13 +223,10 @@ async fn run(ctx: &SessionContext, name: &str, sql: &str) -> Result<Mart, Comput
 
 /// A computed mart against its schema (`schemas/marts/<name>.toml`).
 fn check(definitions: &Definitions, name: &str, mart: &Mart) -> Result<(), ComputeError> {
-    let schema = definitions.schema(name).ok_or_else(|| ComputeError::Definitions(format!("no schema for mart {name}")))?;
+    let schema =
+        definitions.schema(name).ok_or_else(|| ComputeError::Definitions(format!("no schema for mart {name}")))?;
     let differences = schema.differences(&mart.schema, &mart.batches);
-    if differences.is_empty() {
-        Ok(())
-    } else {
-        Err(ComputeError::MartSchema { mart: name.to_string(), differences })
-    }
+    if differences.is_empty() { Ok(()) } else { Err(ComputeError::MartSchema { mart: name.to_string(), differences }) }
 }
 
 async fn baseline(ctx: &SessionContext) -> Result<Option<NaiveDate>, ComputeError> {

@@ -22,7 +22,8 @@ pub fn encode_mart(name: &str, as_of: NaiveDate, mart: &Mart) -> Result<Vec<(Str
         .set_created_by(format!("reestr {}", env!("CARGO_PKG_VERSION")))
         .build();
     let mut parquet = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut parquet, schema.clone(), Some(props)).map_err(|e| write_err(e.to_string()))?;
+    let mut writer =
+        ArrowWriter::try_new(&mut parquet, schema.clone(), Some(props)).map_err(|e| write_err(e.to_string()))?;
     for batch in batches {
         writer.write(batch).map_err(|e| write_err(e.to_string()))?;
     }

@@ -87,9 +87,7 @@ impl MartSchema {
             if !column.format.fits(&column.data_type) {
                 return Err(format!(
                     "{path}: column {} is {} but has format {:?}",
-                    column.name,
-                    column.data_type,
-                    column.format
+                    column.name, column.data_type, column.format
                 ));
             }
         }
@@ -240,9 +238,21 @@ title = "Доля, %"
         ]);
         let found = schema.differences(&produced, &batches);
         assert_eq!(found.len(), 4, "{found:#?}");
-        assert!(found[0].contains("column joined_pct (Float64, after members), which schemas/marts/demo.toml lacks"), "{}", found[0]);
-        assert!(found[1].contains("declares column share_pct (Float64), which the query does not give"), "{}", found[1]);
-        assert!(found[2].contains("column members: the query gives Float64, schemas/marts/demo.toml declares Int64"), "{}", found[2]);
+        assert!(
+            found[0].contains("column joined_pct (Float64, after members), which schemas/marts/demo.toml lacks"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[1].contains("declares column share_pct (Float64), which the query does not give"),
+            "{}",
+            found[1]
+        );
+        assert!(
+            found[2].contains("column members: the query gives Float64, schemas/marts/demo.toml declares Int64"),
+            "{}",
+            found[2]
+        );
         assert!(found[3].contains("column members: 1 rows are null"), "{}", found[3]);
 
         let (swapped, batches) = batch(vec![
@@ -259,7 +269,9 @@ title = "Доля, %"
     fn a_bad_schema_file_is_refused() {
         assert!(MartSchema::parse("other", SCHEMA).unwrap_err().contains("declares mart demo"));
         let wrong_format = SCHEMA.replace("format = \"pct\"", "format = \"money\"");
-        assert!(MartSchema::parse("demo", &wrong_format).unwrap_err().contains("share_pct is Float64 but has format Money"));
+        assert!(
+            MartSchema::parse("demo", &wrong_format).unwrap_err().contains("share_pct is Float64 but has format Money")
+        );
         let bad_type = SCHEMA.replace("\"Float64\"", "\"Float65\"");
         assert!(MartSchema::parse("demo", &bad_type).unwrap_err().contains("\"Float65\" is not an Arrow type"));
         let twice = SCHEMA.replace("name = \"share_pct\"", "name = \"members\"");
@@ -270,7 +282,10 @@ title = "Доля, %"
 
     #[test]
     fn decimal_types_are_read_as_arrow_writes_them() {
-        let money = SCHEMA.replace("type = \"Float64\"\nnullable = true\nrequired = false\nformat = \"pct\"", "type = \"Decimal128(18, 2)\"\nnullable = true\nrequired = false\nformat = \"money\"");
+        let money = SCHEMA.replace(
+            "type = \"Float64\"\nnullable = true\nrequired = false\nformat = \"pct\"",
+            "type = \"Decimal128(18, 2)\"\nnullable = true\nrequired = false\nformat = \"money\"",
+        );
         let schema = MartSchema::parse("demo", &money).unwrap();
         assert_eq!(schema.columns[2].data_type, DataType::Decimal128(18, 2));
     }

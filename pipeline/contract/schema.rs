@@ -90,7 +90,8 @@ impl Column {
     pub fn canonical_enum(&self, raw: &str) -> Option<&str> {
         // Most values come spelled as the contract spells them: no allocation.
         // Lengths and first bytes first: one full comparison, not one a value.
-        let same = |v: &&String| v.len() == raw.len() && v.as_bytes().first() == raw.as_bytes().first() && v.as_str() == raw;
+        let same =
+            |v: &&String| v.len() == raw.len() && v.as_bytes().first() == raw.as_bytes().first() && v.as_str() == raw;
         if let Some(v) = self.values.iter().find(same) {
             return Some(v.as_str());
         }
@@ -138,20 +139,15 @@ impl Table {
 
     /// The Arrow schema of the table as stored in the warehouse.
     pub fn arrow_schema(&self) -> SchemaRef {
-        let fields: Vec<Field> = self
-            .columns
-            .iter()
-            .map(|c| Field::new(c.stored_name(), c.arrow_type(), c.nullable()))
-            .collect();
+        let fields: Vec<Field> =
+            self.columns.iter().map(|c| Field::new(c.stored_name(), c.arrow_type(), c.nullable())).collect();
         Arc::new(Schema::new(fields))
     }
 
     /// True when a column of this table references the table itself
     /// (organizations.parent_id): such a table is validated in memory.
     pub fn self_referencing(&self) -> bool {
-        self.columns
-            .iter()
-            .any(|c| c.references.as_ref().is_some_and(|r| r.table == self.name))
+        self.columns.iter().any(|c| c.references.as_ref().is_some_and(|r| r.table == self.name))
     }
 }
 
@@ -160,9 +156,8 @@ pub struct Contract {
     tables: Vec<Table>,
 }
 
-static CONTRACT: LazyLock<Contract> = LazyLock::new(|| {
-    Contract::from_sources(TABLE_FILES).unwrap_or_else(|e| panic!("embedded schema is invalid: {e}"))
-});
+static CONTRACT: LazyLock<Contract> =
+    LazyLock::new(|| Contract::from_sources(TABLE_FILES).unwrap_or_else(|e| panic!("embedded schema is invalid: {e}")));
 
 impl Contract {
     /// The contract compiled into this binary (checked by the test suite, so the
@@ -199,9 +194,10 @@ impl Contract {
                     }
                 }
                 if let Some(u) = &column.required_unless
-                    && table.column_index(&u.column).is_none() {
-                        return Err(format!("{file}.toml: required_unless names unknown column {}", u.column));
-                    }
+                    && table.column_index(&u.column).is_none()
+                {
+                    return Err(format!("{file}.toml: required_unless names unknown column {}", u.column));
+                }
             }
             tables.push(table);
         }

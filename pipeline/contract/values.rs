@@ -68,7 +68,8 @@ pub fn parse_bool(s: &str) -> Option<bool> {
         return None;
     }
     let is = |options: &[&str]| {
-        options.iter().any(|o| o.eq_ignore_ascii_case(s)) || (!s.is_ascii() && options.contains(&s.to_lowercase().as_str()))
+        options.iter().any(|o| o.eq_ignore_ascii_case(s))
+            || (!s.is_ascii() && options.contains(&s.to_lowercase().as_str()))
     };
     if is(&TRUE) {
         Some(true)

@@ -259,7 +259,12 @@ impl Plan {
         let mut regions: Vec<RegionPlan> = reference
             .regions
             .iter()
-            .map(|r| RegionPlan { code: r.region_code.clone(), name: r.name.clone(), short_name: r.short_name.clone(), ..Default::default() })
+            .map(|r| RegionPlan {
+                code: r.region_code.clone(),
+                name: r.name.clone(),
+                short_name: r.short_name.clone(),
+                ..Default::default()
+            })
             .collect();
 
         let printed = calibration.printed_reports();
@@ -319,12 +324,30 @@ impl Plan {
         let rescale = |v: &mut u64| *v = scaled(*v, scale);
         for r in &mut self.regions {
             for v in [
-                &mut r.primary, &mut r.primary_2022, &mut r.primary_2023, &mut r.territorial, &mut r.primary_excluded,
-                &mut r.members_in_excluded, &mut r.past_leavers, &mut r.app, &mut r.cards_issued, &mut r.cards_refused,
-                &mut r.refused_with_app, &mut r.issued_with_app, &mut r.primary_empty, &mut r.primary_under_3,
-                &mut r.primary_no_chair, &mut r.primary_no_term, &mut r.primary_no_access, &mut r.primary_no_inn,
-                &mut r.primary_legal, &mut r.primary_rights, &mut r.territorial_no_chair, &mut r.territorial_no_term,
-                &mut r.territorial_no_access, &mut r.territorial_legal,
+                &mut r.primary,
+                &mut r.primary_2022,
+                &mut r.primary_2023,
+                &mut r.territorial,
+                &mut r.primary_excluded,
+                &mut r.members_in_excluded,
+                &mut r.past_leavers,
+                &mut r.app,
+                &mut r.cards_issued,
+                &mut r.cards_refused,
+                &mut r.refused_with_app,
+                &mut r.issued_with_app,
+                &mut r.primary_empty,
+                &mut r.primary_under_3,
+                &mut r.primary_no_chair,
+                &mut r.primary_no_term,
+                &mut r.primary_no_access,
+                &mut r.primary_no_inn,
+                &mut r.primary_legal,
+                &mut r.primary_rights,
+                &mut r.territorial_no_chair,
+                &mut r.territorial_no_term,
+                &mut r.territorial_no_access,
+                &mut r.territorial_legal,
             ] {
                 rescale(v);
             }
@@ -354,7 +377,14 @@ impl Plan {
                     rescale(c);
                 }
                 o.members = o.categories.iter().sum::<u64>().max(o.members);
-                for v in [&mut o.primary, &mut o.territorial, &mut o.primary_created, &mut o.legal_primary, &mut o.legal_territorial, &mut o.rights] {
+                for v in [
+                    &mut o.primary,
+                    &mut o.territorial,
+                    &mut o.primary_created,
+                    &mut o.legal_primary,
+                    &mut o.legal_territorial,
+                    &mut o.rights,
+                ] {
                     rescale(v);
                 }
             }
@@ -473,7 +503,8 @@ impl Calibration {
         let mut reader = csv::Reader::from_reader(POPULATION.as_bytes());
         for record in reader.records() {
             let record = record.expect("population.csv");
-            population[self.index(record.get(0).expect("code"))] = record.get(1).expect("population").parse().expect("number");
+            population[self.index(record.get(0).expect("code"))] =
+                record.get(1).expect("population").parse().expect("number");
         }
         population
     }
@@ -576,15 +607,21 @@ impl Calibration {
         let weights: Vec<f64> = primary.iter().map(|&p| p as f64).collect();
         let primary_2022 = apportion(self.figures.get("primary_created"), &jitter(&mut self.rng, &weights, 0.5));
         let weights_2023: Vec<f64> = (0..n).map(|i| if special[i] { 0.0 } else { weights[i] }).collect();
-        let primary_2023 =
-            apportion_bounded(PRIMARY_2023, &weights_2023, &vec![0; n], &primary.iter().map(|p| p / 20).collect::<Vec<_>>());
+        let primary_2023 = apportion_bounded(
+            PRIMARY_2023,
+            &weights_2023,
+            &vec![0; n],
+            &primary.iter().map(|p| p / 20).collect::<Vec<_>>(),
+        );
         (primary_2022, primary_2023)
     }
 
     /// The coverage the decree prints by region (one of them chosen).
     fn printed_coverage(&self) -> Vec<Option<f64>> {
         let mut coverage: Vec<Option<f64>> = vec![None; self.regions()];
-        for table in ["coverage_over_90", "coverage_over_70", "coverage_over_50", "coverage_under_50", "coverage_unchanged"] {
+        for table in
+            ["coverage_over_90", "coverage_over_70", "coverage_over_50", "coverage_under_50", "coverage_unchanged"]
+        {
             for (code, _, _, pct) in self.region_figures.table(table) {
                 coverage[self.index(code)] = *pct;
             }
@@ -601,14 +638,14 @@ impl Calibration {
     fn members_at_d(&mut self, primary: &[u64]) -> (Vec<u64>, Vec<u64>) {
         let n = self.regions();
         let coverage = self.printed_coverage();
-        let hundred_plus: Vec<usize> = self.region_figures.codes("coverage_100_plus").iter().map(|c| self.index(c)).collect();
+        let hundred_plus: Vec<usize> =
+            self.region_figures.codes("coverage_100_plus").iter().map(|c| self.index(c)).collect();
         let members_total = self.figures.get("members");
         let newcomers: Vec<usize> = NO_OFFICIAL.iter().map(|c| self.index(c)).collect();
         let newcomer_members: u64 = newcomers.iter().map(|&i| primary[i] * 40).sum();
         let official_members = self.official_members(primary, &coverage, &hundred_plus, newcomer_members);
-        let fixed: u64 = (0..n)
-            .filter_map(|i| coverage[i].map(|c| (official_members[i] as f64 * c / 100.0).round() as u64))
-            .sum();
+        let fixed: u64 =
+            (0..n).filter_map(|i| coverage[i].map(|c| (official_members[i] as f64 * c / 100.0).round() as u64)).sum();
         let rest = members_total - fixed - newcomer_members;
         let hundred_plus_official: Vec<u64> = hundred_plus.iter().map(|&i| official_members[i]).collect();
         let hundred_plus_official_sum: u64 = hundred_plus_official.iter().sum();
@@ -643,7 +680,13 @@ impl Calibration {
     /// to come out near 103 %, regions with a low coverage get a larger
     /// official count (as the big ones, Moscow oblast and St Petersburg,
     /// have): `tilt` is found by bisection.
-    fn official_members(&mut self, primary: &[u64], coverage: &[Option<f64>], hundred_plus: &[usize], newcomer_members: u64) -> Vec<u64> {
+    fn official_members(
+        &mut self,
+        primary: &[u64],
+        coverage: &[Option<f64>],
+        hundred_plus: &[usize],
+        newcomer_members: u64,
+    ) -> Vec<u64> {
         let n = self.regions();
         let official_members_total = official_total(&self.figures);
         let members_total = self.figures.get("members");
@@ -656,11 +699,11 @@ impl Calibration {
             })
             .collect();
         let fit = |tilt: f64| {
-            let w: Vec<f64> = (0..n)
-                .map(|i| size[i] * (-tilt * (coverage[i].unwrap_or(100.0) - 82.5) / 100.0).exp())
-                .collect();
+            let w: Vec<f64> =
+                (0..n).map(|i| size[i] * (-tilt * (coverage[i].unwrap_or(100.0) - 82.5) / 100.0).exp()).collect();
             let official = apportion(official_members_total, &w);
-            let fixed: u64 = (0..n).filter_map(|i| coverage[i].map(|c| (official[i] as f64 * c / 100.0).round() as u64)).sum();
+            let fixed: u64 =
+                (0..n).filter_map(|i| coverage[i].map(|c| (official[i] as f64 * c / 100.0).round() as u64)).sum();
             let hundred_plus_official: u64 = hundred_plus.iter().map(|&i| official[i]).sum();
             let rest = members_total as f64 - fixed as f64 - newcomer_members as f64;
             (official, rest / hundred_plus_official as f64)
@@ -701,7 +744,7 @@ impl Calibration {
         let categories_d = split_categories(
             &mut self.rng,
             members_d,
-            [figures.get("working"), figures.get("students"), figures.get("pensioners")]
+            [figures.get("working"), figures.get("students"), figures.get("pensioners")],
         );
         let mut categories_c_members = members_c.to_vec();
         for &i in unchanged {
@@ -712,7 +755,7 @@ impl Calibration {
         let mut categories_c = split_categories(
             &mut self.rng,
             &categories_c_members,
-            std::array::from_fn(|k| totals_c[k] - unchanged_parts[k])
+            std::array::from_fn(|k| totals_c[k] - unchanged_parts[k]),
         );
         for &i in unchanged {
             categories_c[i] = categories_d[i];
@@ -723,7 +766,8 @@ impl Calibration {
                 for k in 0..4 {
                     let (d, c) = (categories_d[i][k], categories_c[i][k]);
                     let both = d.min(c);
-                    let stay = if unchanged.contains(&i) { both } else { both - (both as f64 * TURNOVER).round() as u64 };
+                    let stay =
+                        if unchanged.contains(&i) { both } else { both - (both as f64 * TURNOVER).round() as u64 };
                     groups.stay[k] = stay;
                     groups.join[k] = d - stay;
                     groups.leave[k] = c - stay;
@@ -752,7 +796,8 @@ impl Calibration {
             }
         }
         let weights: Vec<f64> = members_d.iter().map(|&m| m as f64 * 0.01).collect();
-        let online_d = apportion_bounded(self.figures.get("joined_online"), &jitter(&mut self.rng, &weights, 0.5), &lo, &hi);
+        let online_d =
+            apportion_bounded(self.figures.get("joined_online"), &jitter(&mut self.rng, &weights, 0.5), &lo, &hi);
         three_way(&mut self.rng, regions, &online_d, self.figures.get("joined_online_prev"))
     }
 
@@ -761,16 +806,25 @@ impl Calibration {
         let figures = &self.figures;
         let rng = &mut self.rng;
         let member_weights: Vec<f64> = members_d.iter().map(|&m| m as f64).collect();
-        let profcards_d = apportion_bounded(figures.get("profcards"), &jitter(rng, &member_weights, 0.4), &vec![0; n], members_d);
+        let profcards_d =
+            apportion_bounded(figures.get("profcards"), &jitter(rng, &member_weights, 0.4), &vec![0; n], members_d);
         let profcards = three_way(rng, regions, &profcards_d, figures.get("profcards_prev"));
         let profcards_weights: Vec<f64> = profcards_d.iter().map(|&p| p as f64).collect();
-        let app = apportion_bounded(figures.get("profcards_app"), &jitter(rng, &profcards_weights, 0.3), &vec![0; n], &profcards_d);
-        let issued = apportion_bounded(figures.get("cards_issued"), &jitter(rng, &member_weights, 0.15), &vec![0; n], members_d);
+        let app = apportion_bounded(
+            figures.get("profcards_app"),
+            &jitter(rng, &profcards_weights, 0.3),
+            &vec![0; n],
+            &profcards_d,
+        );
+        let issued =
+            apportion_bounded(figures.get("cards_issued"), &jitter(rng, &member_weights, 0.15), &vec![0; n], members_d);
         let room: Vec<u64> = (0..n).map(|i| members_d[i] - issued[i]).collect();
-        let refused = apportion_bounded(figures.get("cards_refused"), &jitter(rng, &member_weights, 0.3), &vec![0; n], &room);
+        let refused =
+            apportion_bounded(figures.get("cards_refused"), &jitter(rng, &member_weights, 0.3), &vec![0; n], &room);
         let refused_app_hi: Vec<u64> = (0..n).map(|i| app[i].min(refused[i])).collect();
         let app_weights: Vec<f64> = app.iter().map(|&a| a as f64).collect();
-        let refused_with_app = apportion_bounded(figures.get("cards_refused_with_app"), &app_weights, &vec![0; n], &refused_app_hi);
+        let refused_with_app =
+            apportion_bounded(figures.get("cards_refused_with_app"), &app_weights, &vec![0; n], &refused_app_hi);
         Cards { profcards, app, issued, refused, refused_with_app }
     }
 
@@ -788,16 +842,19 @@ impl Calibration {
                 orgs.primary_2023[i].max(primary[i].saturating_sub(active / 3))
             })
             .collect();
-        let empty_hi: Vec<u64> = (0..n).map(|i| if members_d[i] > 0 { primary[i] - 1 } else { primary[i] }.max(empty_lo[i])).collect();
+        let empty_hi: Vec<u64> =
+            (0..n).map(|i| if members_d[i] > 0 { primary[i] - 1 } else { primary[i] }.max(empty_lo[i])).collect();
         let empty_weights: Vec<f64> =
             (0..n).map(|i| primary[i] as f64 * if mostly_empty.contains(&codes[i]) { 8.0 } else { 1.0 }).collect();
-        let empty = apportion_bounded(self.figures.get("primary_without_members"), &empty_weights, &empty_lo, &empty_hi);
+        let empty =
+            apportion_bounded(self.figures.get("primary_without_members"), &empty_weights, &empty_lo, &empty_hi);
         let under_3_hi: Vec<u64> = (0..n)
             .map(|i| (primary[i] - empty[i]).saturating_sub(1).min((members_d[i] - members_in_excluded[i]) / 2))
             .collect();
         let under_3_weights: Vec<f64> =
             (0..n).map(|i| primary[i] as f64 * if mostly_small.contains(&codes[i]) { 8.0 } else { 1.0 }).collect();
-        let under_3 = apportion_bounded(self.figures.get("primary_under_3_members"), &under_3_weights, &vec![0; n], &under_3_hi);
+        let under_3 =
+            apportion_bounded(self.figures.get("primary_under_3_members"), &under_3_weights, &vec![0; n], &under_3_hi);
         OrgSizes { members_in_excluded, empty, under_3 }
     }
 
@@ -811,16 +868,37 @@ impl Calibration {
         let zeros = vec![0; n];
         let primary_no_chair = apportion_bounded(figures.get("primary_no_chair"), &no_chair_weights, &zeros, primary);
         let primary_room: Vec<u64> = (0..n).map(|i| primary[i] - primary_no_chair[i]).collect();
-        let primary_no_term = apportion_bounded(figures.get("primary_no_chair_term"), &jitter(rng, &primary_weights, 0.3), &zeros, &primary_room);
-        let primary_no_access = apportion_bounded(figures.get("primary_no_access"), &jitter(rng, &primary_weights, 0.3), &zeros, primary);
-        let primary_no_inn = apportion_bounded(figures.get("primary_no_inn"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
-        let primary_legal = apportion_bounded(figures.get("primary_legal_entity"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
-        let primary_rights =
-            apportion_bounded(figures.get("primary_with_territorial_rights"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
-        let territorial_no_chair = apportion_bounded(figures.get("territorial_no_chair"), &territorial_weights, &zeros, territorial);
+        let primary_no_term = apportion_bounded(
+            figures.get("primary_no_chair_term"),
+            &jitter(rng, &primary_weights, 0.3),
+            &zeros,
+            &primary_room,
+        );
+        let primary_no_access =
+            apportion_bounded(figures.get("primary_no_access"), &jitter(rng, &primary_weights, 0.3), &zeros, primary);
+        let primary_no_inn =
+            apportion_bounded(figures.get("primary_no_inn"), &jitter(rng, &primary_weights, 0.5), &zeros, primary);
+        let primary_legal = apportion_bounded(
+            figures.get("primary_legal_entity"),
+            &jitter(rng, &primary_weights, 0.5),
+            &zeros,
+            primary,
+        );
+        let primary_rights = apportion_bounded(
+            figures.get("primary_with_territorial_rights"),
+            &jitter(rng, &primary_weights, 0.5),
+            &zeros,
+            primary,
+        );
+        let territorial_no_chair =
+            apportion_bounded(figures.get("territorial_no_chair"), &territorial_weights, &zeros, territorial);
         let territorial_room: Vec<u64> = (0..n).map(|i| territorial[i] - territorial_no_chair[i]).collect();
-        let territorial_no_term =
-            apportion_bounded(figures.get("territorial_no_chair_term"), &jitter(rng, &territorial_weights, 0.3), &zeros, &territorial_room);
+        let territorial_no_term = apportion_bounded(
+            figures.get("territorial_no_chair_term"),
+            &jitter(rng, &territorial_weights, 0.3),
+            &zeros,
+            &territorial_room,
+        );
         // The decree gives 45 and, by subtraction (2 291 − 2 251), 40: the latter.
         let territorial_no_access = apportion_bounded(
             figures.get("territorial_orgs") - figures.get("territorial_chair_access"),
@@ -828,8 +906,12 @@ impl Calibration {
             &zeros,
             territorial,
         );
-        let territorial_legal =
-            apportion_bounded(figures.get("territorial_legal_entity"), &jitter(rng, &territorial_weights, 0.2), &zeros, territorial);
+        let territorial_legal = apportion_bounded(
+            figures.get("territorial_legal_entity"),
+            &jitter(rng, &territorial_weights, 0.2),
+            &zeros,
+            territorial,
+        );
         OrgFlags {
             primary_no_chair,
             primary_no_term,
@@ -850,17 +932,20 @@ impl Calibration {
         let (figures, has_official) = (&self.figures, &self.has_official);
         let (primary, territorial) = (&orgs.primary, &orgs.territorial);
         let territorial_weights: Vec<f64> = territorial.iter().map(|&t| t as f64).collect();
-        let official_weights: Vec<f64> = (0..n).map(|i| if has_official[i] { primary[i] as f64 } else { 0.0 }).collect();
+        let official_weights: Vec<f64> =
+            (0..n).map(|i| if has_official[i] { primary[i] as f64 } else { 0.0 }).collect();
         let official_territorial_weights: Vec<f64> =
             (0..n).map(|i| if has_official[i] { territorial_weights[i] } else { 0.0 }).collect();
         let registry_official_primary: u64 = (0..n).filter(|&i| has_official[i]).map(|i| primary[i]).sum();
-        let primary_extra = apportion(figures.get("primary_orgs_official") - registry_official_primary, &official_weights);
+        let primary_extra =
+            apportion(figures.get("primary_orgs_official") - registry_official_primary, &official_weights);
         // Official territorial orgs: the registry's count, adjusted by a few to
         // the report's national total.
         let registry_official_territorial: u64 = (0..n).filter(|&i| has_official[i]).map(|i| territorial[i]).sum();
         let official_territorial_total = figures.get("territorial_orgs_official");
         let official_territorial: Vec<u64> = if official_territorial_total >= registry_official_territorial {
-            let extra = apportion(official_territorial_total - registry_official_territorial, &official_territorial_weights);
+            let extra =
+                apportion(official_territorial_total - registry_official_territorial, &official_territorial_weights);
             (0..n).map(|i| if has_official[i] { territorial[i] + extra[i] } else { 0 }).collect()
         } else {
             let lo: Vec<u64> = (0..n).map(|i| if has_official[i] { territorial[i].min(1) } else { 0 }).collect();
@@ -869,12 +954,13 @@ impl Calibration {
         };
         let primary_created = apportion(figures.get("primary_created_official"), &official_weights);
         let legal_primary = apportion(figures.get("legal_entities_primary_official"), &official_weights);
-        let legal_territorial = apportion(figures.get("legal_entities_territorial_official"), &official_territorial_weights);
+        let legal_territorial =
+            apportion(figures.get("legal_entities_territorial_official"), &official_territorial_weights);
         let rights = apportion(figures.get("primary_with_territorial_rights_official"), &official_weights);
         let categories = split_categories(
             &mut self.rng,
             &official_members,
-            [official_working(figures), official_students(figures), official_pensioners(figures)]
+            [official_working(figures), official_students(figures), official_pensioners(figures)],
         );
         OfficialCounts {
             members: official_members,
@@ -890,7 +976,13 @@ impl Calibration {
 
     /// Region `i`'s official rows: at B, and a year earlier a little smaller
     /// (the same where nothing changed).
-    fn official_reports(&mut self, i: usize, orgs: &ActiveOrgs, official: &OfficialCounts, unchanged: &[usize]) -> Vec<Official> {
+    fn official_reports(
+        &mut self,
+        i: usize,
+        orgs: &ActiveOrgs,
+        official: &OfficialCounts,
+        unchanged: &[usize],
+    ) -> Vec<Official> {
         let at_b = Official {
             as_of: date("2023-01-01"),
             members: official.members[i],
@@ -942,7 +1034,13 @@ impl Calibration {
         let is_oct = period == date("2023-10-01");
         let in_2023 = period >= date("2023-01-01");
         let eligible: Vec<u64> = (0..n)
-            .map(|i| if in_2023 { primary[i] - orgs.primary_2023[i] } else { primary[i] - orgs.primary_2023[i] - orgs.primary_2022[i] })
+            .map(|i| {
+                if in_2023 {
+                    primary[i] - orgs.primary_2023[i]
+                } else {
+                    primary[i] - orgs.primary_2023[i] - orgs.primary_2022[i]
+                }
+            })
             .collect();
         let overrides = if period == date("2023-04-01") {
             Some(&printed.april)
@@ -977,8 +1075,12 @@ impl Calibration {
             }
         }
         let territorial_weights: Vec<f64> = territorial.iter().map(|&t| t as f64).collect();
-        let territorial_reports =
-            apportion_bounded(territorial_total, &jitter(&mut self.rng, &territorial_weights, 0.3), &territorial_lo, territorial);
+        let territorial_reports = apportion_bounded(
+            territorial_total,
+            &jitter(&mut self.rng, &territorial_weights, 0.3),
+            &territorial_lo,
+            territorial,
+        );
         (0..n)
             .map(|i| {
                 let silent_room = eligible[i] - auto[i];
@@ -990,8 +1092,10 @@ impl Calibration {
                 } else {
                     0
                 };
-                let manual = if is_oct && !all_reported(i) { manual.min(silent_room.saturating_sub(1)) } else { manual };
-                let territorial_auto = if overrides.is_some() { territorial_reports[i] } else { territorial_reports[i] / 10 };
+                let manual =
+                    if is_oct && !all_reported(i) { manual.min(silent_room.saturating_sub(1)) } else { manual };
+                let territorial_auto =
+                    if overrides.is_some() { territorial_reports[i] } else { territorial_reports[i] / 10 };
                 PeriodPlan {
                     period,
                     auto: [form3[i], form4[i], auto[i] - form3[i] - form4[i]],
@@ -1041,7 +1145,8 @@ impl Calibration {
 fn count_for(whole: u64, pct: f64) -> Option<u64> {
     let exact = whole as f64 * pct / 100.0;
     let guess = exact.round() as i64;
-    let mut candidates: Vec<u64> = (guess - 2..=guess + 2).filter(|&k| k >= 0 && k as u64 <= whole).map(|k| k as u64).collect();
+    let mut candidates: Vec<u64> =
+        (guess - 2..=guess + 2).filter(|&k| k >= 0 && k as u64 <= whole).map(|k| k as u64).collect();
     candidates.sort_by(|a, b| (*a as f64 - exact).abs().total_cmp(&(*b as f64 - exact).abs()));
     candidates
         .into_iter()
@@ -1075,7 +1180,9 @@ fn split_categories(rng: &mut Rng, members: &[u64], totals: [u64; 3]) -> Vec<[u6
     let students = apportion_bounded(totals[1], &jitter(rng, &member_weights, 0.3), &vec![0; n], &room);
     let room: Vec<u64> = (0..n).map(|i| members[i] - pensioners[i] - students[i]).collect();
     let working = apportion_bounded(totals[0], &jitter(rng, &member_weights, 0.05), &vec![0; n], &room);
-    (0..n).map(|i| [working[i], students[i], pensioners[i], members[i] - working[i] - students[i] - pensioners[i]]).collect()
+    (0..n)
+        .map(|i| [working[i], students[i], pensioners[i], members[i] - working[i] - students[i] - pensioners[i]])
+        .collect()
 }
 
 /// Splits a flag held by `at_d[i]` members at D and `total_c` nationally at C
@@ -1098,12 +1205,32 @@ fn three_way(rng: &mut Rng, regions: &[RegionPlan], at_d: &[u64], total_c: u64) 
 /// (period, primary auto reports, territorial 2-SP, [3-SP, 4-SP] of the auto ones).
 fn report_periods(figures: &Figures) -> Vec<(NaiveDate, u64, u64, [u64; 2])> {
     let mut periods = vec![
-        (date("2022-01-01"), figures.get("primary_auto_reports_2022-01-01"), figures.get("territorial_reports_2022-01-01")),
-        (date("2022-10-01"), figures.get("primary_auto_reports_2022-10-01"), figures.get("territorial_reports_2022-10-01")),
-        (date("2023-01-01"), figures.get("primary_auto_reports_2023-01-01"), figures.get("territorial_reports_2023-01-01")),
-        (date("2023-04-01"), figures.get("primary_auto_reports_2023-04-01"), figures.get("territorial_auto_reports_2023-04-01")),
+        (
+            date("2022-01-01"),
+            figures.get("primary_auto_reports_2022-01-01"),
+            figures.get("territorial_reports_2022-01-01"),
+        ),
+        (
+            date("2022-10-01"),
+            figures.get("primary_auto_reports_2022-10-01"),
+            figures.get("territorial_reports_2022-10-01"),
+        ),
+        (
+            date("2023-01-01"),
+            figures.get("primary_auto_reports_2023-01-01"),
+            figures.get("territorial_reports_2023-01-01"),
+        ),
+        (
+            date("2023-04-01"),
+            figures.get("primary_auto_reports_2023-04-01"),
+            figures.get("territorial_auto_reports_2023-04-01"),
+        ),
         (date("2023-07-01"), figures.get("primary_auto_reports_2023-07-01"), TERRITORIAL_2023_07),
-        (date("2023-10-01"), figures.get("primary_auto_reports_2023-10-01"), figures.get("territorial_reports_2023-10-01")),
+        (
+            date("2023-10-01"),
+            figures.get("primary_auto_reports_2023-10-01"),
+            figures.get("territorial_reports_2023-10-01"),
+        ),
     ];
     for (p, a, t) in QUIET_QUARTERS {
         periods.push((date(p), a, t));
@@ -1130,20 +1257,47 @@ fn purchase_windows(figures: &Figures) -> Vec<PurchaseWindow> {
     let y2021 = (figures.get("purchases_2021"), 0, kopecks(figures.get("cashback_2021")));
     // 2021's amount is not given: its cashback at the five-year average rate.
     let y2021 = (y2021.0, (y2021.2 as f64 / 0.033).round() as u64 / 100 * 100, y2021.2);
-    let m2023 = (figures.get("purchases_2023_9m"), kopecks(figures.get("amount_2023_9m")), kopecks(figures.get("cashback_2023_9m")));
+    let m2023 = (
+        figures.get("purchases_2023_9m"),
+        kopecks(figures.get("amount_2023_9m")),
+        kopecks(figures.get("cashback_2023_9m")),
+    );
     let rest = (total.0 - y2021.0 - m2023.0, total.1 - y2021.1 - m2023.1, total.2 - y2021.2 - m2023.2);
     // The rest over December 2018–2020, 2022 and October–November 2023, by these shares.
-    let other = [("2018-12-01", "2019-12-31", 26.0), ("2020-01-01", "2020-12-31", 37.0), ("2022-01-01", "2022-12-31", 33.0), ("2023-10-01", "2023-11-21", 4.0)];
+    let other = [
+        ("2018-12-01", "2019-12-31", 26.0),
+        ("2020-01-01", "2020-12-31", 37.0),
+        ("2022-01-01", "2022-12-31", 33.0),
+        ("2023-10-01", "2023-11-21", 4.0),
+    ];
     let shares: Vec<f64> = other.iter().map(|o| o.2).collect();
     let counts = apportion(rest.0, &shares);
     let amounts = apportion(rest.1, &shares);
     let cashbacks = apportion(rest.2, &shares);
     let mut windows = vec![
-        PurchaseWindow { from: date("2021-01-01"), to: date("2021-12-31"), purchases: y2021.0, amount: y2021.1, cashback: y2021.2 },
-        PurchaseWindow { from: date("2023-01-01"), to: date("2023-09-30"), purchases: m2023.0, amount: m2023.1, cashback: m2023.2 },
+        PurchaseWindow {
+            from: date("2021-01-01"),
+            to: date("2021-12-31"),
+            purchases: y2021.0,
+            amount: y2021.1,
+            cashback: y2021.2,
+        },
+        PurchaseWindow {
+            from: date("2023-01-01"),
+            to: date("2023-09-30"),
+            purchases: m2023.0,
+            amount: m2023.1,
+            cashback: m2023.2,
+        },
     ];
     for (k, (from, to, _)) in other.iter().enumerate() {
-        windows.push(PurchaseWindow { from: date(from), to: date(to), purchases: counts[k], amount: amounts[k], cashback: cashbacks[k] });
+        windows.push(PurchaseWindow {
+            from: date(from),
+            to: date(to),
+            purchases: counts[k],
+            amount: amounts[k],
+            cashback: cashbacks[k],
+        });
     }
     windows.sort_by_key(|w| w.from);
     windows

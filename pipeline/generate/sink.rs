@@ -49,9 +49,13 @@ impl Write for Encoded {
 impl Sink {
     pub fn create(dir: &Path, name: &str, header: &[&str], messy: bool) -> Result<Sink, GenerateError> {
         let path = dir.join(format!("{name}.csv"));
-        let file = File::create(&path).map_err(|source| GenerateError::Write { path: path.display().to_string(), source })?;
+        let file =
+            File::create(&path).map_err(|source| GenerateError::Write { path: path.display().to_string(), source })?;
         let out = Encoded { out: BufWriter::with_capacity(1 << 20, file), cp1251: messy, pending: Vec::new() };
-        let csv = csv::WriterBuilder::new().delimiter(if messy { b';' } else { b',' }).buffer_capacity(1 << 16).from_writer(out);
+        let csv = csv::WriterBuilder::new()
+            .delimiter(if messy { b';' } else { b',' })
+            .buffer_capacity(1 << 16)
+            .from_writer(out);
         let mut sink = Sink { csv, path: path.display().to_string() };
         sink.write(header)?;
         Ok(sink)
@@ -127,7 +131,6 @@ impl Form {
         if self.messy { text.replace('.', ",") } else { text }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

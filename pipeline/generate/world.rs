@@ -118,7 +118,11 @@ impl MemberDeals {
             group: Split::new(&[stay, join]),
             category: [Split::new(&g.stay), Split::new(&g.join), Split::new(&g.leave)],
             online: [Deal::new(r.online.stay, stay), Deal::new(r.online.join, join), Deal::new(r.online.leave, leave)],
-            profcards: [Deal::new(r.profcards.stay, stay), Deal::new(r.profcards.join, join), Deal::new(r.profcards.leave, leave)],
+            profcards: [
+                Deal::new(r.profcards.stay, stay),
+                Deal::new(r.profcards.join, join),
+                Deal::new(r.profcards.leave, leave),
+            ],
             app: Deal::new(app, profcards_d),
             card_app: Split::new(&[issued_app, refused_app, app - issued_app - refused_app]),
             card_other: Split::new(&[issued_other, refused_other, other - issued_other - refused_other]),
@@ -155,7 +159,8 @@ struct OrgRow<'a> {
 impl Snapshot {
     fn org(&mut self, code: &str, o: OrgRow<'_>, rng: &mut Rng) -> Result<(), GenerateError> {
         // Drawn whether or not the row is written, so every snapshot sees the same world.
-        let phone = format!("+7 9{:02} {:03}-{:02}-{:02}", rng.below(100), rng.below(1000), rng.below(100), rng.below(100));
+        let phone =
+            format!("+7 9{:02} {:03}-{:02}-{:02}", rng.below(100), rng.below(1000), rng.below(100), rng.below(100));
         if o.registered > self.as_of {
             return Ok(());
         }
@@ -184,20 +189,39 @@ impl Snapshot {
         Ok(())
     }
 
-    fn report(&mut self, org: &str, form: u8, period: NaiveDate, auto: bool, rng: &mut Rng) -> Result<(), GenerateError> {
+    fn report(
+        &mut self,
+        org: &str,
+        form: u8,
+        period: NaiveDate,
+        auto: bool,
+        rng: &mut Rng,
+    ) -> Result<(), GenerateError> {
         let submitted = period.checked_add_days(Days::new(rng.below(40))).expect("date");
         if submitted > self.as_of {
             return Ok(());
         }
         let f = &self.form;
-        self.reports.write(&[org, &f.form(form), &f.date(period), if auto { "auto" } else { "manual" }, &f.date(submitted)])?;
+        self.reports.write(&[
+            org,
+            &f.form(form),
+            &f.date(period),
+            if auto { "auto" } else { "manual" },
+            &f.date(submitted),
+        ])?;
         self.stats.stat_reports += 1;
         Ok(())
     }
 }
 
 /// Writes region `r`'s organizations, members and reports into the snapshot.
-pub fn write_region(snap: &mut Snapshot, r: &RegionPlan, seed: u64, next_member: &mut u64, buyers: &mut Buyers) -> Result<(), GenerateError> {
+pub fn write_region(
+    snap: &mut Snapshot,
+    r: &RegionPlan,
+    seed: u64,
+    next_member: &mut u64,
+    buyers: &mut Buyers,
+) -> Result<(), GenerateError> {
     let mut region = RegionWriter {
         snap,
         r,
@@ -287,7 +311,11 @@ impl<'a> OrgSizeDeals<'a> {
         let leave_per_org = if layout.big.is_empty() { Vec::new() } else { apportion(leave_total, &big_weights) };
         let past_per_org = if layout.big.is_empty() { Vec::new() } else { apportion(r.past_leavers, &big_weights) };
         OrgSizeDeals {
-            size_class: Split::new(&[layout.empty.saturating_sub(registered_2023), layout.under_3, layout.big.len() as u64]),
+            size_class: Split::new(&[
+                layout.empty.saturating_sub(registered_2023),
+                layout.under_3,
+                layout.big.len() as u64,
+            ]),
             two_members: Deal::new(layout.under_3_members.saturating_sub(layout.under_3), layout.under_3),
             big_sizes: layout.big.iter(),
             leave_per_org,
@@ -305,7 +333,11 @@ impl<'a> OrgSizeDeals<'a> {
                 let size = self.big_sizes.next().copied().unwrap_or(3);
                 let index = self.big_index;
                 self.big_index += 1;
-                (size, self.leave_per_org.get(index).copied().unwrap_or(0), self.past_per_org.get(index).copied().unwrap_or(0))
+                (
+                    size,
+                    self.leave_per_org.get(index).copied().unwrap_or(0),
+                    self.past_per_org.get(index).copied().unwrap_or(0),
+                )
             }
         }
     }
@@ -356,8 +388,11 @@ impl RegionWriter<'_> {
     fn territorial_orgs(&mut self) -> Result<Vec<String>, GenerateError> {
         let (r, code) = (self.r, self.code);
         // Reports of each period, dealt over the orgs that may make them.
-        let mut report_deals: Vec<(Deal, Deal)> =
-            r.periods.iter().map(|p| (Deal::new(p.territorial, r.territorial), Deal::new(p.territorial_auto, p.territorial))).collect();
+        let mut report_deals: Vec<(Deal, Deal)> = r
+            .periods
+            .iter()
+            .map(|p| (Deal::new(p.territorial, r.territorial), Deal::new(p.territorial_auto, p.territorial)))
+            .collect();
         let mut no_chair = Deal::new(r.territorial_no_chair, r.territorial);
         let mut no_term = Deal::new(r.territorial_no_term, r.territorial - r.territorial_no_chair.min(r.territorial));
         let mut no_access = Deal::new(r.territorial_no_access, r.territorial);
@@ -468,7 +503,8 @@ impl RegionWriter<'_> {
     fn primary_reports(&mut self, id: &str, cohort: Cohort, report_deals: &mut [Split]) -> Result<(), GenerateError> {
         let rng = &mut self.rng;
         for (i, period_plan) in self.r.periods.iter().enumerate() {
-            let eligible = cohort == Cohort::LongStanding || (cohort == Cohort::Of2022 && period_plan.period >= day(2023, 1, 1));
+            let eligible =
+                cohort == Cohort::LongStanding || (cohort == Cohort::Of2022 && period_plan.period >= day(2023, 1, 1));
             if !eligible {
                 continue;
             }
@@ -486,7 +522,15 @@ impl RegionWriter<'_> {
 
     /// A primary org's members: `size` on record at D, `leavers` who left
     /// between C and D, `past` who left before C.
-    fn primary_members(&mut self, id: &str, k: u64, registered: NaiveDate, size: u64, leavers: u64, past: u64) -> Result<(), GenerateError> {
+    fn primary_members(
+        &mut self,
+        id: &str,
+        k: u64,
+        registered: NaiveDate,
+        size: u64,
+        leavers: u64,
+        past: u64,
+    ) -> Result<(), GenerateError> {
         // A larger org may have a subdivision holding some of its members.
         let subdivision = (size >= 10 && self.rng.chance(0.1)).then(|| format!("S{}-{k}", self.code));
         if let Some(sub) = &subdivision {
@@ -536,7 +580,11 @@ impl RegionWriter<'_> {
             let id = format!("P{}-{}", self.code, p + k);
             let rng = &mut self.rng;
             let registered = between(rng, day(2012, 1, 1), day(2016, 12, 31));
-            let excluded = if k % 2 == 0 { between(rng, day(2018, 1, 1), day(2022, 6, 30)) } else { between(rng, c + Days::new(1), d - Days::new(1)) };
+            let excluded = if k % 2 == 0 {
+                between(rng, day(2018, 1, 1), day(2022, 6, 30))
+            } else {
+                between(rng, c + Days::new(1), d - Days::new(1))
+            };
             let name = primary_name(rng, p + k, self.snap.form.messy);
             let org = OrgRow {
                 id: &id,
@@ -587,8 +635,21 @@ impl RegionWriter<'_> {
         let id = format!("X{code}");
         let f = &snap.form;
         let row = [
-            id.as_str(), &self.regional_id, "primary", code, "ППО с ошибкой в дате", "31.02.2020", "", f.bool(false), f.bool(false), "",
-            f.bool(true), "", f.bool(true), f.bool(true), "",
+            id.as_str(),
+            &self.regional_id,
+            "primary",
+            code,
+            "ППО с ошибкой в дате",
+            "31.02.2020",
+            "",
+            f.bool(false),
+            f.bool(false),
+            "",
+            f.bool(true),
+            "",
+            f.bool(true),
+            f.bool(true),
+            "",
         ];
         snap.orgs.write(&row)?;
         snap.stats.organizations += 1;
@@ -642,7 +703,8 @@ impl Member {
                     _ => 2,
                 };
                 let category = CATEGORIES[deals.category[index].draw(rng)];
-                let registered = if group == Group::Join { between(rng, c + Days::new(1), d) } else { between(rng, since, c) };
+                let registered =
+                    if group == Group::Join { between(rng, c + Days::new(1), d) } else { between(rng, since, c) };
                 let left = (group == Group::Leave).then(|| between(rng, c + Days::new(1), d));
                 (category, registered, left, deals.online[index].draw(rng), deals.profcards[index].draw(rng))
             }
@@ -676,9 +738,30 @@ impl Member {
         let account = rng.chance(0.3);
         // Personal data, drawn in both forms (the same world) but written only in
         // the office one.
-        let personal: [u64; 7] = [rng.below(4), rng.below(100), rng.below(1000), rng.below(100), rng.below(100), rng.below(1_000_000_000_000), rng.below(1_000_000)];
+        let personal: [u64; 7] = [
+            rng.below(4),
+            rng.below(100),
+            rng.below(1000),
+            rng.below(100),
+            rng.below(100),
+            rng.below(1_000_000_000_000),
+            rng.below(1_000_000),
+        ];
         let birth = between(rng, day(1955, 1, 1), day(2004, 12, 31));
-        Member { category, registered, left, online, profcards, app, card, card_ordered, pd_consent, account, personal, birth }
+        Member {
+            category,
+            registered,
+            left,
+            online,
+            profcards,
+            app,
+            card,
+            card_ordered,
+            pd_consent,
+            account,
+            personal,
+            birth,
+        }
     }
 }
 
@@ -705,7 +788,12 @@ impl Snapshot {
             f.bool(m.account).to_string(),
         ];
         if f.messy {
-            const NAMES: [&str; 4] = ["Иванова Мария Петровна", "Петров Сергей Иванович", "Сидорова Анна Викторовна", "Кузнецов Олег Павлович"];
+            const NAMES: [&str; 4] = [
+                "Иванова Мария Петровна",
+                "Петров Сергей Иванович",
+                "Сидорова Анна Викторовна",
+                "Кузнецов Олег Павлович",
+            ];
             let [name, a, b, c, d, card, mail] = m.personal;
             row.push(NAMES[name as usize].to_string());
             row.push(format!("+7 9{a:02} {b:03}-{c:02}-{d:02}"));
@@ -768,7 +856,8 @@ pub fn write_purchases(snap: &mut Snapshot, plan: &Plan, seed: u64, buyers: &Buy
         // Amounts: each at least 1 ruble, summing to the window's total.
         let weights: Vec<f64> = (0..n).map(|_| (rng.unit() * 2.5).exp()).collect();
         let floor = 100u64.min(w.amount / n as u64);
-        let amounts: Vec<u64> = apportion(w.amount - floor * n as u64, &weights).into_iter().map(|a| a + floor).collect();
+        let amounts: Vec<u64> =
+            apportion(w.amount - floor * n as u64, &weights).into_iter().map(|a| a + floor).collect();
         let cashback = apportion_bounded(
             w.cashback.min(w.amount),
             &amounts.iter().map(|&a| a as f64).collect::<Vec<_>>(),
@@ -809,7 +898,8 @@ fn bad_inn(rng: &mut Rng) -> String {
 }
 
 fn primary_name(rng: &mut Rng, n: u64, messy: bool) -> String {
-    const KINDS: [&str; 5] = ["средней общеобразовательной школы", "детского сада", "гимназии", "колледжа", "университета"];
+    const KINDS: [&str; 5] =
+        ["средней общеобразовательной школы", "детского сада", "гимназии", "колледжа", "университета"];
     let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
     if messy && n % 97 == 3 {
         // The untrusted text the outputs must escape and neutralise.

@@ -23,7 +23,10 @@ const ROW_GROUP_ROWS: usize = 512 * 1024;
 /// The values of one column of a batch being filled.
 enum Column {
     /// UTF-8 text: `offsets` starts with 0 and has one more entry than rows.
-    Text { offsets: Vec<i32>, bytes: Vec<u8> },
+    Text {
+        offsets: Vec<i32>,
+        bytes: Vec<u8>,
+    },
     Date(Vec<i32>),
     Bool(Vec<bool>),
     Int(Vec<i64>),
@@ -80,7 +83,9 @@ impl BatchBuilder {
 
     #[inline]
     pub fn push_text(&mut self, column: usize, text: &str) {
-        let Column::Text { offsets, bytes } = &mut self.columns[column] else { unreachable!("text into column {column}") };
+        let Column::Text { offsets, bytes } = &mut self.columns[column] else {
+            unreachable!("text into column {column}")
+        };
         bytes.extend_from_slice(text.as_bytes());
         offsets.push(bytes.len() as i32);
         self.valid[column].push(true);
@@ -176,7 +181,9 @@ impl BatchBuilder {
 
 fn empty_columns(table: &Table) -> Vec<Column> {
     let column = |kind: ColumnType| match kind {
-        ColumnType::Text | ColumnType::Enum | ColumnType::RegionCode => Column::Text { offsets: vec![0], bytes: Vec::new() },
+        ColumnType::Text | ColumnType::Enum | ColumnType::RegionCode => {
+            Column::Text { offsets: vec![0], bytes: Vec::new() }
+        }
         ColumnType::Date => Column::Date(Vec::new()),
         ColumnType::Bool => Column::Bool(Vec::new()),
         ColumnType::Int => Column::Int(Vec::new()),
@@ -226,9 +233,11 @@ impl FilledBatch {
         let arrays = self.columns.iter().zip(&self.valid).zip(fields).map(|((column, valid), field)| {
             let nulls = valid.contains(&false).then(|| NullBuffer::from(valid.as_slice()));
             let array: ArrayRef = match column {
-                Column::Text { offsets, bytes } => {
-                    Arc::new(StringArray::try_new(OffsetBuffer::new(scalars(offsets)), Buffer::from_slice_ref(bytes), nulls)?)
-                }
+                Column::Text { offsets, bytes } => Arc::new(StringArray::try_new(
+                    OffsetBuffer::new(scalars(offsets)),
+                    Buffer::from_slice_ref(bytes),
+                    nulls,
+                )?),
                 Column::Date(v) => Arc::new(Date32Array::new(scalars(v), nulls)),
                 Column::Bool(v) => Arc::new(BooleanArray::new(BooleanBuffer::from(v.as_slice()), nulls)),
                 Column::Int(v) => Arc::new(Int64Array::new(scalars(v), nulls)),

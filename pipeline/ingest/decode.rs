@@ -58,9 +58,11 @@ pub fn detect_encoding(sample: &[u8], complete: bool) -> Result<TextEncoding, St
     let as_1251 = vowel_share(&WINDOWS_1251.decode_without_bom_handling(sample).0);
     let as_koi8 = vowel_share(&encoding_rs::KOI8_R.decode_without_bom_handling(sample).0);
     if let (Some(cp), Some(koi)) = (as_1251, as_koi8)
-        && !(0.28..=0.6).contains(&cp) && (0.3..=0.55).contains(&koi) {
-            return Err("it looks like KOI8-R".into());
-        }
+        && !(0.28..=0.6).contains(&cp)
+        && (0.3..=0.55).contains(&koi)
+    {
+        return Err("it looks like KOI8-R".into());
+    }
     let undefined = sample.contains(&0x98);
     if undefined {
         return Err("it holds bytes that are neither UTF-8 nor windows-1251 text".into());
@@ -163,7 +165,10 @@ impl std::error::Error for UndecidedEncoding {}
 /// with `None`, for a source that is ASCII so far: its bytes pass through
 /// until the first that is not ASCII, and the stretch from there decides.
 /// The file is read once, whatever it holds.
-pub fn utf8_reader<R: Read + Send + 'static>(inner: R, encoding: Option<TextEncoding>) -> (Box<dyn Read + Send>, Decided) {
+pub fn utf8_reader<R: Read + Send + 'static>(
+    inner: R,
+    encoding: Option<TextEncoding>,
+) -> (Box<dyn Read + Send>, Decided) {
     let decided = Decided::default();
     let reader: Box<dyn Read + Send> = match encoding {
         Some(encoding) => {
@@ -272,7 +277,8 @@ mod tests {
         assert_eq!(detect_encoding(&bom, true), Ok(TextEncoding::Utf8Bom));
         let (cp, _, _) = WINDOWS_1251.encode("org_id;name\n1;Краснодарская краевая организация\n");
         assert_eq!(detect_encoding(&cp, true), Ok(TextEncoding::Windows1251));
-        let text = "org_id;name\n1;Краснодарская краевая организация Профсоюза\n2;Первичная профсоюзная организация школы\n";
+        let text =
+            "org_id;name\n1;Краснодарская краевая организация Профсоюза\n2;Первичная профсоюзная организация школы\n";
         let (koi, _, _) = encoding_rs::KOI8_R.encode(text);
         assert!(detect_encoding(&koi, true).is_err());
         // Upper-case-only Cyrillic in windows-1251 is not mistaken for KOI8-R.

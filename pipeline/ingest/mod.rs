@@ -25,11 +25,13 @@ use thiserror::Error;
 use tokio_util::io::SyncIoBridge;
 use tracing::{info, warn};
 
+use crate::clock::Clock;
 use crate::contract::values::parse_iso_date;
 use crate::contract::{Contract, RegionReference, Table};
-use crate::clock::Clock;
 use crate::stop::StopToken;
-use crate::warehouse::{Location, Manifest, Missing, SourceFile, Stage, StagedFile, TableCounts, Warehouse, WarehouseError, layout};
+use crate::warehouse::{
+    Location, Manifest, Missing, SourceFile, Stage, StagedFile, TableCounts, Warehouse, WarehouseError, layout,
+};
 use decode::{HashedRead, SNIFF_BYTES};
 use source::{CsvSource, ParquetSource, RowSource};
 use table::{Indexes, TableOutcome, TableSinks, load_table};
@@ -164,7 +166,10 @@ pub async fn ingest(
 }
 
 /// The file of each table: `<table>.csv` or `<table>.parquet` (any case).
-async fn find_files(snapshot: &Location, contract: &'static Contract) -> Result<Vec<(&'static Table, Found)>, IngestError> {
+async fn find_files(
+    snapshot: &Location,
+    contract: &'static Contract,
+) -> Result<Vec<(&'static Table, Found)>, IngestError> {
     let files = snapshot.list_files("").await?;
     let mut found = Vec::new();
     for table in contract.tables() {
@@ -360,8 +365,7 @@ impl TableJob {
             }
             Found::Absent => {
                 info!("{}: no file in the snapshot (optional table); loading it empty", table.name);
-                self.on_blocking_thread(indexes, |out| Ok((out.write(&mut EmptySource, "")?, None, Vec::new())))
-                    .await
+                self.on_blocking_thread(indexes, |out| Ok((out.write(&mut EmptySource, "")?, None, Vec::new()))).await
             }
         }
     }

@@ -195,7 +195,8 @@ impl CsvReader {
                 chunk.ends.resize((ends + 64).max(chunk.ends.len() * 2), 0);
             }
             let input = self.input.fill_buf()?;
-            let (result, read, wrote, ended) = self.core.read_record(input, &mut chunk.data[out..], &mut chunk.ends[ends..]);
+            let (result, read, wrote, ended) =
+                self.core.read_record(input, &mut chunk.data[out..], &mut chunk.ends[ends..]);
             self.input.consume(read);
             out += wrote;
             ends += ended;

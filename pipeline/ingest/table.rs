@@ -20,9 +20,9 @@ use super::rejects::{self, Reject, RejectWriter};
 use super::source::RowSource;
 use super::validate::{Rejected, parse_row, record_id, trim};
 
-use crate::stop::StopToken;
 use crate::contract::values::{normalize_region_code, parse_date};
 use crate::contract::{Column, ColumnType, Table};
+use crate::stop::StopToken;
 
 /// Ids loaded so far, per table, for the referential checks of later tables.
 #[derive(Debug, Default)]
@@ -93,7 +93,11 @@ pub fn load_table<S: RowSource + ?Sized>(
     let TableSinks { data, rejected } = sinks;
     let settler = Settler {
         table,
-        own: if table.key.is_empty() { KeyIndex::default() } else { KeyIndex::with_capacity(source.size_hint().unwrap_or(0)) },
+        own: if table.key.is_empty() {
+            KeyIndex::default()
+        } else {
+            KeyIndex::with_capacity(source.size_hint().unwrap_or(0))
+        },
         rejects: RejectWriter::new(rejected, file).map_err(|e| rejects_error(table, e))?,
         rows_loaded: 0,
         rows_rejected: 0,
@@ -109,7 +113,8 @@ pub fn load_table<S: RowSource + ?Sized>(
             .map_err(|e| IngestError::Internal(format!("cannot start the Parquet encoder: {e}")))?;
         let read = read_rows(table, source, indexes, here.as_mut(), &work, &to_refill, stop);
         drop(work);
-        let encoded = encoder.join().unwrap_or_else(|_| Err(IngestError::Internal("the Parquet encoder panicked".into())));
+        let encoded =
+            encoder.join().unwrap_or_else(|_| Err(IngestError::Internal("the Parquet encoder panicked".into())));
         match (read, encoded) {
             // The encoder's own error says more than "it stopped".
             (Err(IngestError::EncoderStopped), Err(e)) | (Ok(_), Err(e)) => Err(e),
@@ -189,8 +194,10 @@ fn encode<'w>(
     spent: SyncSender<Spent>,
     mut settler: Option<Settler<'w>>,
 ) -> Result<Option<Settler<'w>>, IngestError> {
-    let parquet_err =
-        |e: parquet::errors::ParquetError| IngestError::Write { what: format!("{}.parquet", table.name), detail: e.to_string() };
+    let parquet_err = |e: parquet::errors::ParquetError| IngestError::Write {
+        what: format!("{}.parquet", table.name),
+        detail: e.to_string(),
+    };
     let mut writer = parquet_writer(data, table, as_of).map_err(parquet_err)?;
     for Work { block, batch } in received {
         let batch = batch.map(|rows| rows.into_batch(Some(&spent))).transpose()?;
@@ -286,7 +293,12 @@ fn send(work: &SyncSender<Work>, work_item: Work) -> Result<(), IngestError> {
 
 /// Hands a full block and its rows to the encoding thread, in buffers it has
 /// finished with where there are some.
-fn hand_on(block: &mut Block, batch: &mut BatchBuilder, work: &SyncSender<Work>, to_refill: &Receiver<Spent>) -> Result<(), IngestError> {
+fn hand_on(
+    block: &mut Block,
+    batch: &mut BatchBuilder,
+    work: &SyncSender<Work>,
+    to_refill: &Receiver<Spent>,
+) -> Result<(), IngestError> {
     let mut fresh = Block::default();
     while let Ok(spent) = to_refill.try_recv() {
         match spent {
@@ -294,10 +306,13 @@ fn hand_on(block: &mut Block, batch: &mut BatchBuilder, work: &SyncSender<Work>,
             Spent::Block(spent) => fresh = spent,
         }
     }
-    send(work, Work {
-        block: Some(std::mem::replace(block, fresh)),
-        batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
-    })
+    send(
+        work,
+        Work {
+            block: Some(std::mem::replace(block, fresh)),
+            batch: (!batch.is_empty()).then(|| Rows::Filled(batch.finish())),
+        },
+    )
 }
 
 /// The accepted rows of a self-referencing table, held until every id is
@@ -311,7 +326,12 @@ struct Held {
 impl Held {
     /// Settles a full block here: its duplicates leave the held rows, and its
     /// batch is kept without them.
-    fn settle_block(&mut self, settler: &mut Settler<'_>, block: &mut Block, batch: &mut BatchBuilder) -> Result<(), IngestError> {
+    fn settle_block(
+        &mut self,
+        settler: &mut Settler<'_>,
+        block: &mut Block,
+        batch: &mut BatchBuilder,
+    ) -> Result<(), IngestError> {
         let (dropped, accepted) = settler.settle_rows(block)?;
         let start = self.rows.len() - accepted;
         let mut at = 0;
@@ -331,7 +351,12 @@ impl Held {
 
     /// Once the whole table is read: rejects the rows whose parents are not
     /// loaded, and hands the rest on to be encoded.
-    fn load(self, table: &'static Table, settler: &mut Settler<'_>, work: &SyncSender<Work>) -> Result<(), IngestError> {
+    fn load(
+        self,
+        table: &'static Table,
+        settler: &mut Settler<'_>,
+        work: &SyncSender<Work>,
+    ) -> Result<(), IngestError> {
         let (keep, rejected) = resolve_self_references(table, &self.rows, &mut settler.own);
         for (line, id, reject) in rejected {
             settler.reject(line, &id, &reject)?;
@@ -475,7 +500,11 @@ fn check<S: RowSource + ?Sized>(
 }
 
 /// The reference checks of the row being filled in `out`.
-fn check_references(table: &'static Table, out: &BatchBuilder, references: &mut [Reference<'_>]) -> Result<(), Rejected> {
+fn check_references(
+    table: &'static Table,
+    out: &BatchBuilder,
+    references: &mut [Reference<'_>],
+) -> Result<(), Rejected> {
     for reference in references.iter_mut() {
         let index = reference.column;
         let Some(value) = out.text(index) else { continue };
@@ -542,7 +571,12 @@ fn reference_targets<'a>(table: &Table, indexes: &'a Indexes) -> Vec<Reference<'
 /// appended to `ids`. The contract: of the rows with one id, the first is the
 /// one (even when it is rejected for another reason). A row whose fields do
 /// not line up with the header, or whose key is empty, claims nothing.
-fn claimed_key<S: RowSource + ?Sized>(table: &'static Table, source: &S, scratch: &mut String, ids: &mut String) -> Option<u128> {
+fn claimed_key<S: RowSource + ?Sized>(
+    table: &'static Table,
+    source: &S,
+    scratch: &mut String,
+    ids: &mut String,
+) -> Option<u128> {
     let columns = table.key_indices();
     if columns.is_empty() || source.shape_error().is_some() {
         return None;
@@ -609,7 +643,11 @@ type LineReject = (u64, Box<str>, Reject);
 /// loaded — repeatedly, since rejecting a parent orphans its children — and
 /// then the rows whose chain of parents never ends. Returns which rows stay,
 /// and the rejects by line.
-fn resolve_self_references(table: &'static Table, held: &[HeldRow], own: &mut KeyIndex) -> (Vec<bool>, Vec<LineReject>) {
+fn resolve_self_references(
+    table: &'static Table,
+    held: &[HeldRow],
+    own: &mut KeyIndex,
+) -> (Vec<bool>, Vec<LineReject>) {
     let self_refs = self_references(table);
     let reject = |c: usize, reason: &'static str, value: &str| {
         let column = &table.columns[c];

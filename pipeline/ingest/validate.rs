@@ -5,7 +5,9 @@
 use super::batch::BatchBuilder;
 use super::rejects::{self, Reject};
 use super::source::RowSource;
-use crate::contract::values::{is_quarter_start, normalize_region_code, parse_bool, parse_date, parse_int, parse_money};
+use crate::contract::values::{
+    is_quarter_start, normalize_region_code, parse_bool, parse_date, parse_int, parse_money,
+};
 use crate::contract::{Column, ColumnType, Table};
 
 /// The key of the record as the operator knows it (for the rejects file).
@@ -27,7 +29,11 @@ pub type Rejected = Box<Reject>;
 /// Parses the current record of `source` into the next row of `out`, or
 /// says why it cannot be loaded (having pushed part of the row: the caller
 /// takes it back).
-pub fn parse_row<S: RowSource + ?Sized>(table: &'static Table, source: &S, out: &mut BatchBuilder) -> Result<(), Rejected> {
+pub fn parse_row<S: RowSource + ?Sized>(
+    table: &'static Table,
+    source: &S,
+    out: &mut BatchBuilder,
+) -> Result<(), Rejected> {
     if let Some((expected, found)) = source.shape_error() {
         return Err(Box::new(
             Reject::new(None, rejects::BAD_ROW_SHAPE, "")
@@ -106,7 +112,9 @@ fn parse_cell(index: usize, column: &Column, raw: &str, out: &mut BatchBuilder) 
             }
             out.push_date(index, days);
         }
-        ColumnType::Bool => out.push_bool(index, parse_bool(raw).ok_or_else(|| reject(column, rejects::BAD_BOOL, raw))?),
+        ColumnType::Bool => {
+            out.push_bool(index, parse_bool(raw).ok_or_else(|| reject(column, rejects::BAD_BOOL, raw))?)
+        }
         ColumnType::Int => {
             let v = parse_int(raw).ok_or_else(|| reject(column, rejects::BAD_NUMBER, raw))?;
             check_range(column, i128::from(v), 1, raw)?;
@@ -124,12 +132,14 @@ fn parse_cell(index: usize, column: &Column, raw: &str, out: &mut BatchBuilder) 
 /// `min` / `min_exclusive` bounds from the schema, in whole units.
 fn check_range(column: &Column, value: i128, scale: i128, raw: &str) -> Result<(), Rejected> {
     if let Some(min) = column.min_exclusive
-        && value <= i128::from(min) * scale {
-            return Err(reject(column, rejects::NOT_POSITIVE, raw));
-        }
+        && value <= i128::from(min) * scale
+    {
+        return Err(reject(column, rejects::NOT_POSITIVE, raw));
+    }
     if let Some(min) = column.min
-        && value < i128::from(min) * scale {
-            return Err(reject(column, rejects::NEGATIVE, raw));
-        }
+        && value < i128::from(min) * scale
+    {
+        return Err(reject(column, rejects::NEGATIVE, raw));
+    }
     Ok(())
 }

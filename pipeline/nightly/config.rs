@@ -62,15 +62,18 @@ impl Config {
         file.schedule = env("REESTR_SCHEDULE").or(file.schedule);
         file.timezone = env("REESTR_TIMEZONE").or(file.timezone);
         if let Some(days) = env("REESTR_KEEP_DAYS") {
-            file.keep_days = Some(days.parse().map_err(|_| bad(format!("REESTR_KEEP_DAYS is not a number of days: {days}")))?);
+            file.keep_days =
+                Some(days.parse().map_err(|_| bad(format!("REESTR_KEEP_DAYS is not a number of days: {days}")))?);
         }
         let inbox = file.inbox.ok_or_else(|| bad("`inbox` is not set (in the file or REESTR_INBOX)".into()))?;
-        let warehouse = file.warehouse.ok_or_else(|| bad("`warehouse` is not set (in the file or REESTR_WAREHOUSE)".into()))?;
+        let warehouse =
+            file.warehouse.ok_or_else(|| bad("`warehouse` is not set (in the file or REESTR_WAREHOUSE)".into()))?;
         let schedule_text = file.schedule.unwrap_or_else(|| "0 3 * * *".into());
         let schedule = Cron::from_str(&schedule_text)
             .map_err(|e| bad(format!("schedule \"{schedule_text}\" is not a cron expression: {e}")))?;
         let tz_text = file.timezone.unwrap_or_else(|| "Europe/Moscow".into());
-        let timezone = Tz::from_str(&tz_text).map_err(|_| bad(format!("unknown time zone \"{tz_text}\" (e.g. Europe/Moscow)")))?;
+        let timezone =
+            Tz::from_str(&tz_text).map_err(|_| bad(format!("unknown time zone \"{tz_text}\" (e.g. Europe/Moscow)")))?;
         Ok(Config { inbox, warehouse, schedule, schedule_text, timezone, keep_days: file.keep_days.unwrap_or(400) })
     }
 
@@ -90,7 +93,9 @@ mod tests {
         let path = dir.path().join("reestr.toml");
         std::fs::write(
             &path,
-            format!("inbox = \"/in\"\nwarehouse = \"/wh\"\nschedule = \"{schedule}\"\ntimezone = \"{tz}\"\nkeep_days = 30\n"),
+            format!(
+                "inbox = \"/in\"\nwarehouse = \"/wh\"\nschedule = \"{schedule}\"\ntimezone = \"{tz}\"\nkeep_days = 30\n"
+            ),
         )
         .unwrap();
         Config::load(Some(&path)).unwrap()

@@ -128,9 +128,9 @@ mod tests {
         let log = RunLog {
             attempts: vec![
                 attempt(1, 0, Status::Failed),
-                attempt(1, 5, Status::Ok),        // fixed later: processed, not failing
+                attempt(1, 5, Status::Ok), // fixed later: processed, not failing
                 attempt(2, 1, Status::Ok),
-                attempt(2, 6, Status::Failed),    // a rerun failed: still processed
+                attempt(2, 6, Status::Failed), // a rerun failed: still processed
                 attempt(3, 2, Status::Failed),
                 attempt(4, 3, Status::Interrupted), // stopped: pending, not failing
             ],

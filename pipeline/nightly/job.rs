@@ -9,9 +9,9 @@ use chrono::NaiveDate;
 use thiserror::Error;
 use tracing::info;
 
+use super::NightlyError;
 use super::history::{self, Attempt, Status};
 use super::lock::WarehouseLock;
-use super::NightlyError;
 use crate::clock::SharedClock;
 use crate::compute::{ComputeError, ComputeRequest, ComputeSummary, compute};
 use crate::ingest::{IngestError, IngestRequest, ingest, resolve_as_of};

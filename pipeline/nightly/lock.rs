@@ -79,7 +79,11 @@ impl WarehouseLock {
     }
 
     /// `acquire` with lease terms of one's own (tests shorten them).
-    pub async fn acquire_with(warehouse: &Location, clock: SharedClock, terms: LeaseTerms) -> Result<WarehouseLock, NightlyError> {
+    pub async fn acquire_with(
+        warehouse: &Location,
+        clock: SharedClock,
+        terms: LeaseTerms,
+    ) -> Result<WarehouseLock, NightlyError> {
         match warehouse.local_root() {
             Some(root) => {
                 std::fs::create_dir_all(root).map_err(|e| NightlyError::Lock(format!("{}: {e}", root.display())))?;
@@ -99,7 +103,8 @@ impl WarehouseLock {
                         Ok(WarehouseLock { inner: Inner::Local(file) })
                     }
                     Err(std::fs::TryLockError::WouldBlock) => {
-                        let holder = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<Holder>(&t).ok());
+                        let holder =
+                            std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<Holder>(&t).ok());
                         Err(busy(warehouse, holder))
                     }
                     Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
@@ -119,13 +124,24 @@ fn busy(warehouse: &Location, holder: Option<Holder>) -> NightlyError {
         warehouse: warehouse.to_string(),
         holder: holder.map_or_else(
             || "another reestr process".into(),
-            |h| format!("reestr process {} on {} since {}", h.pid, if h.host.is_empty() { "this machine" } else { &h.host }, h.since.format("%Y-%m-%d %H:%M UTC")),
+            |h| {
+                format!(
+                    "reestr process {} on {} since {}",
+                    h.pid,
+                    if h.host.is_empty() { "this machine" } else { &h.host },
+                    h.since.format("%Y-%m-%d %H:%M UTC")
+                )
+            },
         ),
     }
 }
 
 /// Takes the lease: returns what we wrote into it and its version.
-async fn take_lease(warehouse: &Location, now: DateTime<Utc>, terms: LeaseTerms) -> Result<(Holder, UpdateVersion), NightlyError> {
+async fn take_lease(
+    warehouse: &Location,
+    now: DateTime<Utc>,
+    terms: LeaseTerms,
+) -> Result<(Holder, UpdateVersion), NightlyError> {
     let store = warehouse.store();
     let path = warehouse.path(LEASE_OBJECT);
     let me = Holder::me(now, terms);
@@ -156,7 +172,9 @@ async fn take_lease(warehouse: &Location, now: DateTime<Utc>, terms: LeaseTerms)
                 let update = PutOptions { mode: PutMode::Update(version), ..Default::default() };
                 match store.put_opts(&path, body(), update).await {
                     Ok(r) => return Ok((me, written(r))),
-                    Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => continue,
+                    Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
+                        continue;
+                    }
                     Err(object_store::Error::NotImplemented { .. }) => {
                         let _ = store.delete(&path).await;
                         continue;
@@ -173,7 +191,13 @@ async fn take_lease(warehouse: &Location, now: DateTime<Utc>, terms: LeaseTerms)
 /// Extends the lease every `renew_every` while the run holds it, replacing it
 /// only if it is still the version we wrote. A lease found changed was taken
 /// over (we were thought dead): said loudly, and renewal ends.
-async fn renew_lease(location: Location, mut me: Holder, mut version: UpdateVersion, clock: SharedClock, terms: LeaseTerms) {
+async fn renew_lease(
+    location: Location,
+    mut me: Holder,
+    mut version: UpdateVersion,
+    clock: SharedClock,
+    terms: LeaseTerms,
+) {
     let path = location.path(LEASE_OBJECT);
     loop {
         tokio::time::sleep(terms.renew_every).await;
@@ -184,7 +208,10 @@ async fn renew_lease(location: Location, mut me: Holder, mut version: UpdateVers
             // A store without conditional writes: overwrite, if it is still ours.
             Err(object_store::Error::NotImplemented { .. }) => match still_ours(&location, &me).await {
                 true => location.store().put(&path, body).await,
-                false => Err(object_store::Error::Precondition { path: path.to_string(), source: "the lease changed".into() }),
+                false => Err(object_store::Error::Precondition {
+                    path: path.to_string(),
+                    source: "the lease changed".into(),
+                }),
             },
             other => other,
         };
@@ -242,8 +269,8 @@ mod tests {
     use crate::warehouse::Missing;
 
     use crate::clock::{Clock, ManualClock, system};
-    use std::sync::Arc;
     use chrono::TimeZone;
+    use std::sync::Arc;
 
     #[tokio::test]
     async fn a_second_lock_is_refused_until_the_first_is_released() {
@@ -297,7 +324,8 @@ mod tests {
     async fn an_abandoned_lease_is_taken_over_when_it_expires() {
         let wh = Location::open("memory://", Missing::Create).unwrap();
         let start = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
-        let abandoned = Holder { pid: 1, host: "elsewhere".into(), since: start, expires: start + Duration::minutes(10) };
+        let abandoned =
+            Holder { pid: 1, host: "elsewhere".into(), since: start, expires: start + Duration::minutes(10) };
         wh.write(LEASE_OBJECT, serde_json::to_vec(&abandoned).unwrap()).await.unwrap();
         let clock = ManualClock::at(start + Duration::minutes(9));
         let early = WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await;
@@ -306,7 +334,8 @@ mod tests {
             other => panic!("taken before expiry: {:?}", other.err()),
         }
         clock.advance(Duration::minutes(1));
-        let taken = WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await.expect("expired: taken over");
+        let taken =
+            WarehouseLock::acquire_with(&wh, Arc::new(clock.clone()), terms()).await.expect("expired: taken over");
         assert_eq!(lease_expiry(&wh).await, clock.now() + Duration::minutes(10));
         drop(taken);
     }

@@ -29,13 +29,17 @@ pub use lock::WarehouseLock;
 pub enum NightlyError {
     #[error("configuration{}: {detail}", file.as_ref().map(|f| format!(" {f}")).unwrap_or_default())]
     Config { file: Option<String>, detail: String },
-    #[error("the warehouse {warehouse} is in use by {holder}; another run is working on it — wait for it to finish (a killed run's lock is taken over automatically)")]
+    #[error(
+        "the warehouse {warehouse} is in use by {holder}; another run is working on it — wait for it to finish (a killed run's lock is taken over automatically)"
+    )]
     Busy { warehouse: String, holder: String },
     #[error("cannot lock the warehouse: {0}")]
     Lock(String),
     #[error("cannot write the run log: {0}")]
     RunLog(String),
-    #[error("{failed} of {attempted} snapshots failed (first: {first}); see `reestr status` and the run log under runs/log/")]
+    #[error(
+        "{failed} of {attempted} snapshots failed (first: {first}); see `reestr status` and the run log under runs/log/"
+    )]
     SnapshotsFailed { failed: usize, attempted: usize, first: String },
     #[error(transparent)]
     Job(#[from] JobError),
@@ -174,7 +178,10 @@ pub async fn prune(warehouse: &Warehouse, newest: NaiveDate, keep_days: u32) -> 
 pub async fn run_forever(config: &Config, clock: SharedClock, stop: StopToken) -> Result<(), NightlyError> {
     loop {
         let Some(next) = config.next_run(clock.now()) else {
-            return Err(NightlyError::Config { file: None, detail: format!("schedule \"{}\" never fires", config.schedule_text) });
+            return Err(NightlyError::Config {
+                file: None,
+                detail: format!("schedule \"{}\" never fires", config.schedule_text),
+            });
         };
         info!("next run at {} ({})", next.format("%Y-%m-%d %H:%M %Z"), config.timezone);
         let due = next.to_utc();

@@ -19,10 +19,10 @@ use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::{Output, PublishError};
 use super::marts::{Marts, ProfcardsSpan, ProfcardsYear, QualityRow, Region};
 use super::site::{BandView, band_views, by_rank, moscow_time};
 use super::templates;
+use super::{Output, PublishError};
 use crate::contract::RegionReference;
 
 /// A region as the briefing names it.
@@ -36,9 +36,10 @@ struct Named<'a> {
 }
 
 fn named<'a>(row: &'a Region, reference: &RegionReference) -> Named<'a> {
-    let (name, name_genitive) = reference
-        .region(&row.region_code)
-        .map_or_else(|| (row.region_name.clone(), row.region_name.clone()), |g| (g.name.clone(), g.name_genitive.clone()));
+    let (name, name_genitive) = reference.region(&row.region_code).map_or_else(
+        || (row.region_name.clone(), row.region_name.clone()),
+        |g| (g.name.clone(), g.name_genitive.clone()),
+    );
     Named { row, name, name_genitive }
 }
 
@@ -91,7 +92,8 @@ pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Res
     };
     let html = render("briefing.html", page.clone())?;
     let document = render("briefing-document.xml", page)?;
-    let docx = docx(&document).map_err(|e| PublishError::Export { what: "briefing.docx".into(), detail: e.to_string() })?;
+    let docx =
+        docx(&document).map_err(|e| PublishError::Export { what: "briefing.docx".into(), detail: e.to_string() })?;
     let mut out = Output::new(dir);
     out.put("briefing.html", html)?;
     out.put("briefing.docx", docx)?;
@@ -102,7 +104,8 @@ pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Res
 fn figures(marts: &Marts) -> Value {
     let reference = RegionReference::embedded();
     let view = |r| named(r, reference);
-    let listed = |keep: &dyn Fn(&Region) -> bool| -> Vec<Named> { marts.regions.iter().filter(|r| keep(r)).map(view).collect() };
+    let listed =
+        |keep: &dyn Fn(&Region) -> bool| -> Vec<Named> { marts.regions.iter().filter(|r| keep(r)).map(view).collect() };
     let mut above = listed(&|r| r.joined_online_above_threshold);
     by_rank(&mut above, |r| r.row.joined_online_rank);
     let mut reports = listed(&|_| true);
@@ -222,8 +225,7 @@ pub fn parse_blocks(text: &str) -> Vec<Block> {
         };
         flush(&mut paragraph, &mut blocks);
         if kind == "table" {
-            let cells: Vec<String> =
-                line.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect();
+            let cells: Vec<String> = line.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect();
             match blocks.last_mut() {
                 Some(b) if b.kind == "table" => b.rows.push(cells),
                 _ => blocks.push(Block { kind: "table", header: cells, ..Block::default() }),

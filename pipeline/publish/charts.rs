@@ -88,7 +88,9 @@ pub fn bars(
         })
         .collect::<Vec<_>>();
     let plot_height = TOP + bars.len() as f64 * (BAR_HEIGHT + BAR_GAP);
-    let ticks = (0..=((top / step).round() as usize)).map(|k| Tick { at: k as f64 * step * scale, label: tick_label(k as f64 * step) }).collect();
+    let ticks = (0..=((top / step).round() as usize))
+        .map(|k| Tick { at: k as f64 * step * scale, label: tick_label(k as f64 * step) })
+        .collect();
     BarChart {
         width,
         height: plot_height + AXIS,
@@ -249,7 +251,12 @@ pub fn tile_map(title: &str, tiles: Vec<TileInput>) -> TileMap {
 /// A vertical axis from 0 to a round value above the largest of `values`,
 /// about four ticks, for a plot `plot_h` high starting at `top`: the axis's
 /// top value and its ticks.
-fn value_axis(values: impl Iterator<Item = f64>, top: f64, plot_h: f64, tick_label: impl Fn(f64) -> String) -> (f64, Vec<Tick>) {
+fn value_axis(
+    values: impl Iterator<Item = f64>,
+    top: f64,
+    plot_h: f64,
+    tick_label: impl Fn(f64) -> String,
+) -> (f64, Vec<Tick>) {
     let largest = values.fold(0.0, f64::max).max(1.0);
     let step = nice_step(largest / 4.0);
     let ymax = (largest / step).ceil() * step;
@@ -296,7 +303,8 @@ mod tests {
 
     #[test]
     fn trend_starts_at_zero() {
-        let chart = trend("t", vec![("a".into(), 50.0, "50".into()), ("b".into(), 100.0, "100".into())], |v| v.to_string());
+        let chart =
+            trend("t", vec![("a".into(), 50.0, "50".into()), ("b".into(), 100.0, "100".into())], |v| v.to_string());
         // 100 is the top tick, 50 half-way down the plot.
         assert!(chart.points[1].y < chart.points[0].y);
         let bottom = chart.ticks[0].at;

@@ -15,9 +15,9 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::{Output, PublishError};
 use super::marts::{RawMart, WorklistRow};
 use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
+use super::{Output, PublishError};
 use crate::contract::QualityCheck;
 use crate::warehouse::{Manifest, layout};
 
@@ -37,7 +37,13 @@ const WORKBOOK: &[(&str, &str)] = &[
 
 /// Writes every export of the marts into `dir` (a fresh folder). Returns the
 /// files written, relative to `dir`.
-pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], worklist: &[WorklistRow], manifest: Option<&Manifest>) -> Result<Vec<String>, PublishError> {
+pub fn write_exports(
+    dir: &Path,
+    as_of: chrono::NaiveDate,
+    marts: &[RawMart],
+    worklist: &[WorklistRow],
+    manifest: Option<&Manifest>,
+) -> Result<Vec<String>, PublishError> {
     let mut out = Output::new(dir);
     let xlsx = |e: XlsxError| PublishError::Export { what: "XLSX".into(), detail: e.to_string() };
 
@@ -48,7 +54,8 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
         out.put(format!("json/{}.json", mart.name), &json(mart)?)?;
     }
     // People's files.
-    let tables: BTreeMap<&str, Table> = marts.iter().map(|m| (m.name, Table::from_batches(m.name, &m.schema, &m.batches))).collect();
+    let tables: BTreeMap<&str, Table> =
+        marts.iter().map(|m| (m.name, Table::from_batches(m.name, &m.schema, &m.batches))).collect();
     for (name, table) in &tables {
         out.put(format!("excel/{name}.csv"), people_csv(table))?;
     }
@@ -84,7 +91,10 @@ pub fn write_exports(dir: &Path, as_of: chrono::NaiveDate, marts: &[RawMart], wo
 }
 
 fn json(mart: &RawMart) -> Result<Vec<u8>, PublishError> {
-    let err = |e: arrow::error::ArrowError| PublishError::Export { what: format!("{}.json", mart.name), detail: e.to_string() };
+    let err = |e: arrow::error::ArrowError| PublishError::Export {
+        what: format!("{}.json", mart.name),
+        detail: e.to_string(),
+    };
     let mut writer = arrow::json::WriterBuilder::new()
         .with_explicit_nulls(true)
         .build::<_, arrow::json::writer::JsonArray>(Vec::new());
@@ -143,7 +153,11 @@ struct Formats {
 impl Formats {
     fn new() -> Formats {
         Formats {
-            header: XlsxFormat::new().set_bold().set_text_wrap().set_align(FormatAlign::Top).set_background_color(Color::RGB(0xF3F5F8)),
+            header: XlsxFormat::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top)
+                .set_background_color(Color::RGB(0xF3F5F8)),
             int: XlsxFormat::new().set_num_format("#,##0"),
             pct: XlsxFormat::new().set_num_format("0.0\" %\""),
             money: XlsxFormat::new().set_num_format("#,##0.00"),
@@ -164,7 +178,14 @@ impl Formats {
     }
 }
 
-fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell, format: Format, formats: &Formats) -> Result<(), XlsxError> {
+fn write_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: &Cell,
+    format: Format,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
     match (cell, formats.of(format)) {
         (Cell::Empty, _) => {}
         // Text is always a string cell (never a formula), and neutralised as
@@ -272,8 +293,15 @@ fn write_provenance(sheet: &mut Worksheet, as_of: chrono::NaiveDate, manifest: &
 }
 
 /// The worklist columns people see, in order.
-const WORKLIST_HEADER: [&str; 7] =
-    ["Код организации", "Наименование", "Уровень", "Код вышестоящей", "Вышестоящая организация", "Членов в реестре", "Что сделать"];
+const WORKLIST_HEADER: [&str; 7] = [
+    "Код организации",
+    "Наименование",
+    "Уровень",
+    "Код вышестоящей",
+    "Вышестоящая организация",
+    "Членов в реестре",
+    "Что сделать",
+];
 
 fn worklist_cells(row: &WorklistRow, action: &str) -> [Cell; 7] {
     let text = |s: Option<&str>| s.map_or(Cell::Empty, |s| Cell::Text(s.to_string()));
@@ -309,7 +337,8 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow]) -> Result<Vec<u8>, XlsxErr
     let groups = grouped(rows);
     let summary = book.add_worksheet();
     summary.set_name("Сводка")?;
-    for (c, title) in ["Проверка", "Организаций", "Что сделать", "Лист"].iter().enumerate() {
+    for (c, title) in ["Проверка", "Организаций", "Что сделать", "Лист"].iter().enumerate()
+    {
         summary.write_string_with_format(0, c as u16, *title, &formats.header)?;
     }
     for (i, (check, code, list)) in groups.iter().enumerate() {
@@ -320,7 +349,12 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow]) -> Result<Vec<u8>, XlsxErr
         summary.write_string(r, 3, check.map_or(code.as_str(), |c| c.sheet.as_str()))?;
     }
     let total = groups.len() as u32 + 1;
-    summary.write_string_with_format(total, 0, format!("Региональная организация {region}: всего замечаний"), &formats.header)?;
+    summary.write_string_with_format(
+        total,
+        0,
+        format!("Региональная организация {region}: всего замечаний"),
+        &formats.header,
+    )?;
     summary.write_number_with_format(total, 1, rows.len() as f64, &formats.int)?;
     summary.set_column_width(0, 60)?;
     summary.set_column_width(1, 14)?;
@@ -351,7 +385,8 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow]) -> Result<Vec<u8>, XlsxErr
 
 /// The same rows as one Excel CSV, the check first.
 fn worklist_csv(rows: &[&WorklistRow]) -> Vec<u8> {
-    let mut columns = vec![ColumnTitle { column: "check".into(), title: "Проверка".into(), format: Format::Text }];
+    let mut columns =
+        vec![ColumnTitle { column: "check".into(), title: "Проверка".into(), format: Format::Text }];
     columns.extend(WORKLIST_HEADER.iter().enumerate().map(|(i, t)| ColumnTitle {
         column: t.to_string(),
         title: t.to_string(),

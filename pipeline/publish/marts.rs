@@ -372,8 +372,11 @@ pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<Raw
         let missing = || PublishError::MissingMart { mart: name.to_string(), as_of };
         let parquet = warehouse.location().read(&file("parquet")).await?.ok_or_else(missing)?;
         let csv = warehouse.location().read(&file("csv")).await?.ok_or_else(missing)?;
-        let (schema, batches) =
-            decode(parquet.clone()).map_err(|detail| PublishError::BadMart { mart: name.to_string(), as_of, detail })?;
+        let (schema, batches) = decode(parquet.clone()).map_err(|detail| PublishError::BadMart {
+            mart: name.to_string(),
+            as_of,
+            detail,
+        })?;
         marts.push(RawMart { name, parquet, csv, schema, batches });
     }
     Ok(marts)
@@ -388,12 +391,21 @@ pub async fn mart_dates(warehouse: &Warehouse, mart: &str) -> Result<Vec<NaiveDa
 }
 
 fn one<T>(rows: Vec<T>, mart: &str, as_of: NaiveDate) -> Result<T, PublishError> {
-    rows.into_iter().next().ok_or_else(|| PublishError::BadMart { mart: mart.into(), as_of, detail: "it has no row".into() })
+    rows.into_iter().next().ok_or_else(|| PublishError::BadMart {
+        mart: mart.into(),
+        as_of,
+        detail: "it has no row".into(),
+    })
 }
 
-async fn read<T: DeserializeOwned>(warehouse: &Warehouse, mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
+async fn read<T: DeserializeOwned>(
+    warehouse: &Warehouse,
+    mart: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<T>, PublishError> {
     let path = layout::mart_file(mart, as_of, "parquet");
-    let bytes = warehouse.location().read(&path).await?.ok_or(PublishError::MissingMart { mart: mart.into(), as_of })?;
+    let bytes =
+        warehouse.location().read(&path).await?.ok_or(PublishError::MissingMart { mart: mart.into(), as_of })?;
     rows(bytes).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
 }
 
@@ -405,7 +417,8 @@ fn rows<T: DeserializeOwned>(bytes: bytes::Bytes) -> Result<Vec<T>, String> {
 fn decode(bytes: bytes::Bytes) -> Result<(arrow::datatypes::SchemaRef, Vec<arrow::array::RecordBatch>), String> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| e.to_string())?;
     let schema = builder.schema().clone();
-    let batches = builder.build().map_err(|e| e.to_string())?.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    let batches =
+        builder.build().map_err(|e| e.to_string())?.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
     Ok((schema, batches))
 }
 

@@ -92,7 +92,11 @@ pub async fn published_date(warehouse: &Warehouse) -> Option<NaiveDate> {
 }
 
 /// Renders the site of one date and swaps it in whole.
-pub async fn publish(warehouse: &Warehouse, request: &PublishRequest, clock: &dyn Clock) -> Result<PublishSummary, PublishError> {
+pub async fn publish(
+    warehouse: &Warehouse,
+    request: &PublishRequest,
+    clock: &dyn Clock,
+) -> Result<PublishSummary, PublishError> {
     let started = Instant::now();
     let as_of = match request.as_of {
         Some(d) => d,
@@ -127,7 +131,12 @@ pub async fn publish(warehouse: &Warehouse, request: &PublishRequest, clock: &dy
         export_files: export_files.len(),
         seconds: started.elapsed().as_secs_f64(),
     };
-    info!("site of {as_of} published: {} pages, {} KB in {:.2} s", summary.pages, summary.bytes / 1024, summary.seconds);
+    info!(
+        "site of {as_of} published: {} pages, {} KB in {:.2} s",
+        summary.pages,
+        summary.bytes / 1024,
+        summary.seconds
+    );
     Ok(summary)
 }
 
@@ -184,7 +193,13 @@ impl<'a> Target<'a> {
         build: impl FnOnce(&Path) -> Result<Vec<String>, PublishError>,
     ) -> Result<Vec<(String, u64)>, PublishError> {
         let sized = |dir: &Path, files: Vec<String>| -> Vec<(String, u64)> {
-            files.into_iter().map(|f| { let size = std::fs::metadata(dir.join(&f)).map_or(0, |m| m.len()); (f, size) }).collect()
+            files
+                .into_iter()
+                .map(|f| {
+                    let size = std::fs::metadata(dir.join(&f)).map_or(0, |m| m.len());
+                    (f, size)
+                })
+                .collect()
         };
         if let Some(root) = self.warehouse.location().local_root() {
             let target = root.join(relative);
@@ -218,7 +233,6 @@ impl<'a> Target<'a> {
         }
         Ok(files)
     }
-
 }
 
 impl Drop for Target<'_> {

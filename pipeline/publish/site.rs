@@ -11,10 +11,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
-use super::{Output, PublishError};
 use super::marts::{CoverageBand, Marts, QualityRow, Region, WorklistRegion, WorklistRow};
 use super::russian::Russian;
 use super::templates::{self, ASSETS};
+use super::{Output, PublishError};
 use crate::contract::{QualityCheck, RegionReference};
 use crate::warehouse::layout;
 
@@ -154,7 +154,11 @@ impl<'a> Site<'a> {
             built_at: moscow_time(built_at),
             districts: districts
                 .iter()
-                .map(|d| NavItem { code: d.district_code.clone(), short_name: d.short_name.clone(), name: d.name.clone() })
+                .map(|d| NavItem {
+                    code: d.district_code.clone(),
+                    short_name: d.short_name.clone(),
+                    name: d.name.clone(),
+                })
                 .collect(),
         };
         Site { marts, reference, env: templates::environment(), common, bands: band_views(marts), ru: Russian::new() }
@@ -235,7 +239,12 @@ impl<'a> Site<'a> {
             self.marts.quality.iter().filter(|q| q.scope == "national").map(|q| (q.check.as_str(), q)).collect();
         let rows: Vec<&QualityRow> = match region {
             None => national.values().copied().collect(),
-            Some(code) => self.marts.quality.iter().filter(|q| q.scope == "region" && q.region_code.as_deref() == Some(code)).collect(),
+            Some(code) => self
+                .marts
+                .quality
+                .iter()
+                .filter(|q| q.scope == "region" && q.region_code.as_deref() == Some(code))
+                .collect(),
         };
         let position = |check: &str| QualityCheck::all().iter().position(|c| c.check == check).unwrap_or(usize::MAX);
         let mut views: Vec<CheckView> = rows

@@ -6,8 +6,8 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type};
 use chrono::NaiveDate;
 
-pub use crate::compute::Format;
 use crate::compute::Definitions;
+pub use crate::compute::Format;
 use crate::contract::QualityCheck;
 use crate::contract::values::date_from_days;
 
@@ -73,8 +73,7 @@ impl Table {
 
     /// Only the named columns, in that order.
     pub fn select(&self, names: &[&str]) -> Table {
-        let index: Vec<usize> =
-            names.iter().filter_map(|n| self.columns.iter().position(|c| c.column == *n)).collect();
+        let index: Vec<usize> = names.iter().filter_map(|n| self.columns.iter().position(|c| c.column == *n)).collect();
         Table {
             columns: index.iter().map(|&i| self.columns[i].clone()).collect(),
             rows: self.rows.iter().map(|r| index.iter().map(|&i| r[i].clone()).collect()).collect(),
@@ -94,9 +93,7 @@ fn cell(array: &dyn Array, row: usize) -> Cell {
         DataType::Int32 => Cell::Int(i64::from(array.as_primitive::<Int32Type>().value(row))),
         DataType::Float64 => Cell::Float(array.as_primitive::<Float64Type>().value(row)),
         DataType::Boolean => Cell::Bool(array.as_boolean().value(row)),
-        DataType::Date32 => {
-            Cell::Date(date_from_days(array.as_primitive::<Date32Type>().value(row)))
-        }
+        DataType::Date32 => Cell::Date(date_from_days(array.as_primitive::<Date32Type>().value(row))),
         DataType::Decimal128(_, scale) => {
             let v = array.as_primitive::<Decimal128Type>().value(row);
             Cell::Float(v as f64 / 10f64.powi(i32::from(*scale)))
@@ -139,7 +136,9 @@ pub fn level_in_words(level: &str) -> Option<&'static str> {
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
         // Full-width forms too: some spreadsheets fold them to ASCII.
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠') => std::borrow::Cow::Owned(format!("'{text}")),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠') => {
+            std::borrow::Cow::Owned(format!("'{text}"))
+        }
         _ => std::borrow::Cow::Borrowed(text),
     }
 }
@@ -165,7 +164,9 @@ mod tests {
     fn rows_fit<T: serde::de::DeserializeOwned + serde::Serialize>(mart: &str) -> Result<(), String> {
         use std::sync::Arc;
 
-        use arrow::array::{ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array, StringArray};
+        use arrow::array::{
+            ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array, StringArray,
+        };
         use arrow::datatypes::{Field, Schema};
 
         let schema = Definitions::embedded().unwrap().schema(mart).unwrap_or_else(|| panic!("no mart {mart}"));
@@ -181,13 +182,16 @@ mod tests {
                     DataType::Boolean => Arc::new(BooleanArray::from(vec![Some(true), set.then_some(true)])),
                     DataType::Date32 => Arc::new(Date32Array::from(vec![Some(19_682), set.then_some(19_682)])),
                     DataType::Decimal128(p, s) => Arc::new(
-                        Decimal128Array::from(vec![Some(12_345), set.then_some(12_345)]).with_precision_and_scale(*p, *s).unwrap(),
+                        Decimal128Array::from(vec![Some(12_345), set.then_some(12_345)])
+                            .with_precision_and_scale(*p, *s)
+                            .unwrap(),
                     ),
                     other => panic!("{mart}.{}: no sample value of {other}", c.name),
                 }
             })
             .collect();
-        let fields: Vec<Field> = schema.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
+        let fields: Vec<Field> =
+            schema.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
         let mut json = arrow::json::ArrayWriter::new(Vec::new());
         json.write(&batch).unwrap();
@@ -208,8 +212,8 @@ mod tests {
     #[test]
     fn the_rows_publishing_reads_are_columns_of_their_marts() {
         use crate::publish::marts::{
-            CoverageBand, District, National, ProfcardsMonth, ProfcardsSpan, ProfcardsYear, QualityRow, Region, RegionsSummary,
-            WorklistRegion, WorklistRow,
+            CoverageBand, District, National, ProfcardsMonth, ProfcardsSpan, ProfcardsYear, QualityRow, Region,
+            RegionsSummary, WorklistRegion, WorklistRow,
         };
         rows_fit::<National>("national").unwrap();
         rows_fit::<Region>("regions").unwrap();

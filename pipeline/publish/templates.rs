@@ -113,21 +113,27 @@ fn dec(v: Value, decimals: Option<u8>) -> String {
 
 /// `+368 504`, `−12`, `0`.
 fn signed(v: Value) -> String {
-    number(&v).map_or_else(|| NONE.into(), |x| {
-        let n = x.round() as i64;
-        let text = RU.with(|ru| ru.integer(n.abs()));
-        sign(n.signum() as i8, text)
-    })
+    number(&v).map_or_else(
+        || NONE.into(),
+        |x| {
+            let n = x.round() as i64;
+            let text = RU.with(|ru| ru.integer(n.abs()));
+            sign(n.signum() as i8, text)
+        },
+    )
 }
 
 /// `+13,5 %` — a change already in percent (points or growth).
 fn signed_pct(v: Value, decimals: Option<u8>) -> String {
-    number(&v).map_or_else(|| NONE.into(), |x| {
-        let d = decimals.unwrap_or(1);
-        let text = RU.with(|ru| ru.percent(x.abs(), d));
-        let rounded_zero = (x.abs() * 10f64.powi(i32::from(d))).round() == 0.0;
-        sign(if rounded_zero { 0 } else { x.signum() as i8 }, text)
-    })
+    number(&v).map_or_else(
+        || NONE.into(),
+        |x| {
+            let d = decimals.unwrap_or(1);
+            let text = RU.with(|ru| ru.percent(x.abs(), d));
+            let rounded_zero = (x.abs() * 10f64.powi(i32::from(d))).round() == 0.0;
+            sign(if rounded_zero { 0 } else { x.signum() as i8 }, text)
+        },
+    )
 }
 
 /// Growth of `new` over `old` as a percent of the earlier value: `+13,5 %`.
@@ -168,20 +174,34 @@ pub fn count(v: Value, key: &str) -> Result<String, Error> {
         .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("no noun {key} in nouns.csv")))?;
     let n = number(&v).ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("not a number: {v}")))?;
     let n = n.round() as i64;
-    let form = RU.with(|ru| ru.noun(n.unsigned_abs(), Noun { one: &noun.one, few: &noun.few, many: &noun.many }).to_string());
+    let form =
+        RU.with(|ru| ru.noun(n.unsigned_abs(), Noun { one: &noun.one, few: &noun.few, many: &noun.many }).to_string());
     Ok(format!("{} {form}", int(Value::from(n))))
 }
 
 /// A date as serialized into the page context (`YYYY-MM-DD`).
 fn iso_date(v: &Value) -> Result<NaiveDate, Error> {
     let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("not a date: {text}")))
 }
 
 /// `ноябрь 2023` from the first day of a month.
 fn month(v: Value) -> Result<String, Error> {
-    const MONTHS: [&str; 12] =
-        ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"];
+    const MONTHS: [&str; 12] = [
+        "январь",
+        "февраль",
+        "март",
+        "апрель",
+        "май",
+        "июнь",
+        "июль",
+        "август",
+        "сентябрь",
+        "октябрь",
+        "ноябрь",
+        "декабрь",
+    ];
     let d = iso_date(&v)?;
     use chrono::Datelike;
     Ok(format!("{} {}", MONTHS[d.month0() as usize], d.year()))
@@ -228,7 +248,8 @@ mod tests {
     #[test]
     fn every_noun_agrees_with_every_number() {
         for (key, one, few, many) in nouns() {
-            for n in [0u64, 1, 2, 3, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 121, 1_000_000, 1_000_001, 3_098_599] {
+            for n in [0u64, 1, 2, 3, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 121, 1_000_000, 1_000_001, 3_098_599]
+            {
                 let text = count(Value::from(n), key).unwrap();
                 let form = [one, few, many][expected_form(n)];
                 assert!(text.ends_with(&format!(" {form}")), "{n} {key}: {text}");

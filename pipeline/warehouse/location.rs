@@ -65,7 +65,12 @@ impl Location {
         }
         let store = LocalFileSystem::new_with_prefix(&folder)
             .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
-        Ok(Location { store: Arc::new(store), root: Path::default(), display: spec.to_string(), local_root: Some(folder) })
+        Ok(Location {
+            store: Arc::new(store),
+            root: Path::default(),
+            display: spec.to_string(),
+            local_root: Some(folder),
+        })
     }
 
     /// The folder on local disk, when the location is one.
@@ -85,10 +90,7 @@ impl Location {
 
     /// Absolute object path of a `/`-separated path relative to this location.
     pub fn path(&self, relative: &str) -> Path {
-        relative
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .fold(self.root.clone(), |p, part| p.join(part))
+        relative.split('/').filter(|s| !s.is_empty()).fold(self.root.clone(), |p, part| p.join(part))
     }
 
     /// The path relative to this location, `/`-separated.

@@ -92,9 +92,9 @@ impl Warehouse {
         let path = layout::manifest_file(as_of);
         match self.location.read(&path).await? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| WarehouseError::BadManifest { path, source }),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes).map(Some).map_err(|source| WarehouseError::BadManifest { path, source })
+            }
         }
     }
 }

@@ -87,12 +87,8 @@ impl Stage {
 }
 
 async fn roll_forward(location: &Location, prefix: &str, journal: &Journal) -> Result<(), WarehouseError> {
-    let staged: BTreeSet<String> = location
-        .list_all(prefix)
-        .await?
-        .iter()
-        .map(|m| location.relative(&m.location))
-        .collect();
+    let staged: BTreeSet<String> =
+        location.list_all(prefix).await?.iter().map(|m| location.relative(&m.location)).collect();
     for file in &journal.files {
         let from = format!("{prefix}/{file}");
         // Absent means an earlier, interrupted commit already moved it.
@@ -127,9 +123,8 @@ pub(super) async fn recover(location: &Location) -> Result<(), WarehouseError> {
         let prefix = format!("{}/{run}", layout::STAGING);
         match location.read(&format!("{prefix}/{JOURNAL}")).await? {
             Some(bytes) => {
-                let journal: Journal = serde_json::from_slice(&bytes).map_err(|source| {
-                    WarehouseError::BadManifest { path: format!("{prefix}/{JOURNAL}"), source }
-                })?;
+                let journal: Journal = serde_json::from_slice(&bytes)
+                    .map_err(|source| WarehouseError::BadManifest { path: format!("{prefix}/{JOURNAL}"), source })?;
                 info!("finishing the interrupted commit of run {run}");
                 roll_forward(location, &prefix, &journal).await?;
             }
@@ -169,7 +164,8 @@ mod tests {
         location.write(&data, "new").await.unwrap();
         location.write(&manifest, "new manifest").await.unwrap();
         // Do what commit does up to its first move, then "crash".
-        let journal = Journal { files: stage.files.clone(), replace_dirs: stage.replace_dirs.iter().cloned().collect() };
+        let journal =
+            Journal { files: stage.files.clone(), replace_dirs: stage.replace_dirs.iter().cloned().collect() };
         location.write(&format!("{}/{JOURNAL}", stage.prefix), serde_json::to_vec(&journal).unwrap()).await.unwrap();
         location.rename(&data, "registry/t/as_of=2023-11-21/t.parquet").await.unwrap();
         assert_eq!(text(&location, "runs/2023-11-21/manifest.json").await.as_deref(), Some("old manifest"));

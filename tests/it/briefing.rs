@@ -10,7 +10,10 @@ use reestr::publish::nouns;
 use crate::common::*;
 
 async fn briefed(dir: &Path, dates: &[&str]) -> std::path::PathBuf {
-    published(dir, dates, |tables| tables.get_mut("official_stats").unwrap().set(0, "members", "1021")).await.join("briefings").join(D)
+    published(dir, dates, |tables| tables.get_mut("official_stats").unwrap().set(0, "members", "1021"))
+        .await
+        .join("briefings")
+        .join(D)
 }
 
 /// The visible text of the briefing page (no-break spaces are blanks).
@@ -48,16 +51,15 @@ pub fn check_agreement(text: &str) -> usize {
         }
         let rest = words[j..].join(" ");
         let n: u64 = digits.parse().unwrap();
-        let candidates: Vec<_> = nouns
-            .iter()
-            .filter(|(_, one, few, many)| [one, few, many].iter().any(|f| rest.starts_with(**f)))
-            .collect();
+        let candidates: Vec<_> =
+            nouns.iter().filter(|(_, one, few, many)| [one, few, many].iter().any(|f| rest.starts_with(**f))).collect();
         if !candidates.is_empty() {
             checked += 1;
             let agrees = candidates.iter().any(|(_, one, few, many)| {
                 let right = [one, few, many][expected_form(n)];
                 // The longest form that fits is the one written.
-                let written = [one, few, many].into_iter().filter(|f| rest.starts_with(**f)).max_by_key(|f| f.len()).unwrap();
+                let written =
+                    [one, few, many].into_iter().filter(|f| rest.starts_with(**f)).max_by_key(|f| f.len()).unwrap();
                 written == right
             });
             assert!(agrees, "{n} followed by «{}»", &rest.chars().take(40).collect::<String>());
@@ -72,7 +74,10 @@ async fn the_briefing_is_html_and_docx_with_agreeing_nouns() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = briefed(tmp.path(), &[C, D]).await;
     let html = std::fs::read_to_string(dir.join("briefing.html")).unwrap();
-    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<link"), "nothing from the network");
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("<link"),
+        "nothing from the network"
+    );
     let text = briefing_text(&html);
     assert!(text.starts_with("ИНФОРМАЦИЯ о ходе работы"), "{}", &text[..80]);
     assert!(text.contains("по состоянию на 21 ноября 2023 г."));
@@ -87,7 +92,8 @@ async fn the_briefing_is_html_and_docx_with_agreeing_nouns() {
     }
     let mut xml = String::new();
     zip.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
-    let runs: Vec<&str> = xml.split("<w:t xml:space=\"preserve\">").skip(1).map(|r| r.split("</w:t>").next().unwrap()).collect();
+    let runs: Vec<&str> =
+        xml.split("<w:t xml:space=\"preserve\">").skip(1).map(|r| r.split("</w:t>").next().unwrap()).collect();
     let docx_text = runs.join(" ").replace('\u{a0}', " ").replace("&quot;", "\"");
     assert!(docx_text.contains("ИНФОРМАЦИЯ"));
     assert!(docx_text.contains("По сравнению с 21 ноября 2022 г."));
@@ -100,7 +106,8 @@ async fn without_a_year_before_nothing_is_said_about_change() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = briefed(tmp.path(), &[D]).await;
     let text = briefing_text(&std::fs::read_to_string(dir.join("briefing.html")).unwrap());
-    for phrase in ["По сравнению", "по сравнению", "для сравнения", "годом ранее:", "+0", "увеличилась", "уменьшилась"] {
+    for phrase in ["По сравнению", "по сравнению", "для сравнения", "годом ранее:", "+0", "увеличилась", "уменьшилась"]
+    {
         assert!(!text.contains(phrase), "«{phrase}» without a comparison snapshot");
     }
     assert!(text.contains("На электронный учёт в АИС поставлено"));
@@ -117,8 +124,20 @@ pub struct Stated {
     percent: bool,
 }
 
-const MONTHS_GENITIVE: [&str; 12] =
-    ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
+const MONTHS_GENITIVE: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
 
 /// Every number the briefing page states, but for what is not a figure of
 /// the registry, by these rules:
@@ -169,7 +188,9 @@ pub fn stated_numbers(html: &str) -> Vec<Stated> {
     for (tag, text) in texts {
         let text = text.replace('\u{a0}', " ").replace("&quot;", "\"").replace("&amp;", "&");
         let mut words: Vec<&str> = text.split(' ').collect();
-        if tag == "h3" && words.first().is_some_and(|w| w.ends_with('.') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())) {
+        if tag == "h3"
+            && words.first().is_some_and(|w| w.ends_with('.') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit()))
+        {
             words[0] = "";
         }
         for i in 0..words.len() {
@@ -188,7 +209,10 @@ pub fn stated_numbers(html: &str) -> Vec<Stated> {
             if words[i].contains("-СП") {
                 words[i] = "";
                 let mut j = i;
-                while j > 0 && words[j - 1].ends_with(',') && words[j - 1][..words[j - 1].len() - 1].chars().all(|c| c.is_ascii_digit()) {
+                while j > 0
+                    && words[j - 1].ends_with(',')
+                    && words[j - 1][..words[j - 1].len() - 1].chars().all(|c| c.is_ascii_digit())
+                {
                     words[j - 1] = "";
                     j -= 1;
                 }
@@ -251,7 +275,8 @@ pub fn mart_numbers(wh: &Path) -> [std::collections::HashSet<(i32, i64)>; 2] {
             continue;
         }
         let file = std::fs::File::open(wh.join("marts").join(&path)).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
         for batch in reader {
             let batch = batch.unwrap();
             for column in batch.columns() {

@@ -98,16 +98,102 @@ pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
         "organizations",
         Rows::new(
             &[
-                "org_id", "parent_id", "level", "region_code", "name", "registered_on", "excluded_on",
-                "legal_entity", "territorial_rights", "inn", "chair_filled", "chair_term_until", "chair_access",
+                "org_id",
+                "parent_id",
+                "level",
+                "region_code",
+                "name",
+                "registered_on",
+                "excluded_on",
+                "legal_entity",
+                "territorial_rights",
+                "inn",
+                "chair_filled",
+                "chair_term_until",
+                "chair_access",
                 "chair_email",
             ],
             &[
-                &["R23", "", "regional", "23", "Краснодарская краевая организация Профсоюза", "2010-01-01", "", "true", "false", "2310000000", "true", "2026-01-01", "true", "true"],
-                &["T1", "R23", "territorial", "23", "Территориальная организация г. Сочи", "2011-02-01", "", "true", "false", "2310000001", "true", "", "true", "true"],
-                &["P1", "T1", "primary", "23", "ППО школы № 1 «Ромашка»", "2012-03-01", "", "false", "false", "2310000002", "true", "2025-05-01", "true", "false"],
-                &["P2", "T1", "primary", "23", "ППО гимназии № 2", "2012-03-02", "2020-01-01", "false", "true", "", "false", "", "false", "false"],
-                &["S1", "P1", "subdivision", "23", "Профгруппа начальных классов", "2013-01-01", "", "false", "false", "", "false", "", "false", "false"],
+                &[
+                    "R23",
+                    "",
+                    "regional",
+                    "23",
+                    "Краснодарская краевая организация Профсоюза",
+                    "2010-01-01",
+                    "",
+                    "true",
+                    "false",
+                    "2310000000",
+                    "true",
+                    "2026-01-01",
+                    "true",
+                    "true",
+                ],
+                &[
+                    "T1",
+                    "R23",
+                    "territorial",
+                    "23",
+                    "Территориальная организация г. Сочи",
+                    "2011-02-01",
+                    "",
+                    "true",
+                    "false",
+                    "2310000001",
+                    "true",
+                    "",
+                    "true",
+                    "true",
+                ],
+                &[
+                    "P1",
+                    "T1",
+                    "primary",
+                    "23",
+                    "ППО школы № 1 «Ромашка»",
+                    "2012-03-01",
+                    "",
+                    "false",
+                    "false",
+                    "2310000002",
+                    "true",
+                    "2025-05-01",
+                    "true",
+                    "false",
+                ],
+                &[
+                    "P2",
+                    "T1",
+                    "primary",
+                    "23",
+                    "ППО гимназии № 2",
+                    "2012-03-02",
+                    "2020-01-01",
+                    "false",
+                    "true",
+                    "",
+                    "false",
+                    "",
+                    "false",
+                    "false",
+                ],
+                &[
+                    "S1",
+                    "P1",
+                    "subdivision",
+                    "23",
+                    "Профгруппа начальных классов",
+                    "2013-01-01",
+                    "",
+                    "false",
+                    "false",
+                    "",
+                    "false",
+                    "",
+                    "false",
+                    "false",
+                ],
             ],
         ),
     );
@@ -115,12 +201,48 @@ pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
         "members",
         Rows::new(
             &[
-                "member_id", "org_id", "category", "registered_on", "left_on", "joined_online", "card_status",
-                "card_ordered_on", "profcards", "profcards_app", "pd_consent", "personal_account",
+                "member_id",
+                "org_id",
+                "category",
+                "registered_on",
+                "left_on",
+                "joined_online",
+                "card_status",
+                "card_ordered_on",
+                "profcards",
+                "profcards_app",
+                "pd_consent",
+                "personal_account",
             ],
             &[
-                &["M1", "P1", "working", "2019-01-10", "", "false", "issued", "2019-02-01", "true", "true", "true", "true"],
-                &["M2", "P1", "student", "2020-09-01", "", "true", "ordered", "2023-10-01", "false", "false", "true", "false"],
+                &[
+                    "M1",
+                    "P1",
+                    "working",
+                    "2019-01-10",
+                    "",
+                    "false",
+                    "issued",
+                    "2019-02-01",
+                    "true",
+                    "true",
+                    "true",
+                    "true",
+                ],
+                &[
+                    "M2",
+                    "P1",
+                    "student",
+                    "2020-09-01",
+                    "",
+                    "true",
+                    "ordered",
+                    "2023-10-01",
+                    "false",
+                    "false",
+                    "true",
+                    "false",
+                ],
                 &["M3", "S1", "", "2021-05-05", "2023-01-01", "false", "none", "", "false", "false", "false", "false"],
                 &["M4", "P2", "pensioner", "2018-01-01", "", "false", "refused", "", "true", "false", "true", "true"],
             ],
@@ -130,18 +252,24 @@ pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
         "stat_reports",
         Rows::new(
             &["org_id", "form", "period", "mode", "submitted_on"],
-            &[
-                &["P1", "5-SP", "2023-10-01", "auto", "2023-10-05"],
-                &["T1", "2-SP", "2023-10-01", "manual", ""],
-            ],
+            &[&["P1", "5-SP", "2023-10-01", "auto", "2023-10-05"], &["T1", "2-SP", "2023-10-01", "manual", ""]],
         ),
     );
     t.insert(
         "official_stats",
         Rows::new(
             &[
-                "region_code", "as_of", "members", "working", "students", "pensioners", "primary_orgs",
-                "territorial_orgs", "primary_created", "legal_entities_primary", "legal_entities_territorial",
+                "region_code",
+                "as_of",
+                "members",
+                "working",
+                "students",
+                "pensioners",
+                "primary_orgs",
+                "territorial_orgs",
+                "primary_created",
+                "legal_entities_primary",
+                "legal_entities_territorial",
                 "primary_with_territorial_rights",
             ],
             &[&["23", "2023-01-01", "5", "3", "1", "1", "2", "1", "0", "0", "1", "1"]],
@@ -151,10 +279,7 @@ pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
         "profcards_purchases",
         Rows::new(
             &["purchase_id", "member_id", "purchased_on", "amount", "cashback"],
-            &[
-                &["B1", "M1", "2023-03-15", "12789.50", "383.69"],
-                &["B2", "M4", "2023-04-01", "100", "0"],
-            ],
+            &[&["B1", "M1", "2023-03-15", "12789.50", "383.69"], &["B2", "M4", "2023-04-01", "100", "0"]],
         ),
     );
     t
@@ -264,7 +389,20 @@ pub fn marts_snapshot() -> std::collections::BTreeMap<&'static str, Rows> {
     }
     let members = t.get_mut("members").unwrap();
     members.push(&["M5", "P4", "working", "2023-11-21", "", "false", "none", "", "false", "false", "true", "false"]);
-    members.push(&["M6", "P1", "working", "2020-01-01", "2023-11-21", "false", "issued", "", "true", "false", "true", "false"]);
+    members.push(&[
+        "M6",
+        "P1",
+        "working",
+        "2020-01-01",
+        "2023-11-21",
+        "false",
+        "issued",
+        "",
+        "true",
+        "false",
+        "true",
+        "false",
+    ]);
     members.push(&["M7", "P1", "student", "2023-11-22", "", "true", "issued", "", "true", "true", "true", "false"]);
     let reports = t.get_mut("stat_reports").unwrap();
     reports.push(&["P5", "3-SP", "2023-10-01", "auto", ""]);
@@ -290,20 +428,23 @@ pub async fn compute_mart(wh: &std::path::Path, d: &str, mart: &str) -> RecordBa
 
 pub fn int(b: &RecordBatch, name: &str, row: usize) -> Option<i64> {
     let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
-    let a = a.as_any().downcast_ref::<Int64Array>().unwrap_or_else(|| panic!("{name} is not Int64: {:?}", a.data_type()));
+    let a =
+        a.as_any().downcast_ref::<Int64Array>().unwrap_or_else(|| panic!("{name} is not Int64: {:?}", a.data_type()));
     a.is_valid(row).then(|| a.value(row))
 }
 
 pub fn pct(b: &RecordBatch, name: &str, row: usize) -> Option<f64> {
     let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
-    let a = a.as_any().downcast_ref::<Float64Array>().unwrap_or_else(|| panic!("{name} is not Float64: {:?}", a.data_type()));
+    let a = a
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap_or_else(|| panic!("{name} is not Float64: {:?}", a.data_type()));
     a.is_valid(row).then(|| a.value(row))
 }
 
 pub fn close(a: Option<f64>, b: f64) -> bool {
     a.is_some_and(|a| (a - b).abs() < 1e-9)
 }
-
 
 /// Ingests `marts_snapshot()` as the snapshots of C and D into `<dir>/wh`.
 pub async fn ingest_c_and_d(dir: &Path) -> PathBuf {
@@ -327,11 +468,7 @@ pub fn read_mart(wh: &Path, mart: &str, d: &str) -> RecordBatch {
 
 /// `marts_snapshot()`, changed by `edit`, ingested and computed for each of
 /// `dates` in order, then published (site, exports, briefing of the newest).
-pub async fn published(
-    dir: &Path,
-    dates: &[&str],
-    edit: impl Fn(&mut BTreeMap<&'static str, Rows>),
-) -> PathBuf {
+pub async fn published(dir: &Path, dates: &[&str], edit: impl Fn(&mut BTreeMap<&'static str, Rows>)) -> PathBuf {
     let wh = dir.join("wh");
     let mut tables = marts_snapshot();
     edit(&mut tables);
@@ -367,6 +504,12 @@ pub fn visible_text(html: &str) -> String {
             _ => {}
         }
     }
-    let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&amp;", "&");
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -49,7 +49,8 @@ async fn demo() -> &'static Path {
     DEMO.get_or_init(|| async {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("decree-calibration-demo");
         let _ = std::fs::remove_dir_all(&out);
-        let cli = reestr::cli::Cli::parse_from(["reestr", "-q", "demo", "--scale", "1", "--out", out.to_str().unwrap()]);
+        let cli =
+            reestr::cli::Cli::parse_from(["reestr", "-q", "demo", "--scale", "1", "--out", out.to_str().unwrap()]);
         reestr::commands::run(cli).await.unwrap();
         out.join("warehouse")
     })
@@ -107,7 +108,11 @@ async fn national_figures_are_the_decree_s() {
     assert_eq!(round1(pct(&n, "cards_issued_pct", 0)), 68.3);
     assert_eq!(round1(pct(&n, "profcards_pct", 0)), 10.1);
     // Categories against the official report: 83.5 %, 70.2 %, 60.7 %.
-    for (part, official, share) in [("working", "working_official", 83.5), ("students", "students_official", 70.2), ("pensioners", "pensioners_official", 60.7)] {
+    for (part, official, share) in [
+        ("working", "working_official", 83.5),
+        ("students", "students_official", 70.2),
+        ("pensioners", "pensioners_official", 60.7),
+    ] {
         let ratio = 100.0 * get(&n, part, 0) as f64 / get(&n, official, 0) as f64;
         assert_eq!((ratio * 10.0).round() / 10.0, share, "{part}");
     }
@@ -155,10 +160,16 @@ async fn data_quality_and_purchases_are_the_decree_s() {
     assert_eq!(get(&q, "registry_value", i), f["primary_legal_entity"] + f["territorial_legal_entity"]);
     assert_eq!(get(&q, "official_value", i), f["legal_entities_official"]);
     let i = at("territorial_rights_gap");
-    assert_eq!((get(&q, "registry_value", i), get(&q, "official_value", i)), (f["primary_with_territorial_rights"], f["primary_with_territorial_rights_official"]));
+    assert_eq!(
+        (get(&q, "registry_value", i), get(&q, "official_value", i)),
+        (f["primary_with_territorial_rights"], f["primary_with_territorial_rights_official"])
+    );
     assert_eq!(get(&q, "affected", i), 560, "the decree's «560 more»");
     let i = at("primary_created_gap");
-    assert_eq!((get(&q, "registry_value", i), get(&q, "official_value", i)), (f["primary_created"], f["primary_created_official"]));
+    assert_eq!(
+        (get(&q, "registry_value", i), get(&q, "official_value", i)),
+        (f["primary_created"], f["primary_created_official"])
+    );
     let i = at("primary_count_gap");
     assert_eq!(get(&q, "affected", i), 354, "the decree's «354 more»");
 
@@ -168,7 +179,9 @@ async fn data_quality_and_purchases_are_the_decree_s() {
     let amounts = column_text(&m, "amount");
     let cashbacks = column_text(&m, "cashback");
     let rubles = |s: &str| -> f64 { s.parse().unwrap() };
-    let nine: Vec<usize> = (0..m.num_rows()).filter(|&i| months[i].as_str() >= "2023-01-01" && months[i].as_str() <= "2023-09-01").collect();
+    let nine: Vec<usize> = (0..m.num_rows())
+        .filter(|&i| months[i].as_str() >= "2023-01-01" && months[i].as_str() <= "2023-09-01")
+        .collect();
     assert_eq!(nine.iter().map(|&i| get(&m, "purchases", i)).sum::<i64>(), f["purchases_2023_9m"]);
     assert_eq!(nine.iter().map(|&i| rubles(&amounts[i])).sum::<f64>().round() as i64, f["amount_2023_9m"]);
     assert_eq!(nine.iter().map(|&i| rubles(&cashbacks[i])).sum::<f64>().round() as i64, f["cashback_2023_9m"]);
@@ -195,11 +208,16 @@ async fn regional_figures_are_the_decree_s() {
     for (table, name, primary, value, share) in region_rows() {
         let i = at(&name);
         match table.as_str() {
-            "coverage_over_90" | "coverage_over_70" | "coverage_over_50" | "coverage_under_50" | "coverage_unchanged" => {
+            "coverage_over_90" | "coverage_over_70" | "coverage_over_50" | "coverage_under_50"
+            | "coverage_unchanged" => {
                 assert_eq!(round1(pct(&r, "coverage_pct", i)), share.unwrap(), "{table} {name}");
             }
             "auto_reports_2023-10-01" => {
-                assert_eq!((get(&r, "primary_orgs", i), get(&r, "primary_auto_reports", i)), (primary.unwrap(), value.unwrap()), "{name}");
+                assert_eq!(
+                    (get(&r, "primary_orgs", i), get(&r, "primary_auto_reports", i)),
+                    (primary.unwrap(), value.unwrap()),
+                    "{name}"
+                );
                 assert_eq!(round1(pct(&r, "primary_auto_reports_pct", i)), share.unwrap(), "{name}");
             }
             "joined_online_over_3" => {
@@ -224,7 +242,10 @@ async fn regional_figures_are_the_decree_s() {
     assert_eq!(set(&|i| column_text(&r, "coverage_band")[i] == "100+"), sorted("coverage_100_plus"));
     assert_eq!(set(&|i| pct(&r, "joined_online_pct", i).is_some_and(|p| p > 3.0)), sorted("joined_online_over_3"));
     assert_eq!(set(&|i| column_text(&r, "all_reported")[i] == "true"), sorted("all_reported_2023-10-01"));
-    assert_eq!(set(&|i| get(&r, "primary_orgs", i) > 0 && get(&r, "primary_auto_reports", i) == 0), sorted("no_auto_reports_2023-10-01"));
+    assert_eq!(
+        set(&|i| get(&r, "primary_orgs", i) > 0 && get(&r, "primary_auto_reports", i) == 0),
+        sorted("no_auto_reports_2023-10-01")
+    );
     assert_eq!(set(&|i| get(&r, "joined_online", i) == 0), sorted("no_online_joining"));
     for name in &tables["coverage_unchanged"] {
         assert_eq!(get(&r, "members_change", at(name)), 0, "{name}");
@@ -252,7 +273,13 @@ async fn earlier_periods_are_the_decree_s() {
     for (period, primary, territorial, share, regional) in [
         ("2022-01-01", "primary_auto_reports_2022-01-01", Some("territorial_reports_2022-01-01"), None, None),
         ("2023-01-01", "primary_auto_reports_2023-01-01", Some("territorial_reports_2023-01-01"), Some(47.4), None),
-        ("2023-04-01", "primary_auto_reports_2023-04-01", Some("territorial_auto_reports_2023-04-01"), Some(9.2), Some("auto_reports_2023-04-01")),
+        (
+            "2023-04-01",
+            "primary_auto_reports_2023-04-01",
+            Some("territorial_auto_reports_2023-04-01"),
+            Some(9.2),
+            Some("auto_reports_2023-04-01"),
+        ),
         ("2023-07-01", "primary_auto_reports_2023-07-01", None, Some(9.3), Some("auto_reports_2023-07-01")),
     ] {
         let result = job.compute(as_of, choices(Some(period))).await;

@@ -43,7 +43,9 @@ async fn the_kpi_workbook_holds_numbers_dates_and_strings() {
     let book = exports.join(format!("kpi-{D}.xlsx"));
     let mut workbook: Xlsx<_> = open_workbook(&book).unwrap();
     let names = workbook.sheet_names();
-    for expected in ["Профсоюз", "Регионы", "Федеральные округа", "Качество данных", "ПРОФКАРДС по месяцам", "ПРОФКАРДС по годам"] {
+    for expected in
+        ["Профсоюз", "Регионы", "Федеральные округа", "Качество данных", "ПРОФКАРДС по месяцам", "ПРОФКАРДС по годам"]
+    {
         assert!(names.iter().any(|n| n == expected), "sheet {expected} in {names:?}");
     }
     let regions = sheet(&book, "Регионы");
@@ -153,7 +155,8 @@ async fn one_worklist_per_region_with_problems_matching_data_quality() {
 
     // Per region and check: rows in the worklist file = affected in data_quality.
     let dq = read_mart(wh, "data_quality", D);
-    let (checks, scopes, codes) = (column_text(&dq, "check"), column_text(&dq, "scope"), column_text(&dq, "region_code"));
+    let (checks, scopes, codes) =
+        (column_text(&dq, "check"), column_text(&dq, "scope"), column_text(&dq, "region_code"));
     let titles: BTreeMap<&str, &str> =
         reestr::contract::QualityCheck::all().iter().map(|c| (c.title.as_str(), c.check.as_str())).collect();
     for region in &regions {

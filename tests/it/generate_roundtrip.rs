@@ -1,7 +1,6 @@
 //! Generated snapshots, plain and office-style, load with exactly the rows
 //! broken on purpose rejected, and none of their personal data kept.
 
-
 use crate::common::*;
 use reestr::generate::{GenerateRequest, generate};
 
@@ -32,10 +31,16 @@ async fn generated_snapshots_load_with_only_the_planted_rejects() {
         assert_eq!(manifest.tables["members"].rows_read, stats.members);
         if messy {
             assert_eq!(manifest.files[0].encoding.as_deref(), Some("windows-1251"));
-            assert_eq!(manifest.tables["members"].dropped_columns, ["full_name", "phone", "card_number", "email", "birth_date"]);
+            assert_eq!(
+                manifest.tables["members"].dropped_columns,
+                ["full_name", "phone", "card_number", "email", "birth_date"]
+            );
             let files = tree(&wh);
             for needle in ["Иванова Мария", "@example.ru", "+7 9"] {
-                assert!(files.iter().all(|(_, b)| !b.windows(needle.len()).any(|w| w == needle.as_bytes())), "{needle} leaked");
+                assert!(
+                    files.iter().all(|(_, b)| !b.windows(needle.len()).any(|w| w == needle.as_bytes())),
+                    "{needle} leaked"
+                );
             }
         }
     }

@@ -2,7 +2,6 @@
 //! thousands of rows with randomly broken rows (a property checked over several
 //! seeds; the seed is in the failure message to replay a case).
 
-
 use crate::common::*;
 use reestr::generate::rng::Rng;
 

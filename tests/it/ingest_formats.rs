@@ -1,11 +1,10 @@
 //! Every input form the snapshot contract allows loads to the same typed rows.
 
-
 use std::sync::Arc;
 
+use crate::common::*;
 use arrow::array::{ArrayRef, BooleanArray, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use crate::common::*;
 use parquet::arrow::ArrowWriter;
 use reestr::contract::values::parse_date;
 use reestr::ingest::IngestError;
@@ -212,8 +211,13 @@ fn write_parquet_organizations(rows: &Rows, path: &std::path::Path) {
         let values: Vec<&str> = rows.rows.iter().map(|r| r[i].as_str()).collect();
         let (dt, array): (DataType, ArrayRef) = if name.ends_with("_on") || name.ends_with("_until") {
             (DataType::Date32, Arc::new(Date32Array::from(values.iter().map(|v| parse_date(v)).collect::<Vec<_>>())))
-        } else if ["legal_entity", "territorial_rights", "chair_filled", "chair_access", "chair_email"].contains(&name.as_str()) {
-            (DataType::Boolean, Arc::new(BooleanArray::from(values.iter().map(|v| Some(*v == "true")).collect::<Vec<_>>())))
+        } else if ["legal_entity", "territorial_rights", "chair_filled", "chair_access", "chair_email"]
+            .contains(&name.as_str())
+        {
+            (
+                DataType::Boolean,
+                Arc::new(BooleanArray::from(values.iter().map(|v| Some(*v == "true")).collect::<Vec<_>>())),
+            )
         } else {
             let opt: Vec<Option<&str>> = values.iter().map(|v| (!v.is_empty()).then_some(*v)).collect();
             (DataType::Utf8, Arc::new(StringArray::from(opt)))
@@ -257,7 +261,10 @@ async fn whole_file_problems_fail_the_run_naming_file_and_column() {
     }
     let snap = write_snapshot(&tmp.path().join("a"), AS_OF, &t, PLAIN);
     let err = run_ingest(&snap, &tmp.path().join("wa")).await.unwrap_err();
-    assert!(matches!(&err, IngestError::MissingColumn { file, column } if file == "members.csv" && column == "card_status"), "{err}");
+    assert!(
+        matches!(&err, IngestError::MissingColumn { file, column } if file == "members.csv" && column == "card_status"),
+        "{err}"
+    );
     assert!(err.is_user_error());
     assert!(err.to_string().contains("members.csv") && err.to_string().contains("card_status"));
 
@@ -270,7 +277,8 @@ async fn whole_file_problems_fail_the_run_naming_file_and_column() {
 
     let t = valid_snapshot();
     let snap = write_snapshot(&tmp.path().join("c"), AS_OF, &t, PLAIN);
-    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("org_id,form".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let utf16: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain("org_id,form".encode_utf16().flat_map(u16::to_le_bytes)).collect();
     std::fs::write(snap.join("stat_reports.csv"), utf16).unwrap();
     let err = run_ingest(&snap, &tmp.path().join("wc")).await.unwrap_err();
     assert!(matches!(&err, IngestError::UnknownEncoding { file, .. } if file == "stat_reports.csv"), "{err}");
@@ -287,7 +295,10 @@ async fn whole_file_problems_fail_the_run_naming_file_and_column() {
     let snap = write_snapshot(&tmp.path().join("e"), AS_OF, &valid_snapshot(), PLAIN);
     std::fs::write(snap.join("members.csv"), "member_id,org_id,member_id\n").unwrap();
     let err = run_ingest(&snap, &tmp.path().join("we")).await.unwrap_err();
-    assert!(matches!(&err, IngestError::DuplicateColumn { column, first: 1, second: 3, .. } if column == "member_id"), "{err}");
+    assert!(
+        matches!(&err, IngestError::DuplicateColumn { column, first: 1, second: 3, .. } if column == "member_id"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,5 @@
 //! Every reject reason, with the physical line number of the record.
 
-
 use crate::common::*;
 
 fn has_cyrillic(s: &str) -> bool {
@@ -140,7 +139,8 @@ async fn member_report_stats_and_purchase_rejects() {
     let wh = tmp.path().join("wh");
     let manifest = run_ingest(&snap, &wh).await.unwrap();
 
-    let own = |v: &[(u64, &str, &str)]| v.iter().map(|(l, c, r)| (*l, c.to_string(), r.to_string())).collect::<Vec<_>>();
+    let own =
+        |v: &[(u64, &str, &str)]| v.iter().map(|(l, c, r)| (*l, c.to_string(), r.to_string())).collect::<Vec<_>>();
     assert_eq!(
         rejects_of(&wh, "members"),
         own(&[(6, "org_id", "unknown_org"), (7, "", "bad_row_shape"), (8, "card_status", "bad_enum")])
@@ -168,7 +168,11 @@ async fn member_report_stats_and_purchase_rejects() {
         [("members", 7, 4), ("stat_reports", 6, 3), ("official_stats", 4, 1), ("profcards_purchases", 9, 3)]
     {
         let c = &manifest.tables[table];
-        assert_eq!((c.rows_read, c.rows_loaded, c.rows_read - c.rows_loaded), (read, loaded, c.rows_rejected), "{table}");
+        assert_eq!(
+            (c.rows_read, c.rows_loaded, c.rows_read - c.rows_loaded),
+            (read, loaded, c.rows_rejected),
+            "{table}"
+        );
     }
     let buys = read_table(&wh, "profcards_purchases", AS_OF);
     assert_eq!(column_text(&buys, "amount"), ["12789.50", "100.00", "1000.50"]);

@@ -1,7 +1,6 @@
 //! Personal data never reaches the warehouse; failed runs change nothing;
 //! re-ingesting a date replaces it whole.
 
-
 use crate::common::*;
 use encoding_rs::WINDOWS_1251;
 
@@ -66,7 +65,14 @@ async fn personal_data_columns_leave_no_trace() {
 
         // Nor in what the command prints.
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_reestr"))
-            .args(["-v", "ingest", "--snapshot", snap.to_str().unwrap(), "--warehouse", dir.join("wh2").to_str().unwrap()])
+            .args([
+                "-v",
+                "ingest",
+                "--snapshot",
+                snap.to_str().unwrap(),
+                "--warehouse",
+                dir.join("wh2").to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         assert!(out.status.success());
@@ -124,7 +130,8 @@ async fn reingesting_a_date_replaces_its_partitions_whole() {
     let manifest = run_ingest(&second, &wh).await.unwrap();
     assert_eq!(manifest.tables["members"].rows_loaded, 2);
     assert_eq!(read_table(&wh, "members", AS_OF).num_rows(), 2);
-    let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names, ["members.parquet"]);
     assert!(tree(&wh).keys().all(|k| !k.starts_with("_staging")), "staging left behind");
     assert!(!wh.join("_staging").exists(), "empty staging folders left behind");

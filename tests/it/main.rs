@@ -4,22 +4,22 @@
 
 mod common;
 
+mod briefing;
 mod cli;
-mod layers;
+mod decree_calibration;
+mod exports;
 mod generate_roundtrip;
 mod ingest_counts;
 mod ingest_formats;
 mod ingest_rejects;
 mod ingest_safety;
-mod marts_national;
-mod marts_regions;
-mod reference;
-mod marts_quality;
-mod marts_profcards;
+mod layers;
 mod marts_files;
-mod decree_calibration;
-mod site;
-mod exports;
-mod briefing;
+mod marts_national;
+mod marts_profcards;
+mod marts_quality;
+mod marts_regions;
 mod nightly;
+mod reference;
 mod s3;
+mod site;

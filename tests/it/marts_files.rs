@@ -35,7 +35,15 @@ async fn every_mart_is_one_parquet_and_one_csv_in_portable_types() {
     let contract = contract();
     // The marts marts.md defines each have required columns; reestr's own
     // (the figures publishing shows beyond the contract) may have none.
-    for mart in ["national", "regions", "federal_districts", "data_quality", "worklist", "profcards_monthly", "profcards_yearly"] {
+    for mart in [
+        "national",
+        "regions",
+        "federal_districts",
+        "data_quality",
+        "worklist",
+        "profcards_monthly",
+        "profcards_yearly",
+    ] {
         let required = contract.iter().find(|(m, _, _)| m == mart).map(|(_, _, r)| r.len());
         assert!(required.is_some_and(|n| n > 0), "marts.md requires columns of {mart}");
     }
@@ -59,7 +67,12 @@ async fn every_mart_is_one_parquet_and_one_csv_in_portable_types() {
                 field.data_type(),
                 DataType::Int64 | DataType::Float64 | DataType::Utf8 | DataType::Boolean | DataType::Date32
             ) || field.data_type() == &DataType::Decimal128(18, 2);
-            assert!(portable, "{mart}.{}: {:?} is not one of the marts' portable types", field.name(), field.data_type());
+            assert!(
+                portable,
+                "{mart}.{}: {:?} is not one of the marts' portable types",
+                field.name(),
+                field.data_type()
+            );
         }
         // The CSV has the same columns, in the same order.
         let csv = std::fs::read_to_string(path.with_extension("csv")).unwrap();

@@ -1,10 +1,9 @@
 //! The national mart on a hand-made snapshot; every expected value below was
 //! worked out by hand from the rows listed in `marts_snapshot()`.
 
-
+use crate::common::*;
 use arrow::array::RecordBatch;
 use chrono::NaiveDate;
-use crate::common::*;
 
 async fn national(wh: &std::path::Path, d: &str) -> RecordBatch {
     let batch = compute_mart(wh, d, "national").await;
@@ -72,7 +71,8 @@ async fn national_mart_by_hand() {
 
     // The same marts as CSV, one file of each per date.
     let dir = wh.join(format!("marts/national/as_of={D}"));
-    let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();
     assert_eq!(files, ["national.csv", "national.parquet"]);
     let csv = std::fs::read_to_string(dir.join("national.csv")).unwrap();
@@ -83,7 +83,9 @@ async fn national_mart_by_hand() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(wh.join(format!("runs/{D}/manifest.json"))).unwrap()).unwrap();
     assert!(manifest["queries"].as_array().unwrap().iter().any(|q| q["name"] == "marts/national" && q["rows"] == 1));
-    assert!(manifest["outputs"].as_array().unwrap().iter().any(|o| o == "marts/national/as_of=2023-11-21/national.parquet"));
+    assert!(
+        manifest["outputs"].as_array().unwrap().iter().any(|o| o == "marts/national/as_of=2023-11-21/national.parquet")
+    );
 }
 
 /// At C itself: no official report on or before it (B null) and no snapshot a
@@ -110,7 +112,11 @@ async fn national_without_baseline_or_comparison() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compute_needs_the_snapshot_in_the_warehouse() {
     let tmp = tempfile::tempdir().unwrap();
-    let err = job(tmp.path()).await.compute(NaiveDate::from_ymd_opt(2023, 11, 21).unwrap(), Default::default()).await.unwrap_err();
+    let err = job(tmp.path())
+        .await
+        .compute(NaiveDate::from_ymd_opt(2023, 11, 21).unwrap(), Default::default())
+        .await
+        .unwrap_err();
     assert!(err.is_user_error());
     assert!(err.to_string().contains("ingest it first"), "{err}");
 }
@@ -162,9 +168,9 @@ async fn national_shares_and_changes_by_hand() {
         ("pensioners_coverage_pct", 100.0),    // 1 of 1
         ("primary_orgs_coverage_pct", 200.0),  // 4 of 2
         ("territorial_orgs_coverage_pct", 100.0),
-        ("working_change_pct", 0.0),           // 2 → 2
-        ("students_change_pct", 0.0),          // 1 → 1
-        ("pensioners_change_pct", 0.0),        // 1 → 1
+        ("working_change_pct", 0.0),             // 2 → 2
+        ("students_change_pct", 0.0),            // 1 → 1
+        ("pensioners_change_pct", 0.0),          // 1 → 1
         ("category_missing_change_pct", -100.0), // 1 → 0
     ] {
         assert!(close(pct(&n, name, 0), expected), "{name}: {:?} ≠ {expected}", pct(&n, name, 0));

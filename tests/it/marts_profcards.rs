@@ -24,7 +24,10 @@ use crate::common::*;
 /// | B9 | M1 | 2023-11-22 | 999.99 | 9.99 | after D: left out |
 fn purchases_snapshot(purchases: &[&[&str]]) -> BTreeMap<&'static str, Rows> {
     let mut t = valid_snapshot();
-    t.insert("profcards_purchases", Rows::new(&["purchase_id", "member_id", "purchased_on", "amount", "cashback"], purchases));
+    t.insert(
+        "profcards_purchases",
+        Rows::new(&["purchase_id", "member_id", "purchased_on", "amount", "cashback"], purchases),
+    );
     t
 }
 
@@ -94,7 +97,14 @@ async fn profcards_yearly_compares_the_same_days_of_each_year() {
             ["2023", "true", "2023-01-01", "2023-11-21", "4", "2", "101.00", "3.04"],
         ]
     );
-    let expected = [Some(10.0), None, Some(100.0 * 10.5 / 1350.0), Some(3.0), Some(100.0 * 3.04 / 101.0), Some(100.0 * 3.04 / 101.0)];
+    let expected = [
+        Some(10.0),
+        None,
+        Some(100.0 * 10.5 / 1350.0),
+        Some(3.0),
+        Some(100.0 * 3.04 / 101.0),
+        Some(100.0 * 3.04 / 101.0),
+    ];
     for (i, share) in expected.into_iter().enumerate() {
         match share {
             Some(share) => assert!(close(pct(&y, "cashback_pct", i), share), "row {i}"),
@@ -168,7 +178,10 @@ async fn profcards_summary_by_hand() {
     }
     assert!(close(pct(&s, "purchases_change_pct", 0), 200.0));
     assert_eq!(pct(&s, "purchases_change_pct", 1), None);
-    assert_eq!(s.schema().field_with_name("amount").unwrap().data_type(), &arrow::datatypes::DataType::Decimal128(18, 2));
+    assert_eq!(
+        s.schema().field_with_name("amount").unwrap().data_type(),
+        &arrow::datatypes::DataType::Decimal128(18, 2)
+    );
 }
 
 /// At P = 1 January no month of the year lies before P: only the row of all

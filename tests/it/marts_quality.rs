@@ -9,12 +9,34 @@ use arrow::array::RecordBatch;
 use crate::common::*;
 
 const ORG_HEADER: &[&str] = &[
-    "org_id", "parent_id", "level", "region_code", "name", "registered_on", "excluded_on", "legal_entity",
-    "territorial_rights", "inn", "chair_filled", "chair_term_until", "chair_access", "chair_email",
+    "org_id",
+    "parent_id",
+    "level",
+    "region_code",
+    "name",
+    "registered_on",
+    "excluded_on",
+    "legal_entity",
+    "territorial_rights",
+    "inn",
+    "chair_filled",
+    "chair_term_until",
+    "chair_access",
+    "chair_email",
 ];
 const MEMBER_HEADER: &[&str] = &[
-    "member_id", "org_id", "category", "registered_on", "left_on", "joined_online", "card_status", "card_ordered_on",
-    "profcards", "profcards_app", "pd_consent", "personal_account",
+    "member_id",
+    "org_id",
+    "category",
+    "registered_on",
+    "left_on",
+    "joined_online",
+    "card_status",
+    "card_ordered_on",
+    "profcards",
+    "profcards_app",
+    "pd_consent",
+    "personal_account",
 ];
 
 /// At D = 2023-11-21, region 23:
@@ -79,9 +101,13 @@ fn quality_snapshot() -> BTreeMap<&'static str, Rows> {
     let stats = t.get_mut("official_stats").unwrap();
     // members 5, working 3, students 1, pensioners 1, primary 6, territorial 1,
     // created 5, legal entities 1 + 4, territorial rights 3.
-    stats.rows = vec![["23", "2023-01-01", "5", "3", "1", "1", "6", "1", "5", "1", "4", "3"].map(String::from).to_vec()];
+    stats.rows =
+        vec![["23", "2023-01-01", "5", "3", "1", "1", "6", "1", "5", "1", "4", "3"].map(String::from).to_vec()];
     t.insert("stat_reports", Rows::new(&["org_id", "form", "period", "mode", "submitted_on"], &[]));
-    t.insert("profcards_purchases", Rows::new(&["purchase_id", "member_id", "purchased_on", "amount", "cashback"], &[]));
+    t.insert(
+        "profcards_purchases",
+        Rows::new(&["purchase_id", "member_id", "purchased_on", "amount", "cashback"], &[]),
+    );
     t
 }
 
@@ -170,7 +196,10 @@ async fn data_quality_by_hand() {
     // A region with nothing: zero affected of zero, no percentage; its gaps
     // have no official figure, so no gap either.
     let i = row(&q, Some("01"), "primary_no_inn");
-    assert_eq!((int(&q, "affected", i), int(&q, "population", i), pct(&q, "affected_pct", i)), (Some(0), Some(0), None));
+    assert_eq!(
+        (int(&q, "affected", i), int(&q, "population", i), pct(&q, "affected_pct", i)),
+        (Some(0), Some(0), None)
+    );
     let i = row(&q, Some("01"), "legal_entity_gap");
     assert_eq!((int(&q, "affected", i), int(&q, "population", i)), (None, None));
     assert_eq!((int(&q, "registry_value", i), int(&q, "official_value", i)), (Some(0), None));
@@ -183,7 +212,10 @@ async fn worklist_lists_each_failing_organization_never_a_member() {
     let w = compute_mart(&wh, D, "worklist").await;
 
     let columns: Vec<String> = w.schema().fields().iter().map(|f| f.name().clone()).collect();
-    assert_eq!(columns, ["as_of", "region_code", "check", "org_id", "name", "level", "parent_id", "parent_name", "members"]);
+    assert_eq!(
+        columns,
+        ["as_of", "region_code", "check", "org_id", "name", "level", "parent_id", "parent_name", "members"]
+    );
     let checks = column_text(&w, "check");
     let orgs = column_text(&w, "org_id");
     let mut listed: Vec<(String, String)> = checks.iter().cloned().zip(orgs.iter().cloned()).collect();

@@ -1,7 +1,6 @@
 //! The regions mart on the hand-made snapshot of `marts_snapshot()` (all its
 //! organizations are in region 23); expected values worked out by hand.
 
-
 use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,11 +57,26 @@ async fn regions_mart_by_hand() {
     // A region with nothing in the snapshot: zeros, null percentages, no band.
     let a = at("01");
     assert_eq!(column_text(&r, "region_name")[a], "Адыгейская республиканская организация Профсоюза");
-    for name in ["members", "working", "primary_orgs", "primary_auto_reports", "territorial_orgs", "joined_online", "members_prev", "members_change"] {
+    for name in [
+        "members",
+        "working",
+        "primary_orgs",
+        "primary_auto_reports",
+        "territorial_orgs",
+        "joined_online",
+        "members_prev",
+        "members_change",
+    ] {
         assert_eq!(int(&r, name, a), Some(0), "01 {name}");
     }
     assert_eq!(int(&r, "members_official", a), None);
-    for name in ["coverage_pct", "primary_auto_reports_pct", "territorial_reports_pct", "joined_online_pct", "members_change_pct"] {
+    for name in [
+        "coverage_pct",
+        "primary_auto_reports_pct",
+        "territorial_reports_pct",
+        "joined_online_pct",
+        "members_change_pct",
+    ] {
         assert_eq!(pct(&r, name, a), None, "01 {name}");
     }
     assert_eq!(column_text(&r, "coverage_band")[a], "∅");
@@ -185,7 +199,10 @@ async fn bands_ranks_and_lists_by_hand() {
         assert_eq!((int(&r, name, k), int(&r, name, m)), (Some(krasnodar), Some(moscow)), "{name}");
         assert_eq!(int(&r, name, a), None, "01 {name}");
     }
-    assert_eq!([k, m, a].map(|i| column_text(&r, "joined_online_above_threshold")[i].clone()), ["true", "false", "false"]);
+    assert_eq!(
+        [k, m, a].map(|i| column_text(&r, "joined_online_above_threshold")[i].clone()),
+        ["true", "false", "false"]
+    );
     assert_eq!([k, m, a].map(|i| column_text(&r, "coverage_unchanged")[i].clone()), ["false", "false", "false"]);
     assert_eq!(pct(&r, "coverage_pct_prev", k), None);
 
@@ -270,5 +287,8 @@ async fn worklist_regions_by_hand() {
     let (k, a) = (codes.iter().position(|c| c == "23").unwrap(), codes.iter().position(|c| c == "01").unwrap());
     assert_eq!((int(&w, "orgs", k), int(&w, "orgs_to_fix", k)), (Some(5), Some(6)));
     assert!(close(pct(&w, "orgs_to_fix_pct", k), 120.0));
-    assert_eq!((int(&w, "orgs", a), int(&w, "orgs_to_fix", a), pct(&w, "orgs_to_fix_pct", a)), (Some(0), Some(0), None));
+    assert_eq!(
+        (int(&w, "orgs", a), int(&w, "orgs_to_fix", a), pct(&w, "orgs_to_fix_pct", a)),
+        (Some(0), Some(0), None)
+    );
 }

@@ -40,12 +40,20 @@ fn attempts(wh: &Path) -> Vec<(String, String)> {
     let mut entries: Vec<(String, serde_json::Value)> = std::fs::read_dir(wh.join("runs/log"))
         .map(|d| {
             d.flatten()
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap()))
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    entries.into_iter().map(|(_, v)| (v["as_of"].as_str().unwrap().to_string(), v["status"].as_str().unwrap().to_string())).collect()
+    entries
+        .into_iter()
+        .map(|(_, v)| (v["as_of"].as_str().unwrap().to_string(), v["status"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 #[test]
@@ -90,7 +98,10 @@ fn catch_up_processes_every_snapshot_in_date_order_once() {
     let status = reestr().args(["status", "--config"]).arg(&config).output().unwrap();
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(!status.status.success(), "status reports failures with its exit code");
-    assert!(text.contains("Failing:") && text.contains("2023-11-22") && text.contains("Pending:   2023-11-22"), "{text}");
+    assert!(
+        text.contains("Failing:") && text.contains("2023-11-22") && text.contains("Pending:   2023-11-22"),
+        "{text}"
+    );
     assert!(text.contains("Next run:") && text.contains("MSK"), "{text}");
 }
 
@@ -155,7 +166,8 @@ fn killed_runs_converge_to_the_uninterrupted_result() {
     // The reference: one uninterrupted run, then the same again (idempotent).
     let reference = tmp.path().join("reference");
     for _ in 0..2 {
-        let out = reestr().args(["-q", "run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&reference).output().unwrap();
+        let out =
+            reestr().args(["-q", "run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&reference).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let expected = mart_csvs(&reference);
@@ -293,7 +305,11 @@ fn the_scheduler_fires_on_its_schedule_and_stops_on_sigterm() {
     let config = tmp.path().join("reestr.toml");
     std::fs::write(
         &config,
-        format!("inbox = \"{}\"\nwarehouse = \"{}\"\nschedule = \"* * * * * *\"\ntimezone = \"UTC\"\n", inbox.display(), wh.display()),
+        format!(
+            "inbox = \"{}\"\nwarehouse = \"{}\"\nschedule = \"* * * * * *\"\ntimezone = \"UTC\"\n",
+            inbox.display(),
+            wh.display()
+        ),
     )
     .unwrap();
     let mut child = reestr()

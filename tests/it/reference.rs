@@ -33,7 +33,16 @@ fn regions_are_complete_and_consistent() {
     assert!(codes.iter().all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_digit())));
     let tiles: HashSet<(u16, u16)> = reference.regions.iter().map(|r| (r.tile_row, r.tile_col)).collect();
     assert_eq!(tiles.len(), 85, "tile positions are unique");
-    let kinds = ["республиканская", "краевая", "областная", "городская", "межрегиональная", "окружная", "региональная", "региональная в субъекте"];
+    let kinds = [
+        "республиканская",
+        "краевая",
+        "областная",
+        "городская",
+        "межрегиональная",
+        "окружная",
+        "региональная",
+        "региональная в субъекте",
+    ];
     for r in &reference.regions {
         assert!(kinds.contains(&r.kind.as_str()), "{}: kind {}", r.name, r.kind);
         assert!(!r.name_genitive.is_empty() && !r.short_name.is_empty());
@@ -42,5 +51,8 @@ fn regions_are_complete_and_consistent() {
         assert!(reference.regions.iter().any(|r| r.district_code == d.district_code), "{} has no region", d.name);
     }
     assert_eq!(reference.region("23").unwrap().name, "Краснодарская краевая организация Профсоюза");
-    assert_eq!(reference.region("78").unwrap().name, "Межрегиональная организация Профсоюза Санкт-Петербурга и Ленинградской области");
+    assert_eq!(
+        reference.region("78").unwrap().name,
+        "Межрегиональная организация Профсоюза Санкт-Петербурга и Ленинградской области"
+    );
 }

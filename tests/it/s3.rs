@@ -26,7 +26,9 @@ fn server() -> (String, Option<Child>) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("no S3 server: set REESTR_TEST_S3_ENDPOINT or install moto_server (pip install 'moto[server]'): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("no S3 server: set REESTR_TEST_S3_ENDPOINT or install moto_server (pip install 'moto[server]'): {e}")
+        });
     let endpoint = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -91,12 +93,20 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
     // A lease left by a run killed long ago is taken over.
     let store = bucket(&endpoint, &warehouse);
     let lease = |expires: &str| {
-        format!("{{\"pid\":1,\"host\":\"old\",\"since\":\"2020-01-01T00:00:00Z\",\"expires\":\"{expires}\"}}").into_bytes()
+        format!("{{\"pid\":1,\"host\":\"old\",\"since\":\"2020-01-01T00:00:00Z\",\"expires\":\"{expires}\"}}")
+            .into_bytes()
     };
     store.put(&ObjectPath::from("wh/_lock.json"), lease("2020-01-01T02:00:00Z").into()).await.unwrap();
     let remote_run = || {
         let mut remote = Command::new(env!("CARGO_BIN_EXE_reestr"));
-        remote.args(["-q", "run", "--snapshot", &format!("s3://{inbox}/daily/{D}"), "--warehouse", &format!("s3://{warehouse}/wh")]);
+        remote.args([
+            "-q",
+            "run",
+            "--snapshot",
+            &format!("s3://{inbox}/daily/{D}"),
+            "--warehouse",
+            &format!("s3://{warehouse}/wh"),
+        ]);
         aws_env(&mut remote, &endpoint);
         remote.output().unwrap()
     };
@@ -120,7 +130,9 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
         let local = std::fs::read(on_disk.join(format!("marts/{mart}/as_of={D}/{mart}.csv"))).unwrap();
         assert_eq!(remote.as_ref(), local.as_slice(), "{mart}: the same marts from the bucket as from disk");
     }
-    for published in ["wh/site/index.html", &format!("wh/exports/{D}/kpi-{D}.xlsx"), &format!("wh/briefings/{D}/briefing.docx")] {
+    for published in
+        ["wh/site/index.html", &format!("wh/exports/{D}/kpi-{D}.xlsx"), &format!("wh/briefings/{D}/briefing.docx")]
+    {
         store.head(&ObjectPath::from(published)).await.unwrap_or_else(|e| panic!("{published}: {e}"));
     }
     assert!(store.head(&ObjectPath::from("wh/_lock.json")).await.is_err(), "the lease is released");
@@ -139,7 +151,11 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
 
 async fn assert_no_staging(store: &Arc<dyn ObjectStore>) {
     use futures::TryStreamExt;
-    let keys: Vec<String> =
-        store.list(Some(&ObjectPath::from("wh/_staging"))).map_ok(|m| m.location.to_string()).try_collect().await.unwrap();
+    let keys: Vec<String> = store
+        .list(Some(&ObjectPath::from("wh/_staging")))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await
+        .unwrap();
     assert!(keys.is_empty(), "staging left behind: {keys:?}");
 }

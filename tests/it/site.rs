@@ -71,7 +71,10 @@ async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     assert!(index.contains("12\u{a0}345"), "official members grouped with a no-break space");
     assert!(index.contains("21 ноября 2023\u{a0}г."), "date in words");
     // 4 members on record at D of 12 345 official.
-    assert!(index.contains("0,0\u{a0}%") || index.contains("0,1\u{a0}%"), "coverage with a decimal comma and a spaced sign");
+    assert!(
+        index.contains("0,0\u{a0}%") || index.contains("0,1\u{a0}%"),
+        "coverage with a decimal comma and a spaced sign"
+    );
 
     for (name, html) in &pages {
         assert!(html.starts_with("<!DOCTYPE html>"), "{name}");
@@ -106,7 +109,10 @@ async fn a_hostile_organization_name_is_shown_as_text() {
     let tmp = tempfile::tempdir().unwrap();
     let wh = small_site(tmp.path()).await;
     let region = std::fs::read_to_string(wh.join("site/regions/23.html")).unwrap();
-    assert!(region.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt;"), "the name is on the page, escaped");
+    assert!(
+        region.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt;"),
+        "the name is on the page, escaped"
+    );
     assert!(!region.contains(HOSTILE));
     assert!(visible_text(&region).contains(HOSTILE), "a reader sees the name as written");
     for (name, html) in pages(&wh.join("site")) {
@@ -191,7 +197,11 @@ async fn the_site_opens_in_a_browser_without_errors() {
         } else {
             assert!(tables >= sortable, "{page}: no sortable table found");
         }
-        assert_eq!(dom.matches("data-sortable=\"ready\"").count(), tables, "{page}: sort.js did not prepare every sortable table");
+        assert_eq!(
+            dom.matches("data-sortable=\"ready\"").count(),
+            tables,
+            "{page}: sort.js did not prepare every sortable table"
+        );
         let shot = shots.join(page.replace('/', "-").replace(".html", ".png"));
         chromium(&site.join(page), &["--window-size=1280,1800".into(), format!("--screenshot={}", shot.display())]);
         let png = std::fs::read(&shot).unwrap();
@@ -209,7 +219,10 @@ async fn the_site_opens_in_a_browser_without_errors() {
     let (dom, log) = chromium(&copy, &["--dump-dom".into()]);
     assert!(!log.lines().any(|l| l.contains("CONSOLE")), "the click logged: {log}");
     let table = &dom[dom.find("class=\"data sortable").expect("the coverage page has a sortable table")..];
-    assert!(table[..table.find("</thead>").unwrap()].contains("aria-sort=\"descending\""), "the header is marked sorted");
+    assert!(
+        table[..table.find("</thead>").unwrap()].contains("aria-sort=\"descending\""),
+        "the header is marked sorted"
+    );
     let body = &table[table.find("<tbody>").unwrap()..];
     let first = &body[body.find("data-v=\"").unwrap() + "data-v=\"".len()..];
     assert_eq!(&first[..first.find('"').unwrap()], "85", "the rows were not sorted by the click");

@@ -10,7 +10,7 @@ use minijinja::{Value, context};
 
 use super::super::charts::{self, BarInput, TileInput};
 use super::super::marts::{District, National};
-use super::{RegionView, Site, band_class, by_rank, desc, month_label, short_date, REGION_PAGE_ORGS};
+use super::{REGION_PAGE_ORGS, RegionView, Site, band_class, by_rank, desc, month_label, short_date};
 
 impl<'a> Site<'a> {
     pub(super) fn overview(&self) -> Value {
@@ -156,7 +156,8 @@ impl<'a> Site<'a> {
     pub(super) fn online(&self, regions: &[RegionView<'a>]) -> Value {
         let mut by_online: Vec<&RegionView> = regions.iter().collect();
         by_rank(&mut by_online, |r| r.row.joined_online_rank);
-        let above: Vec<&RegionView> = by_online.iter().copied().filter(|r| r.row.joined_online_above_threshold).collect();
+        let above: Vec<&RegionView> =
+            by_online.iter().copied().filter(|r| r.row.joined_online_above_threshold).collect();
         let mut by_cards: Vec<&RegionView> = regions.iter().collect();
         by_rank(&mut by_cards, |r| r.row.cards_issued_rank);
         context! {
@@ -196,7 +197,8 @@ impl<'a> Site<'a> {
 
     pub(super) fn district(&self, district: &'a District, regions: &[RegionView<'a>]) -> Value {
         let ru = &self.ru;
-        let mut own: Vec<&RegionView> = regions.iter().filter(|r| r.row.federal_district == district.federal_district).collect();
+        let mut own: Vec<&RegionView> =
+            regions.iter().filter(|r| r.row.federal_district == district.federal_district).collect();
         by_rank(&mut own, |r| r.row.coverage_rank);
         let chart = charts::bars(
             "Охват реестром по региональным организациям округа",
@@ -228,7 +230,8 @@ impl<'a> Site<'a> {
             .iter()
             .filter_map(|(date, members)| members.get(code).map(|m| (short_date(*date), *m as f64, ru.integer(*m))))
             .collect();
-        let trend = (points.len() > 1).then(|| charts::trend("Члены Профсоюза в реестре по датам снимков", points, |v| ru.integer(v as i64)));
+        let trend = (points.len() > 1)
+            .then(|| charts::trend("Члены Профсоюза в реестре по датам снимков", points, |v| ru.integer(v as i64)));
         let orgs = self.orgs_to_fix(&self.marts.worklist, &region.row.region_code);
         context! {
             r => region,
