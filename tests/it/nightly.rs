@@ -189,6 +189,25 @@ fn killed_runs_converge_to_the_uninterrupted_result() {
     }
 }
 
+/// `reestr run`, sent SIGTERM once its log shows `line`: how it exited, and
+/// what it logged after.
+fn run_stopped_at(snapshot: &Path, wh: &Path, line: &str) -> (std::process::ExitStatus, Vec<String>) {
+    let mut child = reestr()
+        .args(["run", "--snapshot"])
+        .arg(snapshot)
+        .arg("--warehouse")
+        .arg(wh)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    assert!(lines.by_ref().any(|l| l.contains(line)), "the run never logged «{line}»");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.collect();
+    (child.wait().unwrap(), rest)
+}
+
 #[test]
 fn sigterm_stops_a_run_at_a_safe_point() {
     let tmp = tempfile::tempdir().unwrap();
@@ -196,20 +215,7 @@ fn sigterm_stops_a_run_at_a_safe_point() {
     let out = reestr().args(["-q", "generate", "--scale", "0.05", "--as-of", D, "--out"]).arg(&snap).output().unwrap();
     assert!(out.status.success());
     let wh = tmp.path().join("wh");
-    let mut child = reestr()
-        .args(["run", "--snapshot"])
-        .arg(&snap)
-        .arg("--warehouse")
-        .arg(&wh)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
-    assert!(lines.by_ref().any(|l| l.contains("ingesting snapshot")));
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let rest: Vec<String> = lines.collect();
-    let status = child.wait().unwrap();
+    let (status, rest) = run_stopped_at(&snap, &wh, "ingesting snapshot");
     assert_eq!(status.code(), Some(reestr::error::EXIT_STOPPED as i32), "stopped on request: {rest:#?}");
     assert!(rest.iter().any(|l| l.contains("stop")), "{rest:#?}");
     assert!(!wh.join("site").exists() || wh.join("site/index.html").exists());
@@ -223,21 +229,8 @@ fn a_stop_between_steps_exits_like_a_stop_in_ingest() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = write_snapshot(tmp.path(), D, &marts_snapshot(), PLAIN);
     let wh = tmp.path().join("wh");
-    let mut child = reestr()
-        .args(["run", "--snapshot"])
-        .arg(&snap)
-        .arg("--warehouse")
-        .arg(&wh)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
     // Stopped as the marts are being computed: compute finishes, publish does not start.
-    assert!(lines.by_ref().any(|l| l.contains("computing marts")));
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let rest: Vec<String> = lines.collect();
-    let status = child.wait().unwrap();
+    let (status, rest) = run_stopped_at(&snap, &wh, "computing marts");
     assert_eq!(status.code(), Some(reestr::error::EXIT_STOPPED as i32), "{rest:#?}");
     assert!(!wh.join("site").exists(), "nothing published after the stop: {rest:#?}");
 }
