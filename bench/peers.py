@@ -6,7 +6,9 @@ snapshot's CSV files into typed Parquet, then run reestr's own KPI queries
 
 Types come from the contract (schemas/snapshot/*.toml). No validation, no
 rejects, no personal-data filtering: the floor a peer needs for the same
-marts. With --check, each mart is compared with the one reestr wrote: numbers as
+marts. C's national mart (`prev_national`, for national_changes) is an empty
+table of the national mart's columns: a single date has no C, as in reestr
+without one. With --check, each mart is compared with the one reestr wrote: numbers as
 numbers (the engines differ in integer and decimal types), percentages to 4
 decimals (polars reads `100.0 *` as a decimal of limited scale).
 """
@@ -17,7 +19,7 @@ import sys
 import time
 import tomllib
 
-from shared import duckdb_reference, query_order
+from shared import duckdb_reference, national_columns, query_order
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 engine, snapshot, work, d = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -62,6 +64,8 @@ if engine == "duckdb":
     duckdb_reference(con, root)
     con.execute(f"""CREATE TABLE params AS SELECT DATE '{D}' AS d, DATE '{P}' AS p,
         (SELECT max(stats_as_of) FROM official_stats WHERE stats_as_of <= DATE '{D}') AS b, CAST(NULL AS DATE) AS c""")
+    duck_mart_type = {"Int64": "BIGINT", "Float64": "DOUBLE", "Utf8": "VARCHAR", "Date32": "DATE", "Boolean": "BOOLEAN"}
+    con.execute("CREATE TABLE prev_national (" + ", ".join(f'"{c}" {duck_mart_type[t]}' for c, t in national_columns(root)) + ")")
     for kind, name in order:
         sql = query_text(kind, name).rstrip().rstrip(";")
         if kind == "views":
@@ -97,6 +101,8 @@ elif engine == "polars":
     ctx.register("federal_districts", districts.lazy())
     b = pl.scan_parquet(f"{work}/official_stats.parquet").filter(pl.col("stats_as_of") <= D).select(pl.col("stats_as_of").max()).collect().item()
     ctx.register("params", pl.DataFrame({"d": [D], "p": [P], "b": [b], "c": [None]}, schema={"d": pl.Date, "p": pl.Date, "b": pl.Date, "c": pl.Date}).lazy())
+    pl_mart_type = {"Int64": pl.Int64, "Float64": pl.Float64, "Utf8": pl.String, "Date32": pl.Date, "Boolean": pl.Boolean}
+    ctx.register("prev_national", pl.DataFrame(schema={c: pl_mart_type[t] for c, t in national_columns(root)}).lazy())
     for kind, name in order:
         sql = re.sub(r"--.*", "", query_text(kind, name))
         made = re.match(r"\s*CREATE (VIEW|TABLE) (\w+) AS", sql)

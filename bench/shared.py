@@ -61,3 +61,11 @@ def duckdb_reference(con, root):
     con.execute(f"""CREATE TABLE federal_districts AS SELECT district_code AS federal_district, name AS district_name,
         short_name AS district_short_name, CAST(sort_order AS USMALLINT) AS sort_order
         FROM read_csv('{root}/schemas/reference/federal_districts.csv', all_varchar=true)""")
+
+
+def national_columns(root):
+    """(name, Arrow type) of the national mart, from schemas/marts/national.toml."""
+    import tomllib
+
+    schema = tomllib.load(open(f"{root}/schemas/marts/national.toml", "rb"))
+    return [(c["name"], c["type"]) for c in schema["columns"]]

@@ -1,20 +1,24 @@
 //! The DataFusion session marts are computed in: warehouse tables of the
 //! snapshot D (and of the comparison snapshot C) registered by name, the
-//! reference data, and the one-row `params` table holding D, P, B and C.
+//! reference data, the one-row `params` table holding D, P, B and C, and
+//! C's national mart as `prev_national`.
 //!
 //! Each table is registered over exactly one date's partition folder, so a
 //! query never lists or scans the rest of the history.
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt16Array};
+use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt16Array, new_null_array};
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::schema::MartSchema;
 use super::{ComputeError, Mart};
 use crate::contract::values::days_from_date;
 use crate::contract::{Contract, RegionReference};
@@ -129,5 +133,45 @@ pub fn register_reference(ctx: &SessionContext, prefix: &str) -> Result<(), Comp
 pub fn register_mart(ctx: &SessionContext, name: &str, mart: &Mart) -> Result<(), ComputeError> {
     let table = MemTable::try_new(mart.schema.clone(), vec![mart.batches.clone()]).map_err(ComputeError::engine)?;
     ctx.register_table(format!("mart_{name}").as_str(), Arc::new(table)).map_err(ComputeError::engine)?;
+    Ok(())
+}
+
+/// C's national mart, as C's compute wrote it, as `prev_national` (not
+/// `mart_…`, which would name a mart of D): the columns of
+/// `schemas/marts/national.toml`, taken from C's file by name. Without C, or
+/// when C's marts were never computed (an older warehouse), the table has no
+/// row, so the queries still run and give nulls; a column C's older mart
+/// lacks is null.
+pub async fn register_prev_national(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    c: Option<NaiveDate>,
+    national: &MartSchema,
+) -> Result<(), ComputeError> {
+    let fields: Vec<Field> = national.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
+    let schema = Arc::new(Schema::new(fields));
+    let mut batches = Vec::new();
+    let file = match c {
+        Some(c) => warehouse.location().read(&layout::mart_file("national", c, "parquet")).await?,
+        None => None,
+    };
+    if let Some(bytes) = file {
+        let parquet = |e: parquet::errors::ParquetError| ComputeError::engine(DataFusionError::External(Box::new(e)));
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(parquet)?.build().map_err(parquet)?;
+        for batch in reader {
+            let batch = batch.map_err(ComputeError::arrow)?;
+            let columns: Vec<ArrayRef> = schema
+                .fields()
+                .iter()
+                .map(|f| match batch.column_by_name(f.name()) {
+                    Some(a) if a.data_type() == f.data_type() => a.clone(),
+                    _ => new_null_array(f.data_type(), batch.num_rows()),
+                })
+                .collect();
+            batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(ComputeError::arrow)?);
+        }
+    }
+    let table = MemTable::try_new(schema, vec![batches]).map_err(ComputeError::engine)?;
+    ctx.register_table("prev_national", Arc::new(table)).map_err(ComputeError::engine)?;
     Ok(())
 }

@@ -139,6 +139,10 @@ pub async fn compute(
     let ctx = context::new_session(warehouse)?;
     context::register_snapshot(&ctx, warehouse, Some(d), "").await?;
     context::register_snapshot(&ctx, warehouse, c, "_prev").await?;
+    let national = definitions
+        .schema("national")
+        .ok_or_else(|| ComputeError::Definitions("no schema for mart national".into()))?;
+    context::register_prev_national(&ctx, warehouse, c, national).await?;
     context::register_reference(&ctx, "")?;
     let mut dates = Dates { d, p, b: None, c };
     context::register_params(&ctx, &dates)?;

@@ -214,6 +214,22 @@ pub struct CoverageBand {
     pub regions_pct: Option<f64>,
 }
 
+/// A headline indicator at D and at C, and its change (national_changes),
+/// in the overview's order.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct NationalChange {
+    pub as_of: NaiveDate,
+    /// The indicator's code, a column of the national mart (`members` …).
+    pub indicator: String,
+    pub sort_order: i64,
+    pub value: i64,
+    /// At C as C's national mart has it; null without it.
+    pub value_prev: Option<i64>,
+    pub change: Option<i64>,
+    /// Growth over the earlier value; null also when that is 0.
+    pub change_pct: Option<f64>,
+}
+
 /// How many regional organizations each named list holds (regions_summary).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RegionsSummary {
@@ -287,6 +303,7 @@ pub struct Marts {
     pub profcards_summary: Vec<ProfcardsSpan>,
     pub coverage_bands: Vec<CoverageBand>,
     pub regions_summary: RegionsSummary,
+    pub national_changes: Vec<NationalChange>,
     /// The national mart of C, when the warehouse has it.
     pub national_prev: Option<National>,
     /// The national mart of every date computed so far, oldest first.
@@ -337,6 +354,7 @@ impl Marts {
             profcards_summary: typed(raw, "profcards_summary", as_of)?,
             coverage_bands: typed(raw, "coverage_bands", as_of)?,
             regions_summary: one(typed(raw, "regions_summary", as_of)?, "regions_summary", as_of)?,
+            national_changes: typed(raw, "national_changes", as_of)?,
             national_prev,
             history,
             region_history,

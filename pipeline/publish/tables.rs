@@ -212,8 +212,8 @@ mod tests {
     #[test]
     fn the_rows_publishing_reads_are_columns_of_their_marts() {
         use crate::publish::marts::{
-            CoverageBand, District, National, ProfcardsMonth, ProfcardsSpan, ProfcardsYear, QualityRow, Region,
-            RegionsSummary, WorklistRegion, WorklistRow,
+            CoverageBand, District, National, NationalChange, ProfcardsMonth, ProfcardsSpan, ProfcardsYear, QualityRow,
+            Region, RegionsSummary, WorklistRegion, WorklistRow,
         };
         rows_fit::<National>("national").unwrap();
         rows_fit::<Region>("regions").unwrap();
@@ -226,6 +226,7 @@ mod tests {
         rows_fit::<RegionsSummary>("regions_summary").unwrap();
         rows_fit::<WorklistRegion>("worklist_regions").unwrap();
         rows_fit::<ProfcardsSpan>("profcards_summary").unwrap();
+        rows_fit::<NationalChange>("national_changes").unwrap();
     }
 
     #[test]

@@ -201,3 +201,89 @@ async fn national_shares_and_changes_by_hand() {
     assert!(close(pct(&c, "working_share_pct", 0), 40.0));
     assert!(close(pct(&c, "category_missing_share_pct", 0), 20.0));
 }
+
+/// national_changes on `marts_snapshot()` (the same rows ingested at C and at
+/// D). Worked out by hand:
+/// - at D (see national_mart_by_hand): 4 members (2 working, 1 student, 1
+///   pensioner, 0 without category), 4 active primary orgs, 1 territorial, 3
+///   primary with auto reports, 1 territorial report, 1 joined online, 2 in
+///   PROFCARDS (M1, M4), 1 with the app (M1), 1 card issued (M1), 1 refused (M4);
+/// - at C (2022-11-21, P = 2022-10-01): on record M1, M2, M3, M4, M6: 5
+///   members (2 working, 1 student, 1 pensioner, 1 without category); active
+///   primary P1, P3 (excluded only on D), P5, P6: 4; T1: 1; no report is for
+///   2022-10-01: 0 and 0; joined online M2: 1; PROFCARDS M1, M4, M6: 3; app
+///   M1: 1; cards issued M1, M6: 2; refused M4: 1.
+/// So members 5 → 4 (−1, −20 %), profcards 3 → 2 (−1, −33.3 %), cards
+/// issued 2 → 1 (−50 %), and primary_auto_reports 0 → 3: +3 with no growth
+/// (null over 0).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn national_changes_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = ingest_c_and_d(tmp.path()).await;
+    let indicators = [
+        "members",
+        "working",
+        "students",
+        "pensioners",
+        "category_missing",
+        "primary_orgs",
+        "territorial_orgs",
+        "primary_auto_reports",
+        "territorial_reports",
+        "joined_online",
+        "profcards",
+        "profcards_app",
+        "cards_issued",
+        "cards_refused",
+    ];
+    let at_d = [4, 2, 1, 1, 0, 4, 1, 3, 1, 1, 2, 1, 1, 1];
+    let at_c = [5, 2, 1, 1, 1, 4, 1, 0, 0, 1, 3, 1, 2, 1];
+
+    // D computed before C's marts exist (an older warehouse): C is known
+    // (compared_to) but its national mart is not, so nothing to compare with.
+    let early = compute_mart(&wh, D, "national_changes").await;
+    assert_eq!(column_text(&early, "indicator"), indicators);
+    for (row, name) in indicators.iter().enumerate() {
+        assert_eq!(int(&early, "value", row), Some(at_d[row]), "{name}");
+        assert_eq!(int(&early, "value_prev", row), None, "{name}");
+        assert_eq!(int(&early, "change", row), None, "{name}");
+        assert_eq!(pct(&early, "change_pct", row), None, "{name}");
+    }
+
+    // At C itself there is no C: values, and nulls beside them.
+    let c = compute_mart(&wh, C, "national_changes").await;
+    assert_eq!(column_text(&c, "as_of"), vec![C; indicators.len()]);
+    for (row, name) in indicators.iter().enumerate() {
+        assert_eq!(int(&c, "sort_order", row), Some(row as i64 + 1));
+        assert_eq!(int(&c, "value", row), Some(at_c[row]), "{C} {name}");
+        assert_eq!(int(&c, "value_prev", row), None, "{C} {name}");
+        assert_eq!(int(&c, "change", row), None, "{C} {name}");
+        assert_eq!(pct(&c, "change_pct", row), None, "{C} {name}");
+    }
+
+    // D again, now with C's national mart to compare with.
+    let d = compute_mart(&wh, D, "national_changes").await;
+    assert_eq!(column_text(&d, "as_of"), vec![D; indicators.len()]);
+    assert_eq!(column_text(&d, "indicator"), indicators);
+    for (row, name) in indicators.iter().enumerate() {
+        assert_eq!(int(&d, "sort_order", row), Some(row as i64 + 1), "{name}");
+        assert_eq!(int(&d, "value", row), Some(at_d[row]), "{name}");
+        assert_eq!(int(&d, "value_prev", row), Some(at_c[row]), "{name}");
+        assert_eq!(int(&d, "change", row), Some(at_d[row] - at_c[row]), "{name}");
+    }
+    let growth = |name: &str| pct(&d, "change_pct", indicators.iter().position(|i| *i == name).unwrap());
+    for (name, expected) in [
+        ("members", -20.0),           // 5 → 4
+        ("working", 0.0),             // 2 → 2
+        ("category_missing", -100.0), // 1 → 0
+        ("profcards", -100.0 / 3.0),  // 3 → 2
+        ("cards_issued", -50.0),      // 2 → 1
+        ("cards_refused", 0.0),       // 1 → 1
+    ] {
+        assert!(close(growth(name), expected), "{name}: {:?} ≠ {expected}", growth(name));
+    }
+    // Growth over nothing is no number: 0 → 3 and 0 → 1.
+    assert_eq!(growth("primary_auto_reports"), None);
+    assert_eq!(growth("territorial_reports"), None);
+    assert_eq!(int(&d, "change", 7), Some(3), "primary_auto_reports 0 → 3");
+}

@@ -46,6 +46,7 @@ impl<'a> Site<'a> {
         context! {
             n => n,
             prev => self.marts.national_prev,
+            changes => self.marts.national_changes,
             trend => trend,
             district_chart => district_chart,
             districts => districts,
@@ -145,6 +146,7 @@ impl<'a> Site<'a> {
         context! {
             n => &self.marts.national,
             prev => self.marts.national_prev,
+            profcards_change => self.marts.national_changes.iter().find(|c| c.indicator == "profcards"),
             chart => chart,
             months => last_months,
             years => years,
