@@ -9,5 +9,5 @@ mod reference;
 mod schema;
 pub mod values;
 
-pub use reference::{QualityCheck, Region, RegionReference};
+pub use reference::{HeadlineIndicator, QualityCheck, Region, RegionReference};
 pub use schema::{Column, ColumnType, Contract, MONEY_PRECISION, MONEY_SCALE, Reference, RequiredUnless, Table};

@@ -1,6 +1,6 @@
 //! Reference data shipped with reestr: the union's regional organizations and the
-//! federal districts, and the data-quality checks as people read them
-//! (`schemas/reference/*.csv`, embedded in the binary).
+//! federal districts, and the data-quality checks and headline indicators as
+//! people read them (`schemas/reference/*.csv`, embedded in the binary).
 
 use std::sync::LazyLock;
 
@@ -9,6 +9,7 @@ use serde::Deserialize;
 const REGIONS_CSV: &str = include_str!("../../schemas/reference/regions.csv");
 const DISTRICTS_CSV: &str = include_str!("../../schemas/reference/federal_districts.csv");
 const CHECKS_CSV: &str = include_str!("../../schemas/reference/quality_checks.csv");
+const INDICATORS_CSV: &str = include_str!("../../schemas/reference/headline_indicators.csv");
 
 /// A check of the data_quality mart in Russian: what it finds and what a
 /// region should do about it. Listed in the order pages show them.
@@ -31,6 +32,29 @@ impl QualityCheck {
 
     pub fn find(check: &str) -> Option<&'static QualityCheck> {
         CHECKS.iter().find(|c| c.check == check)
+    }
+}
+
+/// An indicator of the national_changes mart in Russian, as the overview's
+/// table and the exports name it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct HeadlineIndicator {
+    pub indicator: String,
+    pub title: String,
+    /// A part of the indicator above it (a category of members, say): indented.
+    pub part_of_above: bool,
+}
+
+static INDICATORS: LazyLock<Vec<HeadlineIndicator>> =
+    LazyLock::new(|| read_csv(INDICATORS_CSV).unwrap_or_else(|e| panic!("headline_indicators.csv is invalid: {e}")));
+
+impl HeadlineIndicator {
+    pub fn all() -> &'static [HeadlineIndicator] {
+        &INDICATORS
+    }
+
+    pub fn find(indicator: &str) -> Option<&'static HeadlineIndicator> {
+        INDICATORS.iter().find(|i| i.indicator == indicator)
     }
 }
 

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 
 use crate::compute::Definitions;
 pub use crate::compute::Format;
-use crate::contract::QualityCheck;
 use crate::contract::values::date_from_days;
+use crate::contract::{HeadlineIndicator, QualityCheck};
 
 #[derive(Debug, Clone)]
 pub struct ColumnTitle {
@@ -107,6 +107,7 @@ fn in_words(column: &str, cell: Cell) -> Cell {
     let Cell::Text(code) = &cell else { return cell };
     let words = match (column, code.as_str()) {
         ("check", c) => QualityCheck::find(c).map(|q| q.title.as_str()),
+        ("indicator", i) => HeadlineIndicator::find(i).map(|h| h.title.as_str()),
         ("scope", "national") => Some("Профсоюз"),
         ("scope", "region") => Some("региональная организация"),
         ("unit", "organizations") => Some("организации"),
@@ -146,6 +147,30 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Codes of the marts reach people's files as words.
+    #[test]
+    fn codes_are_written_in_words() {
+        let words = |column: &str, code: &str| match in_words(column, Cell::Text(code.into())) {
+            Cell::Text(t) => t,
+            _ => unreachable!(),
+        };
+        assert_eq!(words("indicator", "members"), "Члены Профсоюза в реестре");
+        assert_eq!(words("indicator", "cards_refused"), "Отказались от электронного билета");
+        assert_eq!(words("scope", "national"), "Профсоюз");
+        assert_eq!(words("region_code", "members"), "members", "only the columns of codes");
+        // The indicators with words are the mart's rows, one each.
+        let sql = include_str!("../../queries/marts/national_changes.sql");
+        let indicators = crate::contract::HeadlineIndicator::all();
+        assert_eq!(sql.matches("FROM n CROSS JOIN b").count(), indicators.len(), "one row of the mart per indicator");
+        for indicator in indicators {
+            assert!(
+                sql.contains(&format!("'{}'", indicator.indicator)),
+                "{} is no row of national_changes",
+                indicator.indicator
+            );
+        }
+    }
 
     #[test]
     fn formulas_are_neutralised() {

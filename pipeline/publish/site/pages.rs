@@ -11,6 +11,7 @@ use minijinja::{Value, context};
 use super::super::charts::{self, BarInput, TileInput};
 use super::super::marts::{District, National};
 use super::{REGION_PAGE_ORGS, RegionView, Site, band_class, by_rank, desc, month_label, short_date};
+use crate::contract::HeadlineIndicator;
 
 impl<'a> Site<'a> {
     pub(super) fn overview(&self) -> Value {
@@ -47,6 +48,7 @@ impl<'a> Site<'a> {
             n => n,
             prev => self.marts.national_prev,
             changes => self.marts.national_changes,
+            indicators => HeadlineIndicator::all().iter().map(|i| (i.indicator.as_str(), i)).collect::<std::collections::BTreeMap<_, _>>(),
             trend => trend,
             district_chart => district_chart,
             districts => districts,
