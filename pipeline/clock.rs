@@ -32,10 +32,6 @@ impl ManualClock {
         ManualClock { now: Arc::new(Mutex::new(now)) }
     }
 
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = now;
-    }
-
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;

@@ -16,13 +16,12 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::schema::MartSchema;
 use super::{ComputeError, Mart};
 use crate::contract::values::days_from_date;
 use crate::contract::{Contract, RegionReference};
-use crate::warehouse::{Warehouse, layout};
+use crate::warehouse::{Warehouse, decode_parquet, layout};
 
 /// The URL the warehouse's object store is registered under in DataFusion.
 pub(super) const STORE_URL: &str = "reestr://warehouse/";
@@ -156,10 +155,9 @@ pub async fn register_prev_national(
         None => None,
     };
     if let Some(bytes) = file {
-        let parquet = |e: parquet::errors::ParquetError| ComputeError::engine(DataFusionError::External(Box::new(e)));
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(parquet)?.build().map_err(parquet)?;
-        for batch in reader {
-            let batch = batch.map_err(ComputeError::arrow)?;
+        let (_, read) =
+            decode_parquet(bytes).map_err(|e| ComputeError::engine(DataFusionError::External(Box::new(e))))?;
+        for batch in read {
             let columns: Vec<ArrayRef> = schema
                 .fields()
                 .iter()

@@ -89,6 +89,11 @@ impl Definitions {
     pub fn schema(&self, mart: &str) -> Option<&MartSchema> {
         self.schemas.iter().find(|s| s.name == mart)
     }
+
+    /// The schema of a mart compute is about to use, which must exist.
+    pub fn required_schema(&self, mart: &str) -> Result<&MartSchema, ComputeError> {
+        self.schema(mart).ok_or_else(|| ComputeError::Definitions(format!("no schema for mart {mart}")))
+    }
 }
 
 /// Views and marts in the order their dependencies require.

@@ -86,13 +86,19 @@ impl ComputeError {
     }
 }
 
-/// Which marts to compute (in the warehouse the caller opened and locked).
-#[derive(Debug, Clone)]
-pub struct ComputeRequest {
-    pub as_of: NaiveDate,
+/// The dates marts are computed with, when not the defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DateChoices {
     pub period: Option<NaiveDate>,
     pub baseline: Option<NaiveDate>,
     pub compare_to: Option<NaiveDate>,
+}
+
+/// Which marts to compute (in the warehouse the caller opened and locked).
+#[derive(Debug, Clone, Copy)]
+pub struct ComputeRequest {
+    pub as_of: NaiveDate,
+    pub dates: DateChoices,
 }
 
 #[derive(Debug, Clone)]
@@ -115,10 +121,7 @@ pub fn comparison_date(d: NaiveDate, snapshots: &[NaiveDate]) -> Option<NaiveDat
 
 /// Snapshot dates the warehouse holds (those with a members partition).
 pub async fn snapshot_dates(warehouse: &Warehouse) -> Result<Vec<NaiveDate>, ComputeError> {
-    let folders = warehouse.location().list_folders(&layout::registry_table_dir("members")).await?;
-    let mut dates: Vec<NaiveDate> = folders.iter().filter_map(|f| layout::partition_date(f)).collect();
-    dates.sort();
-    Ok(dates)
+    Ok(warehouse.partition_dates(&layout::registry_table_dir("members")).await?)
 }
 
 /// Computes every mart of D and commits them together.
@@ -132,21 +135,19 @@ pub async fn compute(
     if !snapshots.contains(&d) {
         return Err(ComputeError::NoSnapshot { warehouse: warehouse.name(), as_of: d });
     }
-    let p = request.period.unwrap_or_else(|| report_period(d));
-    let c = request.compare_to.or_else(|| comparison_date(d, &snapshots));
+    let p = request.dates.period.unwrap_or_else(|| report_period(d));
+    let c = request.dates.compare_to.or_else(|| comparison_date(d, &snapshots));
 
     let definitions = Definitions::embedded()?;
     let ctx = context::new_session(warehouse)?;
     context::register_snapshot(&ctx, warehouse, Some(d), "").await?;
     context::register_snapshot(&ctx, warehouse, c, "_prev").await?;
-    let national = definitions
-        .schema("national")
-        .ok_or_else(|| ComputeError::Definitions("no schema for mart national".into()))?;
+    let national = definitions.required_schema("national")?;
     context::register_prev_national(&ctx, warehouse, c, national).await?;
     context::register_reference(&ctx, "")?;
     let mut dates = Dates { d, p, b: None, c };
     context::register_params(&ctx, &dates)?;
-    dates.b = match request.baseline {
+    dates.b = match request.dates.baseline {
         Some(b) => Some(b),
         None => baseline(&ctx).await?,
     };
@@ -227,8 +228,7 @@ async fn run(ctx: &SessionContext, name: &str, sql: &str) -> Result<Mart, Comput
 
 /// A computed mart against its schema (`schemas/marts/<name>.toml`).
 fn check(definitions: &Definitions, name: &str, mart: &Mart) -> Result<(), ComputeError> {
-    let schema =
-        definitions.schema(name).ok_or_else(|| ComputeError::Definitions(format!("no schema for mart {name}")))?;
+    let schema = definitions.required_schema(name)?;
     let differences = schema.differences(&mart.schema, &mart.batches);
     if differences.is_empty() { Ok(()) } else { Err(ComputeError::MartSchema { mart: name.to_string(), differences }) }
 }

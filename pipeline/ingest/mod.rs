@@ -121,17 +121,25 @@ impl Found {
     }
 }
 
-/// The snapshot date: the flag, else the folder's name.
+/// The snapshot date: the flag, else the folder's name; `None` when neither
+/// gives one.
+pub fn snapshot_date(snapshot: &Location, flag: Option<NaiveDate>) -> Option<NaiveDate> {
+    flag.or_else(|| folder_date(snapshot))
+}
+
+fn folder_date(snapshot: &Location) -> Option<NaiveDate> {
+    snapshot.leaf_name().and_then(|n| parse_iso_date(&n))
+}
+
+/// The snapshot date, or why there is none; a flag that differs from the
+/// folder's name is said once, here.
 pub fn resolve_as_of(snapshot: &Location, flag: Option<NaiveDate>) -> Result<NaiveDate, IngestError> {
-    let from_name = snapshot.leaf_name().and_then(|n| parse_iso_date(&n));
-    match (flag, from_name) {
-        (Some(flag), Some(name)) if flag != name => {
-            warn!("--as-of {flag} differs from the snapshot folder's name {name}; using {flag}");
-            Ok(flag)
-        }
-        (Some(d), _) | (None, Some(d)) => Ok(d),
-        (None, None) => Err(IngestError::AsOfRequired { folder: snapshot.to_string() }),
+    if let (Some(flag), Some(name)) = (flag, folder_date(snapshot))
+        && flag != name
+    {
+        warn!("--as-of {flag} differs from the snapshot folder's name {name}; using {flag}");
     }
+    snapshot_date(snapshot, flag).ok_or_else(|| IngestError::AsOfRequired { folder: snapshot.to_string() })
 }
 
 /// Runs a whole ingest. Nothing in the warehouse changes unless it succeeds;

@@ -13,8 +13,8 @@ use super::NightlyError;
 use super::history::{self, Attempt, Status};
 use super::lock::WarehouseLock;
 use crate::clock::SharedClock;
-use crate::compute::{ComputeError, ComputeRequest, ComputeSummary, compute};
-use crate::ingest::{IngestError, IngestRequest, ingest, resolve_as_of};
+use crate::compute::{ComputeError, ComputeRequest, ComputeSummary, DateChoices, compute};
+use crate::ingest::{IngestError, IngestRequest, ingest};
 use crate::publish::{PublishError, PublishRequest, PublishSummary, publish};
 use crate::stop::{StopToken, Stopped};
 use crate::warehouse::{Location, Manifest, Missing, Warehouse};
@@ -46,14 +46,6 @@ impl JobError {
     pub fn is_stop(&self) -> bool {
         matches!(self, JobError::Stopped(_) | JobError::Ingest(IngestError::Stopped))
     }
-}
-
-/// The dates marts are computed with, when not the defaults.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DateChoices {
-    pub period: Option<NaiveDate>,
-    pub baseline: Option<NaiveDate>,
-    pub compare_to: Option<NaiveDate>,
 }
 
 /// What to publish once a snapshot's marts are computed.
@@ -108,10 +100,6 @@ impl Job {
 
     pub fn warehouse(&self) -> &Warehouse {
         &self.warehouse
-    }
-
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
     }
 
     pub fn stop(&self) -> &StopToken {
@@ -174,9 +162,7 @@ impl Job {
     /// Computes and commits the marts of one date.
     pub async fn compute(&self, as_of: NaiveDate, dates: DateChoices) -> Result<ComputeSummary, JobError> {
         self.stop.check()?;
-        let request =
-            ComputeRequest { as_of, period: dates.period, baseline: dates.baseline, compare_to: dates.compare_to };
-        Ok(compute(&self.warehouse, &request, self.clock.as_ref()).await?)
+        Ok(compute(&self.warehouse, &ComputeRequest { as_of, dates }, self.clock.as_ref()).await?)
     }
 
     /// Publishes the marts of `as_of` (the newest computed date when `None`).
@@ -186,8 +172,8 @@ impl Job {
     }
 }
 
-/// The date ingest will file the snapshot under, if it can be known.
+/// The date ingest will file the snapshot under, if it can be known (ingest
+/// itself says why when it cannot, and warns of a flag that differs).
 fn snapshot_date(snapshot: &str, flag: Option<NaiveDate>) -> Option<NaiveDate> {
-    let location = Location::open(snapshot, Missing::Fail).ok()?;
-    resolve_as_of(&location, flag).ok()
+    crate::ingest::snapshot_date(&Location::open(snapshot, Missing::Fail).ok()?, flag)
 }

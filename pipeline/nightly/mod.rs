@@ -14,6 +14,7 @@ use thiserror::Error;
 use tracing::{error, info, warn};
 
 use crate::clock::SharedClock;
+pub use crate::compute::DateChoices;
 use crate::compute::{ComputeError, snapshot_dates};
 use crate::contract::Contract;
 use crate::contract::values::parse_iso_date;
@@ -22,7 +23,7 @@ use crate::stop::{StopToken, Stopped};
 use crate::warehouse::{Location, Missing, Warehouse, WarehouseError, layout};
 pub use config::Config;
 use history::RunLog;
-pub use job::{DateChoices, Job, JobError, Processed, PublishAfter, SnapshotJob};
+pub use job::{Job, JobError, Processed, PublishAfter, SnapshotJob};
 pub use lock::WarehouseLock;
 
 #[derive(Debug, Error)]

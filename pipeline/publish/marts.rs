@@ -6,12 +6,11 @@
 //! structs below by serde, so a column is matched by its contract name.
 
 use chrono::NaiveDate;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::PublishError;
-use crate::warehouse::{Manifest, Warehouse, layout};
+use crate::warehouse::{Manifest, Warehouse, decode_parquet, layout};
 
 /// The national mart: the shared KPIs plus what only the union as a whole
 /// has. Columns added after the contract's are optional, so that the marts
@@ -402,10 +401,7 @@ pub async fn load_raw(warehouse: &Warehouse, as_of: NaiveDate) -> Result<Vec<Raw
 
 /// Dates for which `mart` has been computed, oldest first.
 pub async fn mart_dates(warehouse: &Warehouse, mart: &str) -> Result<Vec<NaiveDate>, PublishError> {
-    let folders = warehouse.location().list_folders(&layout::mart_dir(mart)).await?;
-    let mut dates: Vec<NaiveDate> = folders.iter().filter_map(|f| layout::partition_date(f)).collect();
-    dates.sort();
-    Ok(dates)
+    Ok(warehouse.partition_dates(&layout::mart_dir(mart)).await?)
 }
 
 fn one<T>(rows: Vec<T>, mart: &str, as_of: NaiveDate) -> Result<T, PublishError> {
@@ -433,11 +429,7 @@ fn rows<T: DeserializeOwned>(bytes: bytes::Bytes) -> Result<Vec<T>, String> {
 
 /// A mart's Parquet file as its schema and record batches.
 fn decode(bytes: bytes::Bytes) -> Result<(arrow::datatypes::SchemaRef, Vec<arrow::array::RecordBatch>), String> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| e.to_string())?;
-    let schema = builder.schema().clone();
-    let batches =
-        builder.build().map_err(|e| e.to_string())?.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-    Ok((schema, batches))
+    decode_parquet(bytes).map_err(|e| e.to_string())
 }
 
 fn rows_from_batches<T: DeserializeOwned>(batches: &[arrow::array::RecordBatch]) -> Result<Vec<T>, String> {

@@ -13,7 +13,7 @@ use icu_plurals::{PluralCategory, PluralRules};
 const NBSP: char = '\u{a0}';
 
 /// Genitive month names, for dates written out in words.
-const MONTHS_GENITIVE: [&str; 12] = [
+pub const MONTHS_GENITIVE: [&str; 12] = [
     "января",
     "февраля",
     "марта",

@@ -1,6 +1,6 @@
 //! Every path of the warehouse, relative to its location, in one place:
 //! the registry, rejects, manifests, marts, the run log, the lock, staging,
-//! and the published site, exports, briefings and bundles.
+//! and the published site, exports and briefings.
 //!
 //! ```text
 //! registry/<table>/as_of=<D>/<table>.parquet   loaded rows, one file per table and date
@@ -9,7 +9,7 @@
 //! runs/log/<started>-<D>.json                  one attempt at a snapshot (the run log)
 //! marts/<mart>/as_of=<D>/<mart>.parquet|.csv   the KPI marts
 //! site/ (site/build.json)                      the published dashboards, and what they show
-//! exports/<D>/, briefings/<D>/, bundles/<D>/   the published files of a date
+//! exports/<D>/, briefings/<D>/                the published files of a date
 //! _staging/<run>/…                             a run in progress (never read by users)
 //! _lock, _lock.json                            the lock (local disk) or lease (object store)
 //! ```
@@ -106,10 +106,6 @@ pub fn briefings_dir(as_of: NaiveDate) -> String {
 
 pub fn briefing_html(as_of: NaiveDate) -> String {
     format!("{}/briefing.html", briefings_dir(as_of))
-}
-
-pub fn bundles_dir(as_of: NaiveDate) -> String {
-    format!("bundles/{as_of}")
 }
 
 /// A run's id, one format for every step: when it started (sortable), the

@@ -21,7 +21,7 @@ use thiserror::Error;
 
 pub use location::{Location, Missing};
 pub use manifest::{Manifest, QueryRun, SourceFile, TableCounts};
-pub use parquet_reader::ObjectParquetReader;
+pub use parquet_reader::{ObjectParquetReader, decode_parquet};
 pub use stage::Stage;
 pub use staged_file::StagedFile;
 
@@ -64,6 +64,15 @@ impl Warehouse {
     /// Opens a warehouse that must exist already (to read it).
     pub fn open_existing(spec: &str) -> Result<Warehouse, WarehouseError> {
         Ok(Warehouse { location: Location::open(spec, Missing::Fail)? })
+    }
+
+    /// The dates of the `as_of=<D>` partitions directly under `dir`, oldest
+    /// first.
+    pub async fn partition_dates(&self, dir: &str) -> Result<Vec<NaiveDate>, WarehouseError> {
+        let mut dates: Vec<NaiveDate> =
+            self.location.list_folders(dir).await?.iter().filter_map(|f| layout::partition_date(f)).collect();
+        dates.sort();
+        Ok(dates)
     }
 
     /// Finishes or discards what an interrupted earlier run left in staging.

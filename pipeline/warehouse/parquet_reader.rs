@@ -54,3 +54,12 @@ impl AsyncFileReader for ObjectParquetReader {
         .boxed()
     }
 }
+
+/// A small Parquet file already in memory (a mart), decoded whole: its schema
+/// and its batches.
+pub fn decode_parquet(bytes: Bytes) -> Result<(arrow::datatypes::SchemaRef, Vec<arrow::array::RecordBatch>)> {
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+    let schema = builder.schema().clone();
+    let batches = builder.build()?.collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok((schema, batches))
+}

@@ -124,21 +124,6 @@ pub struct Stated {
     percent: bool,
 }
 
-const MONTHS_GENITIVE: [&str; 12] = [
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-];
-
 /// Every number the briefing page states, but for what is not a figure of
 /// the registry, by these rules:
 /// - the provenance line (engine version, checksum, build time) is left out;
@@ -197,7 +182,7 @@ pub fn stated_numbers(html: &str) -> Vec<Stated> {
             // 21 ноября 2023 г.
             if i + 3 < words.len()
                 && words[i].chars().all(|c| c.is_ascii_digit())
-                && MONTHS_GENITIVE.contains(&words[i + 1])
+                && reestr::publish::russian::MONTHS_GENITIVE.contains(&words[i + 1])
                 && words[i + 2].chars().take(4).all(|c| c.is_ascii_digit())
                 && words[i + 3].starts_with("г.")
             {

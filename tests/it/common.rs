@@ -92,27 +92,45 @@ pub fn encode(text: &str, enc: Enc) -> Vec<u8> {
 
 /// A small, valid snapshot: one region (23) with a territorial, two primary
 /// organizations and a subdivision; members, reports, official stats, purchases.
+/// The organizations columns of a snapshot, in the contract's order.
+pub const ORG_HEADER: &[&str] = &[
+    "org_id",
+    "parent_id",
+    "level",
+    "region_code",
+    "name",
+    "registered_on",
+    "excluded_on",
+    "legal_entity",
+    "territorial_rights",
+    "inn",
+    "chair_filled",
+    "chair_term_until",
+    "chair_access",
+    "chair_email",
+];
+/// The members columns of a snapshot, in the contract's order.
+pub const MEMBER_HEADER: &[&str] = &[
+    "member_id",
+    "org_id",
+    "category",
+    "registered_on",
+    "left_on",
+    "joined_online",
+    "card_status",
+    "card_ordered_on",
+    "profcards",
+    "profcards_app",
+    "pd_consent",
+    "personal_account",
+];
+
 pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
     let mut t = BTreeMap::new();
     t.insert(
         "organizations",
         Rows::new(
-            &[
-                "org_id",
-                "parent_id",
-                "level",
-                "region_code",
-                "name",
-                "registered_on",
-                "excluded_on",
-                "legal_entity",
-                "territorial_rights",
-                "inn",
-                "chair_filled",
-                "chair_term_until",
-                "chair_access",
-                "chair_email",
-            ],
+            ORG_HEADER,
             &[
                 &[
                     "R23",
@@ -200,20 +218,7 @@ pub fn valid_snapshot() -> BTreeMap<&'static str, Rows> {
     t.insert(
         "members",
         Rows::new(
-            &[
-                "member_id",
-                "org_id",
-                "category",
-                "registered_on",
-                "left_on",
-                "joined_online",
-                "card_status",
-                "card_ordered_on",
-                "profcards",
-                "profcards_app",
-                "pd_consent",
-                "personal_account",
-            ],
+            MEMBER_HEADER,
             &[
                 &[
                     "M1",

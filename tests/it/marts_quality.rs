@@ -8,37 +8,6 @@ use arrow::array::RecordBatch;
 
 use crate::common::*;
 
-const ORG_HEADER: &[&str] = &[
-    "org_id",
-    "parent_id",
-    "level",
-    "region_code",
-    "name",
-    "registered_on",
-    "excluded_on",
-    "legal_entity",
-    "territorial_rights",
-    "inn",
-    "chair_filled",
-    "chair_term_until",
-    "chair_access",
-    "chair_email",
-];
-const MEMBER_HEADER: &[&str] = &[
-    "member_id",
-    "org_id",
-    "category",
-    "registered_on",
-    "left_on",
-    "joined_online",
-    "card_status",
-    "card_ordered_on",
-    "profcards",
-    "profcards_app",
-    "pd_consent",
-    "personal_account",
-];
-
 /// At D = 2023-11-21, region 23:
 ///
 /// | org | level | active | members on record | fails |
