@@ -38,6 +38,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Ask the warehouse a question in SQL (registry tables and marts by name).
     Sql(SqlArgs),
+    /// Break the lease of a run that died on an object-store warehouse (logged).
+    Unlock(UnlockArgs),
     /// Write a synthetic registry snapshot (deterministic for a seed).
     Generate(GenerateArgs),
     /// Generate the demo snapshots and run the nightly job on each.
@@ -95,6 +97,13 @@ pub struct RunArgs {
     /// up older snapshots, or benchmarking the data work alone).
     #[arg(long)]
     pub no_publish: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Warehouse folder (or object-store URL).
+    #[arg(long, value_name = "FOLDER")]
+    pub warehouse: String,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod run;
 mod schedule;
 mod sql;
 mod status;
+mod unlock;
 
 use crate::Error;
 use crate::cli::{Cli, Command, DateOverrides};
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Schedule(args) => schedule::run(args, Env { clock, stop, quiet }).await,
         Command::Status(args) => status::run(args, clock).await,
         Command::Sql(args) => sql::run(args).await,
+        Command::Unlock(args) => unlock::run(args).await,
         Command::Generate(args) => generate::run(args, quiet).await,
         Command::Demo(args) => demo::run(args, Env { clock, stop, quiet }).await,
     }

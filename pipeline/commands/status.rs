@@ -5,13 +5,17 @@ use crate::cli::StatusArgs;
 use crate::clock::SharedClock;
 use crate::nightly::history::{RunLog, Status};
 use crate::nightly::{Config, inbox_dates};
-use crate::warehouse::{Location, Missing, Warehouse};
+use crate::warehouse::{Location, Missing, Warehouse, WarehouseError};
 
 pub async fn run(args: StatusArgs, clock: SharedClock) -> Result<(), Error> {
     let config = Config::load(args.config.as_deref())?;
-    // Reads only: no lock, so status works while a run is going on.
-    let warehouse = Warehouse::open(&config.warehouse)?;
-    let log = RunLog::read(warehouse.location()).await?;
+    // Reads only: no lock, so status works while a run is going on, and a
+    // warehouse not created yet has no runs (and is not created here).
+    let log = match Warehouse::open_existing(&config.warehouse) {
+        Ok(warehouse) => RunLog::read(warehouse.location()).await?,
+        Err(WarehouseError::NotAFolder { .. }) => RunLog::default(),
+        Err(e) => return Err(e.into()),
+    };
     let done = log.processed();
     let inbox = Location::open(&config.inbox, Missing::Fail)?;
     let pending = log.pending(&inbox_dates(&inbox).await?);

@@ -358,7 +358,8 @@ impl Held {
         work: &SyncSender<Work>,
         stop: &StopToken,
     ) -> Result<(), IngestError> {
-        let Resolution { keep, rejected, .. } = resolve_self_references(table, &self.rows, &mut settler.own, stop)?;
+        let Resolution { keep, rejected, visits } = resolve_self_references(table, &self.rows, &mut settler.own, stop)?;
+        tracing::debug!("{}: parents resolved in {visits} visits of {} rows", table.name, self.rows.len());
         for (line, id, reject) in rejected {
             settler.reject(line, &id, &reject)?;
         }

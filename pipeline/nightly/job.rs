@@ -17,7 +17,7 @@ use crate::compute::{ComputeError, ComputeRequest, ComputeSummary, DateChoices, 
 use crate::ingest::{IngestError, IngestRequest, ingest};
 use crate::publish::{PublishError, PublishRequest, PublishSummary, publish};
 use crate::stop::{StopToken, Stopped};
-use crate::warehouse::{Location, Manifest, Missing, Warehouse};
+use crate::warehouse::{Location, Manifest, Missing, Warehouse, layout};
 
 /// A failed step of the job.
 #[derive(Debug, Error)]
@@ -170,6 +170,43 @@ impl Job {
         self.stop.check()?;
         Ok(publish(&self.warehouse, &PublishRequest { as_of }, self.clock.as_ref()).await?)
     }
+}
+
+impl Drop for Job {
+    /// A warehouse folder this command created and left holding no data (its
+    /// first run failed) is removed: a failed command leaves no folder behind.
+    fn drop(&mut self) {
+        let Some(root) = self.warehouse.location().created_folder() else { return };
+        if holds_no_data(root) {
+            match std::fs::remove_dir_all(root) {
+                Ok(()) => info!("removed {}: this command created it and loaded nothing", root.display()),
+                Err(e) => tracing::warn!("cannot remove the empty warehouse {}: {e}", root.display()),
+            }
+        }
+    }
+}
+
+/// Whether a warehouse folder holds only the lock and empty folders (a run
+/// log of a failed attempt is something: `reestr status` reports it).
+fn holds_no_data(root: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(root) else { return false };
+    entries.into_iter().all(|entry| {
+        let Ok(entry) = entry else { return false };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        match name.as_ref() {
+            layout::LOCK_FILE => true,
+            _ => is_empty_tree(&entry.path()),
+        }
+    })
+}
+
+fn is_empty_tree(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .into_iter()
+            .all(|e| e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir()) && is_empty_tree(&e.path())))
+    })
 }
 
 /// The date ingest will file the snapshot under, if it can be known (ingest

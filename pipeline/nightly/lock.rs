@@ -6,7 +6,6 @@
 //! taken over.
 
 use std::fs::File;
-use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
@@ -86,9 +85,11 @@ impl WarehouseLock {
     ) -> Result<WarehouseLock, NightlyError> {
         match warehouse.local_root() {
             Some(root) => {
-                std::fs::create_dir_all(root).map_err(|e| NightlyError::Lock(format!("{}: {e}", root.display())))?;
+                // The file is created once and never written: who holds it is
+                // the operating system's record, so a failed run leaves the
+                // warehouse byte for byte as it was.
                 let path = root.join(LOCK_FILE);
-                let mut file = std::fs::OpenOptions::new()
+                let file = std::fs::OpenOptions::new()
                     .read(true)
                     .write(true)
                     .create(true)
@@ -96,17 +97,8 @@ impl WarehouseLock {
                     .open(&path)
                     .map_err(|e| NightlyError::Lock(format!("{}: {e}", path.display())))?;
                 match file.try_lock() {
-                    Ok(()) => {
-                        let _ = file.set_len(0);
-                        let me = Holder::me(clock.now(), terms);
-                        let _ = file.write_all(serde_json::to_string(&me).unwrap_or_default().as_bytes());
-                        Ok(WarehouseLock { inner: Inner::Local(file) })
-                    }
-                    Err(std::fs::TryLockError::WouldBlock) => {
-                        let holder =
-                            std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<Holder>(&t).ok());
-                        Err(busy(warehouse, holder))
-                    }
+                    Ok(()) => Ok(WarehouseLock { inner: Inner::Local(file) }),
+                    Err(std::fs::TryLockError::WouldBlock) => Err(busy_local(warehouse, &file)),
                     Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
                 }
             }
@@ -119,20 +111,100 @@ impl WarehouseLock {
     }
 }
 
-fn busy(warehouse: &Location, holder: Option<Holder>) -> NightlyError {
+/// The warehouse's local lock is held: by which process (from the kernel's
+/// table of locks, where Linux keeps one), and that it goes with it.
+fn busy_local(warehouse: &Location, file: &File) -> NightlyError {
+    let holder = lock_holder_pid(file).map_or_else(
+        || "another reestr process on this machine".to_string(),
+        |pid| format!("reestr process {pid} on this machine"),
+    );
     NightlyError::Busy {
         warehouse: warehouse.to_string(),
-        holder: holder.map_or_else(
-            || "another reestr process".into(),
-            |h| {
-                format!(
-                    "reestr process {} on {} since {}",
-                    h.pid,
-                    if h.host.is_empty() { "this machine" } else { &h.host },
-                    h.since.format("%Y-%m-%d %H:%M UTC")
-                )
-            },
+        holder,
+        hint: "A killed run's lock goes with its process, so the next run can start at once.".to_string(),
+    }
+}
+
+/// The process holding an `flock` on `file`, from `/proc/locks` (Linux).
+fn lock_holder_pid(file: &File) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = file.metadata().ok()?.ino();
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        locks.lines().find_map(|line| {
+            // `1: FLOCK  ADVISORY  WRITE 4621 fe:00:1040627 0 EOF`
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
+            (*kind == "FLOCK" && id.rsplit(':').next()?.parse::<u64>().ok()? == inode).then(|| pid.parse().ok())?
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+/// The lease is held: by whom, until when, and how to break it.
+fn busy_lease(warehouse: &Location, holder: Option<Holder>) -> NightlyError {
+    let unlock = format!("`reestr unlock --warehouse {warehouse}`");
+    let (holder, hint) = match holder {
+        Some(h) => (
+            format!(
+                "reestr process {} on {} since {}",
+                h.pid,
+                if h.host.is_empty() { "an unnamed host" } else { &h.host },
+                h.since.format("%Y-%m-%d %H:%M UTC")
+            ),
+            format!(
+                "Its lease is renewed while it works and expires at {} if that run is dead; to break it sooner, \
+                 once you are sure no run is working on the warehouse: {unlock}.",
+                h.expires.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
         ),
+        None => (
+            "an unreadable lease".to_string(),
+            format!("If you are sure no run is working on the warehouse, break it: {unlock}."),
+        ),
+    };
+    NightlyError::Busy { warehouse: warehouse.to_string(), holder, hint }
+}
+
+/// Breaks the warehouse's lock for `reestr unlock`: a lease is deleted (and
+/// who held it logged); a local lock cannot be broken while its process
+/// lives, so that process is named. Returns what was broken, if anything.
+pub async fn break_lock(warehouse: &Location) -> Result<Option<String>, NightlyError> {
+    match warehouse.local_root() {
+        Some(root) => {
+            let path = root.join(LOCK_FILE);
+            let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&path) else { return Ok(None) };
+            match file.try_lock() {
+                Ok(()) => Ok(None),
+                Err(std::fs::TryLockError::WouldBlock) => Err(busy_local(warehouse, &file)),
+                Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
+            }
+        }
+        None => {
+            let Some(bytes) = warehouse.read(LEASE_OBJECT).await.map_err(|e| NightlyError::Lock(e.to_string()))? else {
+                return Ok(None);
+            };
+            let holder = serde_json::from_slice::<Holder>(&bytes).ok().map_or_else(
+                || "an unreadable lease".to_string(),
+                |h| {
+                    format!(
+                        "the lease of reestr process {} on {} since {}, expiring {}",
+                        h.pid,
+                        h.host,
+                        h.since.format("%Y-%m-%d %H:%M:%S UTC"),
+                        h.expires.format("%Y-%m-%d %H:%M:%S UTC")
+                    )
+                },
+            );
+            warn!("breaking {holder} on {warehouse} at the user's request (reestr unlock)");
+            warehouse.delete(LEASE_OBJECT).await.map_err(|e| NightlyError::Lock(e.to_string()))?;
+            Ok(Some(holder))
+        }
     }
 }
 
@@ -182,7 +254,7 @@ async fn take_lease(
                     Err(e) => return Err(fail(e)),
                 }
             }
-            other => return Err(busy(warehouse, other)),
+            other => return Err(busy_lease(warehouse, other)),
         }
     }
     Err(NightlyError::Lock(format!("{path}: could not take the lease")))
@@ -279,7 +351,10 @@ mod tests {
         let first = WarehouseLock::acquire(&wh, system()).await.unwrap();
         let err = WarehouseLock::acquire(&wh, system()).await.err().expect("refused");
         let text = err.to_string();
-        assert!(text.contains(&std::process::id().to_string()) && text.contains("another run"), "{text}");
+        assert!(text.contains(&std::process::id().to_string()) && text.contains("wait for that run"), "{text}");
+        // The lock file is never written: a refused or failed run leaves the
+        // warehouse as it was.
+        assert_eq!(std::fs::metadata(dir.path().join(LOCK_FILE)).unwrap().len(), 0);
         drop(first);
         WarehouseLock::acquire(&wh, system()).await.expect("free again");
     }
@@ -316,6 +391,25 @@ mod tests {
         }
         drop(held);
         assert!(wh.read(LEASE_OBJECT).await.unwrap().is_none(), "released when dropped");
+    }
+
+    /// `reestr unlock` breaks a lease (a dead run's), and the message of a
+    /// refused run says when the lease expires and how to break it.
+    #[tokio::test]
+    async fn a_lease_can_be_broken_and_the_refusal_says_how() {
+        let wh = Location::open("memory://", Missing::Create).unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
+        let dead = Holder { pid: 7, host: "node1".into(), since: start, expires: start + Duration::minutes(15) };
+        wh.write(LEASE_OBJECT, serde_json::to_vec(&dead).unwrap()).await.unwrap();
+        let clock = ManualClock::at(start + Duration::minutes(1));
+        let refused = WarehouseLock::acquire(&wh, Arc::new(clock.clone())).await.err().expect("held");
+        let text = refused.to_string();
+        assert!(text.contains("node1") && text.contains("2026-12-01 02:15:00 UTC"), "{text}");
+        assert!(text.contains("reestr unlock --warehouse memory://"), "{text}");
+        let broken = break_lock(&wh).await.unwrap().expect("a lease was broken");
+        assert!(broken.contains("process 7 on node1"), "{broken}");
+        assert!(break_lock(&wh).await.unwrap().is_none(), "nothing left to break");
+        WarehouseLock::acquire(&wh, Arc::new(clock)).await.expect("free once broken");
     }
 
     /// A lease whose holder stopped renewing (a killed run) is taken over

@@ -30,10 +30,8 @@ pub use lock::WarehouseLock;
 pub enum NightlyError {
     #[error("configuration{}: {detail}", file.as_ref().map(|f| format!(" {f}")).unwrap_or_default())]
     Config { file: Option<String>, detail: String },
-    #[error(
-        "the warehouse {warehouse} is in use by {holder}; another run is working on it — wait for it to finish (a killed run's lock is taken over automatically)"
-    )]
-    Busy { warehouse: String, holder: String },
+    #[error("the warehouse {warehouse} is in use by {holder}; wait for that run to finish. {hint}")]
+    Busy { warehouse: String, holder: String, hint: String },
     #[error("cannot lock the warehouse: {0}")]
     Lock(String),
     #[error("cannot write the run log: {0}")]

@@ -21,6 +21,8 @@ pub struct Location {
     /// The folder, when the location is on local disk (where, unlike in an
     /// object store, emptied folders stay behind).
     local_root: Option<std::path::PathBuf>,
+    /// Whether opening created the local folder.
+    created: bool,
 }
 
 impl fmt::Debug for Location {
@@ -53,10 +55,17 @@ impl Location {
             let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
             let (store, root) = object_store::parse_url_opts(&url, aws)
                 .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
-            return Ok(Location { store: Arc::from(store), root, display: spec.to_string(), local_root: None });
+            return Ok(Location {
+                store: Arc::from(store),
+                root,
+                display: spec.to_string(),
+                local_root: None,
+                created: false,
+            });
         }
         let folder = std::path::PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec));
-        if !folder.is_dir() {
+        let created = !folder.is_dir();
+        if created {
             if missing == Missing::Fail || folder.exists() {
                 return Err(WarehouseError::NotAFolder { location: spec.to_string() });
             }
@@ -70,12 +79,18 @@ impl Location {
             root: Path::default(),
             display: spec.to_string(),
             local_root: Some(folder),
+            created,
         })
     }
 
     /// The folder on local disk, when the location is one.
     pub fn local_root(&self) -> Option<&std::path::Path> {
         self.local_root.as_deref()
+    }
+
+    /// The local folder, when opening it created it.
+    pub fn created_folder(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref().filter(|_| self.created)
     }
 
     pub fn store(&self) -> &Arc<dyn ObjectStore> {

@@ -115,11 +115,65 @@ async fn a_second_concurrent_run_is_refused() {
     let out = reestr().args(["run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("in use by") && stderr.contains("another run"), "{stderr}");
+    assert!(stderr.contains("in use by") && stderr.contains("wait for that run"), "{stderr}");
     assert!(!wh.join("registry").exists(), "nothing was written");
     drop(held);
     let out = reestr().args(["-q", "run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Only the lock holder touches staging: commands refused by the lock, and
+/// readers (`sql`, `status`), leave a running run's staging alone, and the
+/// lock file stays as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_without_the_lock_leave_a_running_runs_staging_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    let wh = tmp.path().join("wh");
+    let snap = write_snapshot(&inbox, D, &marts_snapshot(), PLAIN);
+    let config = config(tmp.path(), &inbox, &wh);
+    let location = reestr::warehouse::Location::open(wh.to_str().unwrap(), reestr::warehouse::Missing::Create).unwrap();
+    let held = reestr::nightly::WarehouseLock::acquire(&location, reestr::clock::system()).await.unwrap();
+    let staged = wh.join("_staging/20261203T020000Z-ingest-2023-11-21-1/registry/members/part.parquet");
+    std::fs::create_dir_all(staged.parent().unwrap()).unwrap();
+    std::fs::write(&staged, b"a running run's file").unwrap();
+
+    let refused: [&[&str]; 3] = [
+        &["run", "--snapshot", snap.to_str().unwrap(), "--warehouse", wh.to_str().unwrap()],
+        &["schedule", "--once", "--config", config.to_str().unwrap()],
+        &["unlock", "--warehouse", wh.to_str().unwrap()],
+    ];
+    for args in refused {
+        let out = reestr().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&std::process::id().to_string()), "{args:?} names the holder: {stderr}");
+    }
+    let _ = reestr().args(["sql", "--warehouse", wh.to_str().unwrap(), "SELECT 1"]).output().unwrap();
+    let _ = reestr().args(["status", "--config", config.to_str().unwrap()]).output().unwrap();
+    assert_eq!(std::fs::read(&staged).unwrap(), b"a running run's file", "staging untouched");
+    assert_eq!(std::fs::metadata(wh.join("_lock")).unwrap().len(), 0, "the lock file is never written");
+    drop(held);
+    let out = reestr().args(["unlock", "--warehouse", wh.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("not locked"));
+}
+
+/// A command that fails before anything is written leaves no warehouse
+/// folder it created, and `status` of a warehouse not created yet does not
+/// create it.
+#[test]
+fn a_failed_first_run_leaves_no_warehouse_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = tmp.path().join("wh");
+    let snap = tmp.path().join("export");
+    let out = reestr().args(["run", "--snapshot"]).arg(&snap).arg("--warehouse").arg(&wh).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!wh.exists(), "the warehouse folder the failed run created is gone");
+
+    let config = config(tmp.path(), tmp.path(), &wh);
+    let out = reestr().args(["status", "--config", config.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!wh.exists(), "status only reads");
 }
 
 /// Every mart CSV of the warehouse, by path.
