@@ -38,9 +38,11 @@ const CASES: &[(&str, &str, &str, &str, u64, Edit)] = &[
     }),
     ("organization name of 40 000 characters", "organizations", "name", "text_too_long", 1, |t| {
         let orgs = t.get_mut("organizations").unwrap();
-        let mut row = orgs.rows[3].clone();
+        // An active primary organization with no chair: on its region's worklist.
+        let mut row = orgs.rows[2].clone();
         row[0] = "P9".into();
         row[4] = format!("ППО {}", "школы ".repeat(40_000 / 6));
+        row[10] = "false".into();
         orgs.rows.push(row);
     }),
 ];
