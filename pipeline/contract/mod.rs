@@ -10,4 +10,6 @@ mod schema;
 pub mod values;
 
 pub use reference::{HeadlineIndicator, QualityCheck, Region, RegionReference};
-pub use schema::{Column, ColumnType, Contract, MONEY_PRECISION, MONEY_SCALE, Reference, RequiredUnless, Table};
+pub use schema::{
+    Column, ColumnType, Contract, Limits, MONEY_PRECISION, MONEY_SCALE, Reference, RequiredUnless, Table,
+};

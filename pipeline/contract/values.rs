@@ -54,6 +54,9 @@ fn digits(b: &[u8]) -> Option<u32> {
     b.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
 }
 
+/// Every spelling of a boolean the contract accepts (in any case).
+pub const BOOL_SPELLINGS: [&str; 8] = ["true", "1", "да", "yes", "false", "0", "нет", "no"];
+
 /// `true/false`, `1/0`, `да/нет`, `yes/no`, in any case.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.as_bytes() {

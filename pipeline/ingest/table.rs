@@ -449,8 +449,8 @@ impl Settler<'_> {
                         dropped.push(accepted);
                     }
                     let column = &self.table.columns[self.table.key_indices()[0]];
-                    let reject = Reject::new(Some(&column.name), rejects::DUPLICATE_ID, id)
-                        .with("first_line", first_line.to_string());
+                    let reject =
+                        Reject::new(Some(column), rejects::DUPLICATE_ID, id).with("first_line", first_line.to_string());
                     self.reject(row.line, id, &reject)?;
                 }
                 (None, Verdict::Rejected(i)) => {
@@ -529,7 +529,7 @@ fn check_references(
         if !known {
             let column = &table.columns[index];
             let reason: &'static str = &column.references.as_ref().expect("a reference column").reason;
-            return Err(Box::new(Reject::new(Some(&column.name), reason, value).with("title", column.title.clone())));
+            return Err(Box::new(Reject::new(Some(column), reason, value).with("title", column.title.clone())));
         }
     }
     Ok(())
@@ -664,7 +664,7 @@ fn resolve_self_references(
     let self_refs = self_references(table);
     let reject = |c: usize, reason: &'static str, value: &str| {
         let column = &table.columns[c];
-        Reject::new(Some(&column.name), reason, value).with("title", column.title.clone())
+        Reject::new(Some(column), reason, value).with("title", column.title.clone())
     };
     let mut visits = 0u64;
     let mut visit = || {

@@ -6,7 +6,7 @@ use super::batch::BatchBuilder;
 use super::rejects::{self, Reject};
 use super::source::RowSource;
 use crate::contract::values::{
-    is_quarter_start, normalize_region_code, parse_bool, parse_date, parse_int, parse_money,
+    date_from_days, is_quarter_start, normalize_region_code, parse_bool, parse_date, parse_int, parse_money,
 };
 use crate::contract::{Column, ColumnType, Table};
 
@@ -85,14 +85,22 @@ pub fn trim(s: &str) -> &str {
 #[cold]
 #[inline(never)]
 fn reject(column: &Column, reason: &'static str, raw: &str) -> Rejected {
-    Box::new(Reject::new(Some(&column.name), reason, raw).with("title", column.title.clone()))
+    Box::new(Reject::new(Some(column), reason, raw).with("title", column.title.clone()))
 }
 
 /// Appends the value of a non-empty field to `out`.
 #[inline]
 fn parse_cell(index: usize, column: &Column, raw: &str, out: &mut BatchBuilder) -> Result<(), Rejected> {
     match column.kind {
-        ColumnType::Text => out.push_text(index, raw),
+        ColumnType::Text => {
+            // Bytes first: a text no longer in bytes than the limit in
+            // characters is within it, and that is every usual value.
+            let max = column.limits().max_length;
+            if raw.len() > max && raw.chars().count() > max {
+                return Err(too_long(column, raw));
+            }
+            out.push_text(index, raw)
+        }
         ColumnType::Enum => match column.canonical_enum(raw) {
             Some(canonical) => out.push_text(index, canonical),
             None => {
@@ -107,6 +115,10 @@ fn parse_cell(index: usize, column: &Column, raw: &str, out: &mut BatchBuilder) 
         },
         ColumnType::Date => {
             let days = parse_date(raw).ok_or_else(|| reject(column, rejects::BAD_DATE, raw))?;
+            let limits = column.limits();
+            if days < limits.earliest || days > limits.latest {
+                return Err(out_of_range(column, raw));
+            }
             if column.quarter_start && !is_quarter_start(days) {
                 return Err(reject(column, rejects::BAD_PERIOD, raw));
             }
@@ -129,8 +141,52 @@ fn parse_cell(index: usize, column: &Column, raw: &str, out: &mut BatchBuilder) 
     Ok(())
 }
 
-/// `min` / `min_exclusive` bounds from the schema, in whole units.
+#[cold]
+#[inline(never)]
+fn too_long(column: &Column, raw: &str) -> Rejected {
+    let mut reject = reject(column, rejects::TEXT_TOO_LONG, raw);
+    reject.params.push(("max_length", rejects::characters(column.limits().max_length)));
+    reject
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_range(column: &Column, raw: &str) -> Rejected {
+    let limits = column.limits();
+    let mut reject = reject(column, rejects::DATE_OUT_OF_RANGE, raw);
+    reject.params.push(("earliest", date_from_days(limits.earliest).format("%d.%m.%Y").to_string()));
+    reject.params.push(("latest", date_from_days(limits.latest).format("%d.%m.%Y").to_string()));
+    reject
+}
+
+#[cold]
+#[inline(never)]
+fn too_large(column: &Column, scale: i128, raw: &str) -> Rejected {
+    let mut reject = reject(column, rejects::TOO_LARGE, raw);
+    let unit = if column.kind == ColumnType::Money { " ₽" } else { "" };
+    reject.params.push(("max", format!("{}{unit}", grouped(column.limits().max / scale))));
+    reject
+}
+
+/// `10000000` → `10 000 000`.
+fn grouped(n: i128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) && c.is_ascii_digit() {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `min` / `min_exclusive` bounds from the schema, in whole units, and the
+/// column's `max` (held in the stored unit).
 fn check_range(column: &Column, value: i128, scale: i128, raw: &str) -> Result<(), Rejected> {
+    if value > column.limits().max {
+        return Err(too_large(column, scale, raw));
+    }
     if let Some(min) = column.min_exclusive
         && value <= i128::from(min) * scale
     {
@@ -142,4 +198,16 @@ fn check_range(column: &Column, value: i128, scale: i128, raw: &str) -> Result<(
         return Err(reject(column, rejects::NEGATIVE, raw));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn limits_are_written_in_digit_groups() {
+        assert_eq!(grouped(10_000_000), "10 000 000");
+        assert_eq!(grouped(100), "100");
+        assert_eq!(grouped(1000), "1 000");
+    }
 }

@@ -178,6 +178,31 @@ impl Formats {
     }
 }
 
+/// Excel's limit of characters in a cell.
+const XLSX_CELL_CHARS: usize = 32_767;
+
+/// Text for a string cell: neutralised, and cut with a mark (…) to what a
+/// cell holds (ingest keeps text far shorter; a longer one must not fail the
+/// whole workbook).
+fn xlsx_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = neutralise(text);
+    // Excel counts UTF-16 units; a character is at most two of them.
+    if text.len() <= XLSX_CELL_CHARS || text.encode_utf16().count() <= XLSX_CELL_CHARS {
+        return text;
+    }
+    let mut cut = String::with_capacity(XLSX_CELL_CHARS * 2);
+    let mut units = 0;
+    for c in text.chars() {
+        units += c.len_utf16();
+        if units > XLSX_CELL_CHARS - 1 {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.push('…');
+    std::borrow::Cow::Owned(cut)
+}
+
 fn write_cell(
     sheet: &mut Worksheet,
     row: u32,
@@ -191,7 +216,7 @@ fn write_cell(
         // Text is always a string cell (never a formula), and neutralised as
         // in every people's file.
         (Cell::Text(t), _) => {
-            sheet.write_string(row, col, neutralise(t))?;
+            sheet.write_string(row, col, xlsx_text(t))?;
         }
         (Cell::Int(n), Some(f)) => {
             sheet.write_number_with_format(row, col, *n as f64, f)?;
@@ -207,8 +232,12 @@ fn write_cell(
         }
         (Cell::Date(d), _) => {
             use chrono::Datelike;
-            let date = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
-            sheet.write_datetime_with_format(row, col, &date, &formats.date)?;
+            // Ingest keeps dates within 1900–2100; a date Excel cannot hold
+            // (before 1900) is still shown, as text.
+            match u16::try_from(d.year()).map(|y| ExcelDateTime::from_ymd(y, d.month() as u8, d.day() as u8)) {
+                Ok(Ok(date)) => sheet.write_datetime_with_format(row, col, &date, &formats.date)?,
+                _ => sheet.write_string(row, col, d.format("%d.%m.%Y").to_string())?,
+            };
         }
         (Cell::Bool(b), _) => {
             sheet.write_string(row, col, if *b { "да" } else { "нет" })?;
@@ -403,4 +432,36 @@ fn worklist_csv(rows: &[&WorklistRow]) -> Vec<u8> {
         }
     }
     people_csv(&Table { columns, rows: table_rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_longer_than_a_cell_is_cut_with_a_mark() {
+        assert_eq!(xlsx_text("Школа № 1"), "Школа № 1");
+        assert_eq!(xlsx_text("=1+1"), "'=1+1");
+        let fits = "я".repeat(XLSX_CELL_CHARS);
+        assert_eq!(xlsx_text(&fits), fits);
+        let long = "Ш".repeat(40_000);
+        let cut = xlsx_text(&long);
+        assert_eq!(cut.chars().count(), XLSX_CELL_CHARS);
+        assert!(cut.ends_with("Ш…"));
+        // Excel counts UTF-16 units: a character outside the BMP is two.
+        let wide = "😀".repeat(20_000);
+        let cut = xlsx_text(&wide);
+        assert!(cut.encode_utf16().count() <= XLSX_CELL_CHARS && cut.ends_with('…'));
+
+        // Both go into a workbook that saves, as does a date Excel cannot hold.
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let formats = Formats::new();
+        assert!(sheet.write_string(0, 0, &long).is_err(), "the limit this guards against");
+        write_cell(sheet, 1, 0, &Cell::Text(long), Format::Text, &formats).unwrap();
+        write_cell(sheet, 1, 1, &Cell::Text(wide), Format::Text, &formats).unwrap();
+        let old = chrono::NaiveDate::from_ymd_opt(1899, 12, 1).unwrap();
+        write_cell(sheet, 1, 2, &Cell::Date(old), Format::Date, &formats).unwrap();
+        workbook.save_to_buffer().unwrap();
+    }
 }

@@ -187,12 +187,18 @@ async fn rejected_values_cannot_run_as_formulas() {
     let mut t = valid_snapshot();
     let orgs = t.get_mut("organizations").unwrap();
     orgs.set(4, "registered_on", "=HYPERLINK(\"http://x\",\"y\")");
+    t.get_mut("profcards_purchases").unwrap().set(1, "cashback", "-5");
     let snap = write_snapshot(tmp.path(), AS_OF, &t, PLAIN);
     let wh = tmp.path().join("wh");
     run_ingest(&snap, &wh).await.unwrap();
+    // Not of a date's shape: masked, and the mask starts with «.
     let rows = read_rejects(&wh, "organizations", AS_OF);
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["value"], "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(rows[0]["value"], "«=…)» (26 символов)");
+    // Of a number's shape: quoted, with the apostrophe that keeps it text.
+    let rows = read_rejects(&wh, "profcards_purchases", AS_OF);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["value"], "'-5");
 }
 
 /// A stray byte that is not UTF-8 rejects its row when it sits in a contract

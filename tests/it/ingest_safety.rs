@@ -84,6 +84,76 @@ async fn personal_data_columns_leave_no_trace() {
     }
 }
 
+/// Personal values typed into contract columns: rejected, and the rejects
+/// file (which goes back to the regional operators) names the record but
+/// quotes none of them, neither in `value` nor in `message`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_values_in_contract_columns_are_masked_in_the_rejects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let [(_, name), (_, phone), (_, card), (_, email), _] = PERSONAL;
+    let mut t = valid_snapshot();
+    let orgs = t.get_mut("organizations").unwrap();
+    let mut row = orgs.rows[2].clone();
+    row[0] = "P7".into();
+    orgs.rows.push(row);
+    let last = orgs.rows.len() - 1;
+    orgs.set(last, "chair_email", email);
+    let members = t.get_mut("members").unwrap();
+    for (id, column, value) in [
+        ("M11", "category", name),
+        ("M12", "category", "Иванова"),
+        ("M13", "card_status", card),
+        ("M14", "joined_online", phone),
+        ("M15", "org_id", email),
+        ("M16", "category", "pensioners"),
+    ] {
+        let mut row = members.rows[0].clone();
+        row[0] = id.into();
+        members.rows.push(row);
+        let last = members.rows.len() - 1;
+        members.set(last, column, value);
+    }
+    // A key that is itself an e-mail, in a row rejected for another field.
+    let mut row = members.rows[0].clone();
+    row[0] = email.into();
+    row[3] = "not a date".into();
+    members.rows.push(row);
+    t.get_mut("stat_reports").unwrap().push(&[phone, "5-SP", "2023-10-01", "auto", ""]);
+    let snap = write_snapshot(tmp.path(), AS_OF, &t, PLAIN);
+    let wh = tmp.path().join("wh");
+    let manifest = run_ingest(&snap, &wh).await.unwrap();
+    assert_eq!(manifest.tables["organizations"].rejects_by_reason["bad_bool"], 1);
+    assert_eq!(manifest.tables["members"].rows_rejected, 7);
+    assert_eq!(manifest.tables["stat_reports"].rejects_by_reason["unknown_org"], 1);
+
+    let files = tree(&wh);
+    let rejects: Vec<&String> = files.keys().filter(|k| k.starts_with("rejects/")).collect();
+    assert_eq!(rejects.len(), 5, "{rejects:?}");
+    for (path, bytes) in &files {
+        for (_, value) in PERSONAL.iter().take(4) {
+            assert!(!contains(bytes, value.as_bytes()), "{value} found in {path}");
+        }
+        for fragment in ["Иванова", "Мария", "maria", "example.org", "555-12-34", "123456789"] {
+            assert!(!contains(bytes, fragment.as_bytes()), "{fragment} found in {path}");
+        }
+    }
+    // The operator still sees which record, which field and roughly what.
+    let members = read_rejects(&wh, "members", AS_OF);
+    let m11 = members.iter().find(|r| r["record_id"] == "M11").unwrap();
+    assert_eq!(m11["reason"], "bad_enum");
+    assert_eq!(m11["value"], "«И…а» (22 символа)");
+    assert!(m11["message"].contains("«И…а» (22 символа)"), "{}", m11["message"]);
+    assert!(m11["message"].contains("working, student, pensioner"), "{}", m11["message"]);
+    let m13 = members.iter().find(|r| r["record_id"] == "M13").unwrap();
+    assert_eq!(m13["value"], "«2…2» (16 символов)");
+    let orgs = read_rejects(&wh, "organizations", AS_OF);
+    assert_eq!(orgs[0]["value"], "«m…g» (25 символов)");
+    // A short value of the column's shape is still quoted.
+    let m16 = members.iter().find(|r| r["record_id"] == "M16").unwrap();
+    assert_eq!(m16["value"], "pensioners");
+    assert!(m16["message"].contains("«pensioners»"), "{}", m16["message"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_run_leaves_the_warehouse_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
