@@ -737,6 +737,25 @@ mod tests {
     }
 
     #[test]
+    fn held_back_records_are_bounded() {
+        // A stray byte, then more ASCII than is held back: decided from what
+        // there is (UTF-8 with a stray byte), not from the windows-1251 text
+        // after, whose rows are then rejected rather than decoded.
+        let mut csv = b"M0,P\xE9\n".to_vec();
+        let padding = (HOLD_BYTES + (1 << 20)) / 12;
+        for i in 0..padding {
+            csv.extend(format!("M{i:08},P1\n").as_bytes());
+        }
+        csv.extend(encoding_rs::WINDOWS_1251.encode("M1,Ромашка\n").0.as_ref());
+        let (rows, encoding) = read_in(&csv);
+        assert_eq!(encoding, TextEncoding::Utf8);
+        assert_eq!(rows.len(), padding + 2);
+        assert_eq!(rows[0], (2, "M0".into(), String::new(), Some(1)));
+        assert_eq!(rows[1].3, None);
+        assert_eq!(rows[padding + 1], (padding as u64 + 3, "M1".into(), String::new(), Some(1)));
+    }
+
+    #[test]
     fn windows_1251_records_decode_and_keep_their_lines() {
         let cp1251 = |text: &str| encoding_rs::WINDOWS_1251.encode(text).0.into_owned();
         let mut csv = b"M1,P1\n".to_vec();
