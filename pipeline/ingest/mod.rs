@@ -36,8 +36,6 @@ use decode::{HashedRead, SNIFF_BYTES};
 use source::{CsvSource, ParquetSource, RowSource};
 use table::{Indexes, TableOutcome, TableSinks, load_table};
 
-pub use decode::detect_encoding;
-
 #[derive(Debug, Error)]
 pub enum IngestError {
     #[error("the snapshot date is unknown: folder {folder} is not named YYYY-MM-DD; give it with --as-of YYYY-MM-DD")]
@@ -326,22 +324,22 @@ impl TableJob {
                     if sample.is_empty() {
                         return Err(IngestError::EmptyFile { file });
                     }
-                    let complete = sample.len() < SNIFF_BYTES;
                     let rows_estimate = decode::estimate_records(&sample, meta.size);
-                    let encoding = decode::sample_encoding(&sample, complete)
+                    // A byte-order mark decides at once; otherwise the records do.
+                    let bom = decode::byte_order_mark(&sample)
                         .map_err(|detail| IngestError::UnknownEncoding { file: file.clone(), detail })?;
-                    // An undecided sample is ASCII, which reads the same in any of them.
-                    let header = decode::decode_sample(&sample, encoding.unwrap_or(decode::TextEncoding::Utf8));
-                    let separator = decode::detect_separator(&header);
-                    let (input, decided) = decode::utf8_reader(Cursor::new(sample).chain(hashed), encoding);
-                    let (mut source, dropped) = CsvSource::open(input, separator, rows_estimate, table, &file)?;
+                    let mut start = Cursor::new(sample);
+                    start.set_position(if bom.is_some() { 3 } else { 0 });
+                    let separator = decode::detect_separator(&start.get_ref()[start.position() as usize..]);
+                    let input = Box::new(start.chain(hashed));
+                    let (mut source, dropped) = CsvSource::open(input, separator, rows_estimate, table, &file, bom)?;
                     let outcome = out.write(&mut source, &file)?;
                     let (size, sha256) = digests.get();
                     let source_file = SourceFile {
                         table: table.name.clone(),
                         file,
                         format: "csv".to_string(),
-                        encoding: Some(decided.get().label().to_string()),
+                        encoding: Some(source.encoding().label().to_string()),
                         separator: Some((separator as char).to_string()),
                         size,
                         sha256,

@@ -19,7 +19,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::{ParquetRecordBatchStream, ParquetRecordBatchStreamBuilder};
 
 use super::IngestError;
-use super::decode::UndecidedEncoding;
+use super::decode::{Decided, Evidence, NUL_IN_HEADER, TextEncoding, windows_1251_to_utf8};
 use crate::contract::Table;
 use crate::warehouse::ObjectParquetReader;
 
@@ -35,8 +35,9 @@ pub trait RowSource: Send {
     /// `(expected, found)` when the record has another number of fields than
     /// the header.
     fn shape_error(&self) -> Option<(usize, usize)>;
-    /// The first contract column whose text is not valid UTF-8 (CSV in UTF-8
-    /// with a stray byte): that row is rejected, not the whole file.
+    /// The first contract column whose bytes are not text in the file's
+    /// encoding (a stray byte, NUL, a row in another encoding): that row is
+    /// rejected, not the whole file.
     fn bad_text(&self) -> Option<usize> {
         None
     }
@@ -82,9 +83,10 @@ pub fn map_header(table: &Table, names: &[String], file: &str) -> Result<HeaderM
     Ok(HeaderMap { positions, dropped })
 }
 
-/// A CSV file read on a thread of its own: parsing (`csv_core`), decoding
-/// (windows-1251), UTF-8 checks and the checksum run beside the validation
-/// of the rows before, in chunks of records.
+/// A CSV file read on a thread of its own: parsing (`csv_core`, on the raw
+/// bytes), deciding the encoding, decoding (windows-1251) or checking (UTF-8)
+/// the contract fields and the checksum run beside the validation of the rows
+/// before, in chunks of records.
 pub struct CsvSource {
     chunks: Receiver<Result<Chunk, IngestError>>,
     /// Read chunks go back to the reading thread to be filled again.
@@ -96,6 +98,7 @@ pub struct CsvSource {
     positions: Vec<Option<usize>>,
     header_len: usize,
     file: String,
+    encoding: Decided,
 }
 
 /// Records in one flat buffer: the fields of each record one after another,
@@ -115,8 +118,8 @@ struct RecordSpan {
     fields: usize,
     /// The physical line where the record starts.
     line: u64,
-    /// Whether every field is valid UTF-8; if not, the first contract
-    /// column that is not (a stray byte in a dropped column costs nothing).
+    /// Whether every field is text; if not, the first contract column that
+    /// is not (a stray byte in a dropped column costs nothing).
     text: Text,
 }
 
@@ -129,6 +132,15 @@ enum Text {
 impl Chunk {
     fn clear(&mut self) {
         self.records.clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The bytes of the records.
+    fn bytes(&self) -> &[u8] {
+        &self.data[..self.used().0]
     }
 
     /// How much of `data` and of `ends` the records hold: where the next
@@ -218,13 +230,16 @@ impl CsvReader {
 
 impl CsvSource {
     /// Reads the header, then starts reading records on a thread. `input`
-    /// yields UTF-8; `size_hint` is an estimate of the number of records.
+    /// yields the file's bytes after any byte-order mark, whose encoding is
+    /// `encoding` (else decided from the records); `size_hint` is an estimate
+    /// of the number of records.
     pub fn open(
         input: Box<dyn Read + Send>,
         separator: u8,
         size_hint: Option<usize>,
         table: &Table,
         file: &str,
+        encoding: Option<TextEncoding>,
     ) -> Result<(CsvSource, Vec<String>), IngestError> {
         let mut reader = CsvReader {
             input: std::io::BufReader::with_capacity(256 * 1024, input),
@@ -236,19 +251,51 @@ impl CsvSource {
             return Err(IngestError::EmptyFile { file: file.to_string() });
         }
         let span = header.records[0];
-        let names: Vec<String> =
-            (0..span.fields).map(|i| String::from_utf8_lossy(header.field(&span, i)).into_owned()).collect();
+        if header.bytes().contains(&0) {
+            return Err(IngestError::UnknownEncoding { file: file.to_string(), detail: NUL_IN_HEADER.to_string() });
+        }
+        let mut evidence = Evidence::default();
+        let names: Vec<String> = (0..span.fields)
+            .map(|i| {
+                let name = header.field(&span, i);
+                evidence.add(name);
+                header_name(name)
+            })
+            .collect();
         if names.is_empty() || (names.len() == 1 && names[0].trim().is_empty()) {
             return Err(IngestError::EmptyFile { file: file.to_string() });
         }
         let map = map_header(table, &names, file)?;
         let (send, chunks) = sync_channel(CHUNKS_AHEAD);
         let (recycle, recycled) = sync_channel(CHUNKS_AHEAD + 2);
-        let positions = map.positions.clone();
-        let name = file.to_string();
+        let decided = Decided::default();
+        let mut columns = vec![None; names.len()];
+        for (c, p) in map.positions.iter().enumerate() {
+            if let Some(p) = p {
+                columns[*p] = Some(c);
+            }
+        }
+        let text = match encoding {
+            Some(known) => {
+                decided.set(known);
+                Reading::Utf8
+            }
+            None => Reading::Undecided { evidence, held: Vec::new(), held_bytes: 0 },
+        };
+        let mut thread = ReadingThread {
+            reader,
+            positions: map.positions.clone(),
+            columns,
+            file: file.to_string(),
+            text,
+            decided: decided.clone(),
+            send,
+            recycled,
+            spare: None,
+        };
         let thread = std::thread::Builder::new()
             .name(format!("read {file}"))
-            .spawn(move || read_records(reader, &positions, &name, send, recycled))
+            .spawn(move || thread.run())
             .map_err(|e| IngestError::Read { file: file.to_string(), detail: e.to_string() })?;
         let source = CsvSource {
             chunks,
@@ -260,8 +307,14 @@ impl CsvSource {
             positions: map.positions,
             header_len: names.len(),
             file: file.to_string(),
+            encoding: decided,
         };
         Ok((source, map.dropped))
+    }
+
+    /// The file's encoding, as decided by the time the last record was read.
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding.get()
     }
 
     fn record(&self) -> Option<&RecordSpan> {
@@ -269,61 +322,192 @@ impl CsvSource {
     }
 }
 
-/// The reading thread: chunks of records until the end of the file, an
-/// error, or the consumer going away; chunks coming back are refilled.
-fn read_records(
-    mut reader: CsvReader,
-    positions: &[Option<usize>],
-    file: &str,
-    send: SyncSender<Result<Chunk, IngestError>>,
-    recycled: Receiver<Chunk>,
-) {
-    loop {
-        let mut chunk = recycled.try_recv().unwrap_or_default();
-        chunk.clear();
-        let mut done = false;
-        while chunk.records.len() < CHUNK_RECORDS {
-            match reader.read_into(&mut chunk) {
-                Ok(true) => {}
-                Ok(false) => {
-                    done = true;
-                    break;
-                }
-                Err(e) => {
-                    let _ = send.send(Err(read_error(file, e)));
-                    return;
-                }
-            }
-        }
-        check_text(&mut chunk, positions);
-        if (!chunk.records.is_empty() && send.send(Ok(chunk)).is_err()) || done {
-            return;
-        }
+/// A header name: UTF-8 when it is, else windows-1251 (for the manifest's
+/// dropped columns; contract names are ASCII, the same in both).
+fn header_name(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(name) => name.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1251.decode_without_bom_handling(bytes).0.into_owned(),
     }
 }
 
-/// Marks the records with a field that is not UTF-8. The whole chunk is
-/// checked at once; a field is then valid when it also starts and ends on a
-/// character boundary.
+/// Held-back data beyond which the encoding is decided from what there is,
+/// so memory stays bounded whatever the file holds.
+const HOLD_BYTES: usize = 8 << 20;
+
+/// How the reading thread turns the raw bytes of fields into text.
+enum Reading {
+    /// Fields pass as they are, checked to be UTF-8 (decided, or so far
+    /// ASCII, which reads the same in both encodings).
+    Utf8,
+    /// Contract fields are decoded, the others left out.
+    Windows1251,
+    /// Not decided: from the first record with a non-ASCII byte on, records
+    /// are held back while their bytes are counted as evidence.
+    Undecided { evidence: Evidence, held: Vec<Chunk>, held_bytes: usize },
+}
+
+/// The reading thread: chunks of records until the end of the file, an
+/// error, or the consumer going away; chunks coming back are refilled.
+struct ReadingThread {
+    reader: CsvReader,
+    /// Per contract column, its field.
+    positions: Vec<Option<usize>>,
+    /// Per field, its contract column.
+    columns: Vec<Option<usize>>,
+    file: String,
+    text: Reading,
+    decided: Decided,
+    send: SyncSender<Result<Chunk, IngestError>>,
+    recycled: Receiver<Chunk>,
+    /// A raw chunk kept for the next read when its records went out decoded.
+    spare: Option<Chunk>,
+}
+
+/// The consumer went away (it stopped on an error of its own).
+struct Gone;
+
+impl ReadingThread {
+    fn run(&mut self) {
+        if let Err(e) = self.read_all() {
+            let _ = self.send.send(Err(e));
+        }
+    }
+
+    fn read_all(&mut self) -> Result<(), IngestError> {
+        loop {
+            let mut chunk = self.fresh();
+            let mut done = false;
+            while chunk.records.len() < CHUNK_RECORDS {
+                match self.reader.read_into(&mut chunk) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        done = true;
+                        break;
+                    }
+                    Err(e) => return Err(read_error(&self.file, e)),
+                }
+            }
+            if self.take(chunk, done)?.is_err() || done {
+                return Ok(());
+            }
+        }
+    }
+
+    fn fresh(&mut self) -> Chunk {
+        let mut chunk = self.spare.take().or_else(|| self.recycled.try_recv().ok()).unwrap_or_default();
+        chunk.clear();
+        chunk
+    }
+
+    /// Sends a chunk on as text, or holds it back until the encoding is
+    /// decided; `done` at the end of the file.
+    fn take(&mut self, mut chunk: Chunk, done: bool) -> Result<Result<(), Gone>, IngestError> {
+        let Reading::Undecided { evidence, held, held_bytes } = &mut self.text else {
+            return Ok(self.ship(chunk));
+        };
+        if held.is_empty() && chunk.bytes().is_ascii() {
+            check_text(&mut chunk, &self.positions);
+            return Ok(self.send(chunk));
+        }
+        // Record by record, so the first records with evidence decide (in a
+        // file in two encodings, the half that comes first).
+        let mut verdict = None;
+        for record in &chunk.records {
+            for i in 0..record.fields {
+                evidence.add(chunk.field(record, i));
+            }
+            verdict = evidence.decide(false);
+            if verdict.is_some() {
+                break;
+            }
+        }
+        *held_bytes += chunk.bytes().len();
+        held.push(chunk);
+        let verdict = verdict.or_else(|| (done || *held_bytes > HOLD_BYTES).then(|| evidence.decide(true)).flatten());
+        let Some(verdict) = verdict else { return Ok(Ok(())) };
+        let encoding = verdict.map_err(|detail| IngestError::UnknownEncoding { file: self.file.clone(), detail })?;
+        self.decided.set(encoding);
+        let decided = if encoding == TextEncoding::Windows1251 { Reading::Windows1251 } else { Reading::Utf8 };
+        let Reading::Undecided { held, .. } = std::mem::replace(&mut self.text, decided) else {
+            unreachable!("undecided above")
+        };
+        for chunk in held {
+            if self.ship(chunk).is_err() {
+                return Ok(Err(Gone));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Sends a chunk in the decided encoding.
+    fn ship(&mut self, mut chunk: Chunk) -> Result<(), Gone> {
+        match self.text {
+            Reading::Windows1251 => {
+                let mut out = self.recycled.try_recv().unwrap_or_default();
+                from_windows_1251(&chunk, &mut out, &self.columns);
+                chunk.clear();
+                self.spare = Some(chunk);
+                self.send(out)
+            }
+            _ => {
+                check_text(&mut chunk, &self.positions);
+                self.send(chunk)
+            }
+        }
+    }
+
+    fn send(&self, chunk: Chunk) -> Result<(), Gone> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.send.send(Ok(chunk)).map_err(|_| Gone)
+    }
+}
+
+/// Marks the records with a field that is not UTF-8 or holds NUL. The whole
+/// chunk is checked at once; a field is then valid when it also starts and
+/// ends on a character boundary.
 fn check_text(chunk: &mut Chunk, positions: &[Option<usize>]) {
     let (used, _) = chunk.used();
-    let whole = std::str::from_utf8(&chunk.data[..used]).is_ok();
+    let whole = std::str::from_utf8(&chunk.data[..used]).is_ok() && !chunk.data[..used].contains(&0);
     let boundary = |at: usize| at >= used || (chunk.data[at] as i8) >= -0x40;
+    let text = |field: &[u8]| std::str::from_utf8(field).is_ok() && !field.contains(&0);
     for r in 0..chunk.records.len() {
         let record = chunk.records[r];
         let valid = if whole {
             let ends = &chunk.ends[record.ends_start..record.ends_start + record.fields];
             ends.iter().all(|&end| boundary(record.data_start + end))
         } else {
-            (0..record.fields).all(|i| std::str::from_utf8(chunk.field(&record, i)).is_ok())
+            (0..record.fields).all(|i| text(chunk.field(&record, i)))
         };
         if !valid {
-            let bad = positions.iter().enumerate().find_map(|(c, p)| {
-                let field = chunk.field(&record, (*p)?);
-                std::str::from_utf8(field).is_err().then_some(c)
-            });
+            let bad = positions.iter().enumerate().find_map(|(c, p)| (!text(chunk.field(&record, (*p)?))).then_some(c));
             chunk.records[r].text = Text::Invalid(bad);
         }
+    }
+}
+
+/// The records of a windows-1251 chunk into `out`, their contract fields
+/// decoded to UTF-8 and the others left empty (never looked at). A contract
+/// field that is not windows-1251 text is left empty too and marks its record.
+fn from_windows_1251(raw: &Chunk, out: &mut Chunk, columns: &[Option<usize>]) {
+    out.clear();
+    out.data.clear();
+    out.ends.clear();
+    for record in &raw.records {
+        let (data_start, ends_start) = (out.data.len(), out.ends.len());
+        let mut bad: Option<usize> = None;
+        for i in 0..record.fields {
+            if let Some(&Some(c)) = columns.get(i)
+                && !windows_1251_to_utf8(raw.field(record, i), &mut out.data)
+            {
+                bad = Some(bad.map_or(c, |b| b.min(c)));
+            }
+            out.ends.push(out.data.len() - data_start);
+        }
+        let text = bad.map_or(Text::Valid, |c| Text::Invalid(Some(c)));
+        out.records.push(RecordSpan { data_start, ends_start, fields: record.fields, line: record.line, text });
     }
 }
 
@@ -368,9 +552,11 @@ impl RowSource for CsvSource {
         let bytes = self.chunk.field(record, i);
         Some(match record.text {
             // SAFETY: check_text found the chunk valid UTF-8 and this
-            // record's fields to start and end on character boundaries.
+            // record's fields to start and end on character boundaries, or
+            // from_windows_1251 wrote every field as UTF-8.
             Text::Valid => unsafe { std::str::from_utf8_unchecked(bytes) },
-            Text::Invalid(_) => std::str::from_utf8(bytes).unwrap_or(""),
+            // The field at fault reads as empty: its bytes reach no output.
+            Text::Invalid(_) => std::str::from_utf8(bytes).ok().filter(|s| !s.contains('\0')).unwrap_or(""),
         })
     }
 
@@ -391,13 +577,8 @@ impl RowSource for CsvSource {
     }
 }
 
-/// A read error of a CSV file, named; an encoding that cannot be decided
-/// far down the file is said as such.
 fn read_error(file: &str, e: std::io::Error) -> IngestError {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<UndecidedEncoding>()) {
-        Some(undecided) => IngestError::UnknownEncoding { file: file.to_string(), detail: undecided.0.clone() },
-        None => IngestError::Read { file: file.to_string(), detail: e.to_string() },
-    }
+    IngestError::Read { file: file.to_string(), detail: e.to_string() }
 }
 
 /// A Parquet export of a table, read batch by batch. Every contract column is
@@ -531,21 +712,70 @@ mod tests {
     use super::*;
     use crate::contract::Contract;
 
+    type Record = (u64, String, String, Option<usize>);
+
     /// Every record of a CSV text as (line, member_id, org_id, bad column).
-    fn read(csv: &[u8]) -> Vec<(u64, String, String, Option<usize>)> {
+    fn read(csv: &[u8]) -> Vec<Record> {
+        read_in(csv).0
+    }
+
+    /// The records, and the encoding decided.
+    fn read_in(csv: &[u8]) -> (Vec<Record>, TextEncoding) {
         let table = Contract::embedded().table("members").expect("members");
         let header = "member_id,org_id,registered_on,joined_online,card_status,profcards,profcards_app,pd_consent,personal_account\n";
         let mut input = header.as_bytes().to_vec();
         input.extend_from_slice(csv);
         let (mut source, dropped) =
-            CsvSource::open(Box::new(std::io::Cursor::new(input)), b',', None, table, "members.csv").unwrap();
+            CsvSource::open(Box::new(std::io::Cursor::new(input)), b',', None, table, "members.csv", None).unwrap();
         assert!(dropped.is_empty());
         let mut rows = Vec::new();
         while source.advance().unwrap() {
             let text = |c| source.field(c).unwrap().to_string();
             rows.push((source.line(), text(0), text(1), source.bad_text()));
         }
-        rows
+        (rows, source.encoding())
+    }
+
+    #[test]
+    fn held_back_records_are_bounded() {
+        // A stray byte, then more ASCII than is held back: decided from what
+        // there is (UTF-8 with a stray byte), not from the windows-1251 text
+        // after, whose rows are then rejected rather than decoded.
+        let mut csv = b"M0,P\xE9\n".to_vec();
+        let padding = (HOLD_BYTES + (1 << 20)) / 12;
+        for i in 0..padding {
+            csv.extend(format!("M{i:08},P1\n").as_bytes());
+        }
+        csv.extend(encoding_rs::WINDOWS_1251.encode("M1,Ромашка\n").0.as_ref());
+        let (rows, encoding) = read_in(&csv);
+        assert_eq!(encoding, TextEncoding::Utf8);
+        assert_eq!(rows.len(), padding + 2);
+        assert_eq!(rows[0], (2, "M0".into(), String::new(), Some(1)));
+        assert_eq!(rows[1].3, None);
+        assert_eq!(rows[padding + 1], (padding as u64 + 3, "M1".into(), String::new(), Some(1)));
+    }
+
+    #[test]
+    fn windows_1251_records_decode_and_keep_their_lines() {
+        let cp1251 = |text: &str| encoding_rs::WINDOWS_1251.encode(text).0.into_owned();
+        let mut csv = b"M1,P1\n".to_vec();
+        csv.extend(cp1251("M2,\"Первичная\nорганизация\"\n"));
+        // A UTF-8 row and an undefined byte cost their rows, named by column.
+        csv.extend("M3,Школа\n".as_bytes());
+        csv.extend(b"M4,\xCF\x98\xCE\n");
+        csv.extend(cp1251("M5,Ромашка\n"));
+        let (rows, encoding) = read_in(&csv);
+        assert_eq!(encoding, TextEncoding::Windows1251);
+        assert_eq!(
+            rows,
+            vec![
+                (2, "M1".into(), "P1".into(), None),
+                (3, "M2".into(), "Первичная\nорганизация".into(), None),
+                (5, "M3".into(), String::new(), Some(1)),
+                (6, "M4".into(), String::new(), Some(1)),
+                (7, "M5".into(), "Ромашка".into(), None),
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod decree_calibration;
 mod exports;
 mod generate_roundtrip;
 mod ingest_counts;
+mod ingest_encoding;
 mod ingest_formats;
 mod ingest_limits;
 mod ingest_rejects;
