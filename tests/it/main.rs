@@ -11,6 +11,7 @@ mod exports;
 mod generate_roundtrip;
 mod ingest_counts;
 mod ingest_formats;
+mod ingest_hostile_files;
 mod ingest_rejects;
 mod ingest_safety;
 mod layers;
