@@ -11,13 +11,15 @@ mod keys;
 pub mod rejects;
 mod source;
 mod table;
+mod untrusted;
 mod validate;
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
+use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use object_store::ObjectMeta;
 use object_store::buffered::BufReader;
 use sha2::{Digest, Sha256};
@@ -42,8 +44,10 @@ pub enum IngestError {
     AsOfRequired { folder: String },
     #[error("snapshot {snapshot} has no file for table {table}: add {table}.csv or {table}.parquet to the export")]
     MissingFile { snapshot: String, table: String },
-    #[error("snapshot {snapshot} holds both {table}.csv and {table}.parquet: keep only one of them")]
-    AmbiguousFile { snapshot: String, table: String },
+    #[error("snapshot {snapshot} holds {files} for table {table}: keep only one of them")]
+    AmbiguousFile { snapshot: String, table: String, files: String },
+    #[error("{file}: cannot be opened ({detail}); put the table's file itself in the snapshot folder")]
+    UnreadableFile { file: String, detail: String },
     #[error("{file}: unknown encoding ({detail}); save the file as UTF-8 or windows-1251")]
     UnknownEncoding { file: String, detail: String },
     #[error("{file}: the file is empty; a CSV file needs at least its header row")]
@@ -77,6 +81,7 @@ impl IngestError {
             IngestError::AsOfRequired { .. }
             | IngestError::MissingFile { .. }
             | IngestError::AmbiguousFile { .. }
+            | IngestError::UnreadableFile { .. }
             | IngestError::UnknownEncoding { .. }
             | IngestError::EmptyFile { .. }
             | IngestError::MissingColumn { .. }
@@ -158,7 +163,12 @@ pub async fn ingest(
     let run_id = layout::run_id(started_at, "ingest", Some(as_of));
     let mut stage = warehouse.begin(&run_id);
     let times = RunTimes { started_at, clock };
-    match stage_all(&snapshot, contract, &found, &mut stage, as_of, times, stop).await {
+    // A panic (a bug) must not leave the staging area behind either.
+    let staged = AssertUnwindSafe(stage_all(&snapshot, contract, &found, &mut stage, as_of, times, stop))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(IngestError::Internal("the ingest stopped on a panic; nothing was committed".into())));
+    match staged {
         Ok(manifest) => {
             let outputs = stage.commit().await?;
             info!("ingest of {as_of} committed: {} files", outputs.len());
@@ -171,28 +181,43 @@ pub async fn ingest(
     }
 }
 
-/// The file of each table: `<table>.csv` or `<table>.parquet` (any case).
+/// The file of each table: `<table>.csv` or `<table>.parquet` (any case) at
+/// the snapshot's top level; nothing below it is looked at. Two names for one
+/// table (`members.csv` and `MEMBERS.CSV`, or a CSV and a Parquet file) are
+/// refused rather than one picked, and so is a table's entry that cannot be
+/// opened (a symlink to itself or to nothing).
 async fn find_files(
     snapshot: &Location,
     contract: &'static Contract,
 ) -> Result<Vec<(&'static Table, Found)>, IngestError> {
-    let files = snapshot.list_files("").await?;
+    let listing = snapshot.list_top_level("").await?;
     let mut found = Vec::new();
     for table in contract.tables() {
-        let named = |ext: &str| {
-            let wanted = format!("{}.{ext}", table.name);
-            files.iter().find(|m| m.location.filename().is_some_and(|f| f.eq_ignore_ascii_case(&wanted))).cloned()
-        };
-        let entry = match (named("csv"), named("parquet")) {
-            (Some(_), Some(_)) => {
-                return Err(IngestError::AmbiguousFile { snapshot: snapshot.to_string(), table: table.name.clone() });
-            }
-            (Some(csv), None) => Found::Csv(csv),
-            (None, Some(parquet)) => Found::Parquet(parquet),
-            (None, None) if table.required_file => {
+        let has_ext = |name: &str, ext: &str| name.eq_ignore_ascii_case(&format!("{}.{ext}", table.name));
+        let is_table_file = |name: &str| has_ext(name, "csv") || has_ext(name, "parquet");
+        if let Some((name, detail)) = listing.unreadable.iter().find(|(name, _)| is_table_file(name)) {
+            return Err(IngestError::UnreadableFile { file: name.clone(), detail: detail.clone() });
+        }
+        let mut files: Vec<(&str, &ObjectMeta)> = listing
+            .files
+            .iter()
+            .filter_map(|m| m.location.filename().filter(|f| is_table_file(f)).map(|f| (f, m)))
+            .collect();
+        files.sort_unstable_by_key(|(name, _)| *name);
+        let entry = match files.as_slice() {
+            [] if table.required_file => {
                 return Err(IngestError::MissingFile { snapshot: snapshot.to_string(), table: table.name.clone() });
             }
-            (None, None) => Found::Absent,
+            [] => Found::Absent,
+            [(name, meta)] if has_ext(name, "csv") => Found::Csv((*meta).clone()),
+            [(_, meta)] => Found::Parquet((*meta).clone()),
+            [..] => {
+                return Err(IngestError::AmbiguousFile {
+                    snapshot: snapshot.to_string(),
+                    table: table.name.clone(),
+                    files: files.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" and "),
+                });
+            }
         };
         found.push((table, entry));
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, BinaryArray, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use futures::StreamExt;
@@ -18,8 +18,8 @@ use object_store::path::Path;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::{ParquetRecordBatchStream, ParquetRecordBatchStreamBuilder};
 
-use super::IngestError;
 use super::decode::{Decided, Evidence, NUL_IN_HEADER, TextEncoding, windows_1251_to_utf8};
+use super::{IngestError, untrusted};
 use crate::contract::Table;
 use crate::warehouse::ObjectParquetReader;
 
@@ -582,19 +582,35 @@ fn read_error(file: &str, e: std::io::Error) -> IngestError {
 }
 
 /// A Parquet export of a table, read batch by batch. Every contract column is
-/// cast to text so the same validation applies as for CSV.
+/// cast to text so the same validation applies as for CSV. The file is not
+/// trusted: its footer is checked against its size before anything is read
+/// or sized from it (`ObjectParquetReader`), and a panic of the reader on
+/// damaged bytes refuses the file like any other damage.
 pub struct ParquetSource {
     stream: ParquetRecordBatchStream<ObjectParquetReader>,
     runtime: tokio::runtime::Handle,
     /// Per contract column: its position in the projected batch.
     positions: Vec<Option<usize>>,
-    columns: Vec<Option<StringArray>>,
+    columns: Vec<Option<TextColumn>>,
     rows_in_batch: usize,
     row: usize,
     rows_before: u64,
-    total_rows: usize,
+    size_hint: usize,
     file: String,
 }
+
+/// A contract column of the current batch as text.
+struct TextColumn {
+    text: StringArray,
+    /// For a binary column: the rows whose bytes are not UTF-8 (their text is
+    /// null), when there is any.
+    not_utf8: Option<Vec<bool>>,
+}
+
+/// The fewest bytes a row of a contract table takes in a Parquet file, for
+/// sizing only: a footer's row count is believed up to what the file's size
+/// allows at this rate, and the id sets grow past it when they must.
+const MIN_ROW_BYTES: u64 = 8;
 
 impl ParquetSource {
     pub async fn open(
@@ -604,10 +620,23 @@ impl ParquetSource {
         table: &Table,
         file: &str,
     ) -> Result<(ParquetSource, Vec<String>), IngestError> {
+        untrusted::fenced_future(Self::try_open(store, path, size, table, file))
+            .await
+            .unwrap_or_else(|panic| Err(damaged(file, &panic)))
+    }
+
+    async fn try_open(
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+        size: u64,
+        table: &Table,
+        file: &str,
+    ) -> Result<(ParquetSource, Vec<String>), IngestError> {
         let reader = ObjectParquetReader::new(store, path, size);
         let builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(|e| parquet_error(file, e))?;
         let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
-        let total_rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let claimed = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let size_hint = usize::try_from(claimed.min(size / MIN_ROW_BYTES)).unwrap_or(usize::MAX);
         let map = map_header(table, &names, file)?;
         let mut kept: Vec<usize> = map.positions.iter().flatten().copied().collect();
         kept.sort_unstable();
@@ -626,7 +655,7 @@ impl ParquetSource {
             rows_in_batch: 0,
             row: 0,
             rows_before: 0,
-            total_rows,
+            size_hint,
             file: file.to_string(),
         };
         Ok((source, map.dropped))
@@ -647,10 +676,52 @@ impl ParquetSource {
         self.rows_in_batch = batch.num_rows();
         Ok(())
     }
+
+    /// The next batch, loaded; `None` at the end of the file.
+    fn next_batch(&mut self) -> Result<Option<()>, IngestError> {
+        let (runtime, stream) = (&self.runtime, &mut self.stream);
+        let batch = match untrusted::fenced(|| runtime.block_on(stream.next())) {
+            Err(panic) => return Err(damaged(&self.file, &panic)),
+            Ok(None) => return Ok(None),
+            Ok(Some(Err(e))) => return Err(parquet_error(&self.file, e)),
+            Ok(Some(Ok(batch))) => batch,
+        };
+        untrusted::fenced(|| self.load(&batch)).unwrap_or_else(|panic| Err(damaged(&self.file, &panic)))?;
+        Ok(Some(()))
+    }
+}
+
+/// Whether a column holds bytes (BYTE_ARRAY without the UTF8 annotation).
+fn is_binary(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => true,
+        DataType::Dictionary(_, values) => is_binary(values),
+        _ => false,
+    }
 }
 
 /// Contract values as the text a CSV export would hold (dates ISO, `.` money).
-fn as_text(array: &ArrayRef) -> Result<StringArray, String> {
+fn as_text(array: &ArrayRef) -> Result<TextColumn, String> {
+    if is_binary(array.data_type()) {
+        // Bytes are text when they are UTF-8; a row whose bytes are not is
+        // rejected `bad_encoding`, the rest of the file loads.
+        let binary = cast(array, &DataType::Binary).map_err(|e| e.to_string())?;
+        let binary = binary.as_any().downcast_ref::<BinaryArray>().expect("cast to Binary gives a BinaryArray");
+        let mut not_utf8 = vec![false; binary.len()];
+        let text: StringArray = binary
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                value.and_then(|bytes| {
+                    let text = std::str::from_utf8(bytes).ok();
+                    not_utf8[i] = text.is_none();
+                    text
+                })
+            })
+            .collect();
+        let any = not_utf8.contains(&true);
+        return Ok(TextColumn { text, not_utf8: any.then_some(not_utf8) });
+    }
     let array = match array.data_type() {
         DataType::Timestamp(_, _) | DataType::Date64 => cast(array, &DataType::Date32).map_err(|e| e.to_string())?,
         DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(_, _) => {
@@ -659,7 +730,8 @@ fn as_text(array: &ArrayRef) -> Result<StringArray, String> {
         _ => array.clone(),
     };
     let text = cast(&array, &DataType::Utf8).map_err(|e| e.to_string())?;
-    Ok(text.as_any().downcast_ref::<StringArray>().expect("cast to Utf8 gives a StringArray").clone())
+    let text = text.as_any().downcast_ref::<StringArray>().expect("cast to Utf8 gives a StringArray").clone();
+    Ok(TextColumn { text, not_utf8: None })
 }
 
 impl RowSource for ParquetSource {
@@ -671,17 +743,12 @@ impl RowSource for ParquetSource {
         loop {
             self.rows_before += self.rows_in_batch as u64;
             self.rows_in_batch = 0;
-            let next = self.runtime.block_on(self.stream.next());
-            match next {
-                None => return Ok(false),
-                Some(Err(e)) => return Err(parquet_error(&self.file, e)),
-                Some(Ok(batch)) => {
-                    self.load(&batch)?;
-                    self.row = 0;
-                    if self.rows_in_batch > 0 {
-                        return Ok(true);
-                    }
-                }
+            if self.next_batch()?.is_none() {
+                return Ok(false);
+            }
+            self.row = 0;
+            if self.rows_in_batch > 0 {
+                return Ok(true);
             }
         }
     }
@@ -691,7 +758,11 @@ impl RowSource for ParquetSource {
     }
 
     fn field(&self, column: usize) -> Option<&str> {
-        self.columns[column].as_ref().map(|a| if a.is_null(self.row) { "" } else { a.value(self.row) })
+        self.columns[column].as_ref().map(|c| if c.text.is_null(self.row) { "" } else { c.text.value(self.row) })
+    }
+
+    fn bad_text(&self) -> Option<usize> {
+        self.columns.iter().position(|c| c.as_ref().and_then(|c| c.not_utf8.as_ref()).is_some_and(|bad| bad[self.row]))
     }
 
     fn shape_error(&self) -> Option<(usize, usize)> {
@@ -699,12 +770,22 @@ impl RowSource for ParquetSource {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.total_rows)
+        Some(self.size_hint)
     }
 }
 
 fn parquet_error(file: &str, e: parquet::errors::ParquetError) -> IngestError {
     IngestError::BadParquet { file: file.to_string(), detail: e.to_string() }
+}
+
+/// The reader panicked on the file's bytes. What it said goes to the debug
+/// log only: a message built from the file's bytes is not for the error.
+fn damaged(file: &str, panic: &str) -> IngestError {
+    tracing::debug!("{file}: the Parquet reader stopped: {panic}");
+    IngestError::BadParquet {
+        file: file.to_string(),
+        detail: "the file is damaged: its footer or pages do not decode; export it again".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -796,5 +877,44 @@ mod tests {
         let rows = read(b"M\xD0,\x96P\nM2,\xD0\x96\n");
         assert_eq!(rows[0].3, Some(0));
         assert_eq!(rows[1], (3, "M2".into(), "Ж".into(), None));
+    }
+
+    /// A footer may claim more rows than the pages hold (the reader yields
+    /// what is there), but the id sets are sized from the file's size, never
+    /// from the claim alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_parquet_size_hint_is_capped_by_the_file_size() {
+        use arrow::datatypes::{Field, Schema};
+        use parquet::file::metadata::{FileMetaData, ParquetMetaData, ParquetMetaDataReader, ParquetMetaDataWriter};
+
+        let table = Contract::embedded().table("members").expect("members");
+        let required: Vec<&str> = table.columns.iter().filter(|c| c.required).map(|c| c.name.as_str()).collect();
+        let schema = Arc::new(Schema::new(
+            required.iter().map(|name| Field::new(*name, DataType::Utf8, false)).collect::<Vec<_>>(),
+        ));
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["x1", "x2"]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![text; required.len()]).unwrap();
+        let mut good = Vec::new();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut good, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        // The same data under a footer claiming 100 000 rows.
+        let meta = ParquetMetaDataReader::new().parse_and_finish(&bytes::Bytes::from(good.clone())).unwrap();
+        let claim = 100_000;
+        let fm = meta.file_metadata();
+        let lying = ParquetMetaData::new(
+            FileMetaData::new(fm.version(), claim, None, None, fm.schema_descr_ptr(), None),
+            meta.row_groups().iter().map(|rg| rg.clone().into_builder().set_num_rows(claim).build().unwrap()).collect(),
+        );
+        let footer = u32::from_le_bytes(good[good.len() - 8..good.len() - 4].try_into().unwrap()) as usize;
+        let mut file = good[..good.len() - 8 - footer].to_vec();
+        ParquetMetaDataWriter::new(&mut file, &lying).finish().unwrap();
+
+        let store = Arc::new(object_store::memory::InMemory::new());
+        let path = Path::from("members.parquet");
+        object_store::ObjectStoreExt::put(store.as_ref(), &path, file.clone().into()).await.unwrap();
+        let (source, _) = ParquetSource::open(store, path, file.len() as u64, table, "members.parquet").await.unwrap();
+        let hint = source.size_hint().unwrap();
+        assert!(hint <= file.len() / 8, "hint {hint} for a file of {} bytes", file.len());
     }
 }

@@ -121,6 +121,53 @@ impl Location {
         Ok(self.listing(relative).await?.objects)
     }
 
+    /// What is directly inside a folder, entry by entry: its files, and the
+    /// entries that cannot be opened, each with why (a symlink to itself or
+    /// to nothing, a device). Unlike `list_files` on a local disk, nothing
+    /// below the folder is walked, so a symlink loop there is never followed
+    /// and one bad entry does not hide the others.
+    pub async fn list_top_level(&self, relative: &str) -> Result<TopLevel, WarehouseError> {
+        let Some(root) = &self.local_root else {
+            // Object stores have no links: their listing is the answer.
+            return Ok(TopLevel { files: self.list_files(relative).await?, unreadable: Vec::new() });
+        };
+        let dir = relative.split('/').filter(|s| !s.is_empty()).fold(root.clone(), |p, s| p.join(s));
+        // A handful of entries: read in place rather than on a blocking thread.
+        let entries = std::fs::read_dir(&dir).map_err(|e| self.local_error(relative, e))?;
+        let mut listing = TopLevel { files: Vec::new(), unreadable: Vec::new() };
+        for entry in entries {
+            let entry = entry.map_err(|e| self.local_error(relative, e))?;
+            // A name that is not UTF-8 is no table's name.
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            match std::fs::metadata(entry.path()) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(meta) if meta.is_file() => listing.files.push(ObjectMeta {
+                    location: self.path(&format!("{relative}/{name}")),
+                    last_modified: meta.modified().map(Into::into).unwrap_or_default(),
+                    size: meta.len(),
+                    e_tag: None,
+                    version: None,
+                }),
+                Ok(_) => listing.unreadable.push((name, "not a regular file".to_string())),
+                Err(e) => {
+                    let detail = match e.kind() {
+                        std::io::ErrorKind::NotFound => "a symbolic link to a file that does not exist".to_string(),
+                        _ if e.raw_os_error() == Some(libc::ELOOP) => {
+                            "a symbolic link that leads back to itself".to_string()
+                        }
+                        _ => e.to_string(),
+                    };
+                    listing.unreadable.push((name, detail));
+                }
+            }
+        }
+        Ok(listing)
+    }
+
+    fn local_error(&self, relative: &str, e: std::io::Error) -> WarehouseError {
+        self.storage_error(relative, object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
+    }
+
     /// Sub-folder names directly inside a folder.
     pub async fn list_folders(&self, relative: &str) -> Result<Vec<String>, WarehouseError> {
         let listing = self.listing(relative).await?;
@@ -187,6 +234,14 @@ impl Location {
     pub fn storage_error(&self, relative: &str, source: object_store::Error) -> WarehouseError {
         WarehouseError::Storage { path: format!("{}/{}", self.display.trim_end_matches('/'), relative), source }
     }
+}
+
+/// The entries directly inside a folder (see `Location::list_top_level`).
+#[derive(Debug, Default)]
+pub struct TopLevel {
+    pub files: Vec<ObjectMeta>,
+    /// `(name, why)` of each entry that cannot be opened.
+    pub unreadable: Vec<(String, String)>,
 }
 
 /// Bottom-up `remove_dir`, which refuses a folder that still holds anything.

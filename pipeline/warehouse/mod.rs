@@ -19,7 +19,7 @@ mod staged_file;
 use chrono::NaiveDate;
 use thiserror::Error;
 
-pub use location::{Location, Missing};
+pub use location::{Location, Missing, TopLevel};
 pub use manifest::{Manifest, QueryRun, SourceFile, TableCounts};
 pub use parquet_reader::{ObjectParquetReader, decode_parquet};
 pub use stage::Stage;

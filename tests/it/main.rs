@@ -12,6 +12,7 @@ mod generate_roundtrip;
 mod ingest_counts;
 mod ingest_encoding;
 mod ingest_formats;
+mod ingest_hostile_files;
 mod ingest_limits;
 mod ingest_rejects;
 mod ingest_safety;
