@@ -8,6 +8,7 @@ mod briefing;
 mod cli;
 mod decree_calibration;
 mod exports;
+mod fuzz_ingest;
 mod generate_roundtrip;
 mod ingest_counts;
 mod ingest_encoding;
