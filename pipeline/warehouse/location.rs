@@ -168,10 +168,31 @@ impl Location {
         self.storage_error(relative, object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
     }
 
-    /// Sub-folder names directly inside a folder.
+    /// Sub-folder names directly inside a folder. On a local disk, entry by
+    /// entry: a symlink loop or a dangling link among them (an inbox is
+    /// written by other systems) is skipped and logged, and fails nothing.
     pub async fn list_folders(&self, relative: &str) -> Result<Vec<String>, WarehouseError> {
-        let listing = self.listing(relative).await?;
-        Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+        let Some(root) = &self.local_root else {
+            let listing = self.listing(relative).await?;
+            return Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect());
+        };
+        let dir = relative.split('/').filter(|s| !s.is_empty()).fold(root.clone(), |p, s| p.join(s));
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.local_error(relative, e)),
+        };
+        let mut folders = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.local_error(relative, e))?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            match std::fs::metadata(entry.path()) {
+                Ok(meta) if meta.is_dir() => folders.push(name),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("{}: skipped {name}, which cannot be opened ({e})", dir.display()),
+            }
+        }
+        Ok(folders)
     }
 
     async fn listing(&self, relative: &str) -> Result<ListResult, WarehouseError> {

@@ -176,6 +176,23 @@ fn a_failed_first_run_leaves_no_warehouse_folder() {
     assert!(!wh.exists(), "status only reads");
 }
 
+/// An inbox with a symlink loop and a link to itself beside the snapshot
+/// folders: those entries are skipped, the snapshots processed.
+#[cfg(unix)]
+#[test]
+fn links_in_the_inbox_that_lead_nowhere_are_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    let wh = tmp.path().join("wh");
+    write_snapshot(&inbox, D, &marts_snapshot(), PLAIN);
+    std::os::unix::fs::symlink(".", inbox.join("loop")).unwrap();
+    std::os::unix::fs::symlink("self", inbox.join("self")).unwrap();
+    let config = config(tmp.path(), &inbox, &wh);
+    let out = reestr().args(["-q", "schedule", "--once", "--config"]).arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(attempts(&wh), [(D.to_string(), "ok".to_string())]);
+}
+
 /// Every mart CSV of the warehouse, by path.
 fn mart_csvs(wh: &Path) -> BTreeMap<String, Vec<u8>> {
     tree(&wh.join("marts")).into_iter().filter(|(name, _)| name.ends_with(".csv")).collect()
