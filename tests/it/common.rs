@@ -6,9 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, Float64Array, Int64Array, RecordBatch};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow::datatypes::{DataType, Field, Schema};
 use encoding_rs::WINDOWS_1251;
+use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use reestr::contract::values::parse_date;
 use reestr::ingest::{IngestError, IngestRequest};
 use reestr::nightly::{Job, JobError};
 use reestr::warehouse::Manifest;
@@ -517,4 +524,35 @@ pub fn visible_text(html: &str) -> String {
         .replace("&#x2f;", "/")
         .replace("&amp;", "&");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A table as a typed Parquet export: dates as Date32, flags as Boolean, the
+/// rest as text; `ids` replaces member_id with binary values.
+pub fn typed_parquet(rows: &Rows, ids: Option<Vec<&[u8]>>) -> Vec<u8> {
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (i, name) in rows.header.iter().enumerate() {
+        let values: Vec<&str> = rows.rows.iter().map(|r| r[i].as_str()).collect();
+        let (dt, array): (DataType, ArrayRef) = if name == "member_id"
+            && let Some(ids) = &ids
+        {
+            (DataType::Binary, Arc::new(BinaryArray::from(ids.clone())))
+        } else if name.ends_with("_on") {
+            let dates = values.iter().map(|v| (!v.is_empty()).then(|| parse_date(v).unwrap()));
+            (DataType::Date32, Arc::new(Date32Array::from(dates.collect::<Vec<_>>())))
+        } else if values.iter().all(|v| *v == "true" || *v == "false") {
+            (DataType::Boolean, Arc::new(BooleanArray::from(values.iter().map(|v| *v == "true").collect::<Vec<_>>())))
+        } else {
+            let text: Vec<Option<&str>> = values.iter().map(|v| (!v.is_empty()).then_some(*v)).collect();
+            (DataType::Utf8, Arc::new(StringArray::from(text)))
+        };
+        fields.push(Field::new(name, dt, true));
+        arrays.push(array);
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
+    let mut out = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    out
 }

@@ -20,9 +20,6 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
 use reestr::ingest::IngestRequest;
 use reestr::nightly::{DateChoices, JobError};
 
@@ -74,27 +71,9 @@ fn snapshot_files(form: Form) -> BTreeMap<String, Vec<u8>> {
         .map(|(name, rows)| match form {
             Form::Plain => (format!("{name}.csv"), rows.to_csv(PLAIN)),
             Form::Office => (format!("{name}.csv"), rows.to_csv(OFFICE)),
-            Form::Parquet => (format!("{name}.parquet"), parquet_bytes(rows)),
+            Form::Parquet => (format!("{name}.parquet"), typed_parquet(rows, None)),
         })
         .collect()
-}
-
-/// A table as Parquet with every column text, as a plain exporter writes it.
-fn parquet_bytes(rows: &Rows) -> Vec<u8> {
-    let fields: Vec<Field> = rows.header.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect();
-    let arrays: Vec<ArrayRef> = (0..rows.header.len())
-        .map(|i| {
-            let values: Vec<Option<&str>> =
-                rows.rows.iter().map(|r| r.get(i).map(String::as_str).filter(|v| !v.is_empty())).collect();
-            Arc::new(StringArray::from(values)) as ArrayRef
-        })
-        .collect();
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
-    let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-    out
 }
 
 /// One to three mutations of `bytes`, described for the failure message.

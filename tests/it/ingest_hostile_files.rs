@@ -4,15 +4,10 @@
 //! balanced counts; never a panic, never a staging area left behind.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::{ArrayRef, BinaryArray, BooleanArray, Date32Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
 use futures::FutureExt;
-use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::{FileMetaData, ParquetMetaData, ParquetMetaDataReader, ParquetMetaDataWriter};
-use reestr::contract::values::parse_date;
 use reestr::ingest::{IngestRequest, ingest};
 use reestr::stop::StopToken;
 use reestr::warehouse::{Manifest, Warehouse};
@@ -30,37 +25,6 @@ fn reestr_ingest(snapshot: &Path, warehouse: &Path) -> (i32, String) {
 
 fn balanced(manifest: &Manifest) -> bool {
     manifest.tables.values().all(|t| t.rows_read == t.rows_loaded + t.rows_rejected)
-}
-
-/// The members table as a typed Parquet export: dates as Date32, flags as
-/// Boolean, the rest as text; `ids` replaces member_id with binary values.
-fn members_parquet(rows: &Rows, ids: Option<Vec<&[u8]>>) -> Vec<u8> {
-    let mut fields = Vec::new();
-    let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (i, name) in rows.header.iter().enumerate() {
-        let values: Vec<&str> = rows.rows.iter().map(|r| r[i].as_str()).collect();
-        let (dt, array): (DataType, ArrayRef) = if name == "member_id"
-            && let Some(ids) = &ids
-        {
-            (DataType::Binary, Arc::new(BinaryArray::from(ids.clone())))
-        } else if name.ends_with("_on") {
-            let dates = values.iter().map(|v| (!v.is_empty()).then(|| parse_date(v).unwrap()));
-            (DataType::Date32, Arc::new(Date32Array::from(dates.collect::<Vec<_>>())))
-        } else if values.iter().all(|v| *v == "true" || *v == "false") {
-            (DataType::Boolean, Arc::new(BooleanArray::from(values.iter().map(|v| *v == "true").collect::<Vec<_>>())))
-        } else {
-            let text: Vec<Option<&str>> = values.iter().map(|v| (!v.is_empty()).then_some(*v)).collect();
-            (DataType::Utf8, Arc::new(StringArray::from(text)))
-        };
-        fields.push(Field::new(name, dt, true));
-        arrays.push(array);
-    }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
-    let mut out = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    out
 }
 
 /// A valid snapshot whose members table is `members.parquet` with `bytes`.
@@ -113,7 +77,7 @@ async fn misbehaviour(snap: &Path, wh: &Warehouse) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_damaged_footer_byte_is_refused_or_loaded_never_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = members_parquet(&valid_snapshot()["members"], None);
+    let good = typed_parquet(&valid_snapshot()["members"], None);
     let start = footer_start(&good);
     assert!(good.len() - start > 300, "the footer is the last few hundred bytes at least");
     let halves = (0..2).map(|half| {
@@ -151,7 +115,7 @@ async fn every_damaged_footer_byte_is_refused_or_loaded_never_a_panic() {
 #[test]
 fn a_damaged_footer_exits_2_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = members_parquet(&valid_snapshot()["members"], None);
+    let good = typed_parquet(&valid_snapshot()["members"], None);
     let start = footer_start(&good);
     let refused: usize = std::thread::scope(|scope| {
         let halves: Vec<_> = (0..2)
@@ -207,7 +171,7 @@ fn lying_footer(good: &[u8], rows: i64) -> Vec<u8> {
 #[test]
 fn a_footer_claiming_2_pow_50_rows_is_refused_without_allocating_for_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = members_parquet(&valid_snapshot()["members"], None);
+    let good = typed_parquet(&valid_snapshot()["members"], None);
     let both = lying_footer(&good, 1 << 50);
     // 2^50 as a zigzag varint, once for the file (Thrift field 3 of
     // FileMetaData, before the row groups) and once for its row group; the
@@ -253,7 +217,7 @@ fn limited_memory_ingest(snapshot: &Path, warehouse: &Path) -> std::process::Out
 #[test]
 fn an_honest_parquet_snapshot_runs_in_the_same_memory_limit() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = members_parquet(&valid_snapshot()["members"], None);
+    let good = typed_parquet(&valid_snapshot()["members"], None);
     let snap = snapshot_with_members(tmp.path(), &good);
     let out = limited_memory_ingest(&snap, &tmp.path().join("wh"));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -264,7 +228,7 @@ fn an_honest_parquet_snapshot_runs_in_the_same_memory_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_footer_claiming_more_rows_than_its_pages_hold_loads_what_is_there() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = members_parquet(&valid_snapshot()["members"], None);
+    let good = typed_parquet(&valid_snapshot()["members"], None);
     let snap = snapshot_with_members(tmp.path(), &lying_footer(&good, 1000));
     let wh = tmp.path().join("wh");
     match run_ingest(&snap, &wh).await {
@@ -334,7 +298,7 @@ async fn names_differing_only_in_case_are_refused_naming_both() {
 async fn binary_ids_that_are_not_utf8_are_rejected_bad_encoding() {
     let tmp = tempfile::tempdir().unwrap();
     let ids: Vec<&[u8]> = vec![b"M1", b"M\xFF2", b"M3", b"M4"];
-    let bytes = members_parquet(&valid_snapshot()["members"], Some(ids));
+    let bytes = typed_parquet(&valid_snapshot()["members"], Some(ids));
     let snap = snapshot_with_members(tmp.path(), &bytes);
     let wh = tmp.path().join("wh");
     let manifest = run_ingest(&snap, &wh).await.unwrap();
