@@ -58,6 +58,10 @@ pub enum IngestError {
     DuplicateColumn { file: String, column: String, first: usize, second: usize },
     #[error("{file}: not a readable Parquet file of the contract ({detail})")]
     BadParquet { file: String, detail: String },
+    #[error(
+        "{file}: the record starting at line {line} is longer than {limit_mib} MiB (an unclosed quote takes the rest of the file into one field); fix its quoting and export the file again"
+    )]
+    RecordTooLong { file: String, line: u64, limit_mib: usize },
     #[error("{file}: cannot be read ({detail})")]
     Read { file: String, detail: String },
     #[error("cannot write {what}: {detail}")]
@@ -86,6 +90,7 @@ impl IngestError {
             | IngestError::EmptyFile { .. }
             | IngestError::MissingColumn { .. }
             | IngestError::DuplicateColumn { .. }
+            | IngestError::RecordTooLong { .. }
             | IngestError::BadParquet { .. } => true,
             // The storage failed to deliver bytes: not the file's fault.
             IngestError::Read { .. }

@@ -164,8 +164,24 @@ fn quotable(column: Option<&Column>, raw: &str) -> bool {
             near_any(raw, column.values.iter().chain(column.aliases.keys()).map(String::as_str))
         }
         Some(ColumnType::Bool) => near_any(raw, BOOL_SPELLINGS.iter().copied()),
-        _ => true,
+        // A date, a number or a code has digits and no word in it.
+        Some(ColumnType::Date | ColumnType::Int | ColumnType::Money | ColumnType::RegionCode) => {
+            has_digit(raw) && longest_letter_run(raw) < 3
+        }
+        // An id (and a record id): digits, no space, no word — `P00012345`,
+        // `T01-0`, not `Иванова` or `Петров Иван`.
+        Some(ColumnType::Text) | None => {
+            has_digit(raw) && !raw.contains(char::is_whitespace) && longest_letter_run(raw) < 4
+        }
     }
+}
+
+fn has_digit(raw: &str) -> bool {
+    raw.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn longest_letter_run(raw: &str) -> usize {
+    raw.split(|c: char| !c.is_alphabetic()).map(|run| run.chars().count()).max().unwrap_or(0)
 }
 
 /// Within a third of a spelling's length (at least one) of edits of it,
@@ -332,6 +348,12 @@ mod tests {
         assert_eq!(shown("members", "joined_online", "+7 916 555-12-34"), masked("«+…4» (16 символов)"));
         assert_eq!(shown("members", "joined_online", "89165551234"), masked("«8…4» (11 символов)"));
         assert_eq!(shown("members", "org_id", "a@b"), masked("«…» (3 символа)"));
+        // A name typed into a date, a number, a code or an id column.
+        assert_eq!(shown("members", "registered_on", "Петров Иван"), masked("«П…н» (11 символов)"));
+        assert_eq!(shown("profcards_purchases", "amount", "Иванова"), masked("«И…а» (7 символов)"));
+        assert_eq!(shown("official_stats", "region_code", "Сидоров"), masked("«С…в» (7 символов)"));
+        assert_eq!(shown("members", "org_id", "Иванова Мария"), masked("«И…я» (13 символов)"));
+        assert_eq!(shown("members", "member_id", "Иванов"), masked("«И…в» (6 символов)"));
         assert_eq!(shown("profcards_purchases", "amount", "9999999999999999.99"), masked("«9…9» (19 символов)"));
         // A masked value's message carries the mask alone, in place of «value».
         let r = Reject::new(Some(column("members", "category")), BAD_ENUM, "Иванова Мария Петровна")
@@ -345,6 +367,7 @@ mod tests {
         assert_eq!(shown_record_id("M00001234"), "M00001234");
         assert_eq!(shown_record_id("23/2023-01-01"), "23/2023-01-01");
         assert_eq!(shown_record_id("maria.ivanova@example.org"), "«m…g» (25 символов)");
+        assert_eq!(shown_record_id("Иванов"), "«И…в» (6 символов)");
     }
 
     #[test]

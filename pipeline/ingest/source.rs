@@ -162,8 +162,28 @@ impl Chunk {
     }
 }
 
-/// Records per chunk handed from the reading thread, and chunks in flight.
+/// Records per chunk handed from the reading thread, and chunks in flight;
+/// a chunk also ends once it holds `CHUNK_BYTES`.
 const CHUNK_RECORDS: usize = 4096;
+const CHUNK_BYTES: usize = 8 << 20;
+/// The most one record may hold: far beyond any export's (the contract's
+/// values are 1 000 characters at most), and it bounds the memory an
+/// unclosed quote can take — the rest of the file read as one field.
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
+const MAX_RECORD_FIELDS: usize = 65_536;
+
+/// A record longer than `MAX_RECORD_BYTES`, by the line where it starts;
+/// carried through the reader as an I/O error.
+#[derive(Debug)]
+pub struct RecordTooLong(pub u64);
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the record starting at line {} is too long", self.0)
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 const CHUNKS_AHEAD: usize = 8;
 
 /// Record by record from `csv_core`, the same parser as the `csv` crate's
@@ -212,6 +232,9 @@ impl CsvReader {
             self.input.consume(read);
             out += wrote;
             ends += ended;
+            if out - data_start > MAX_RECORD_BYTES || ends - ends_start > MAX_RECORD_FIELDS {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RecordTooLong(line)));
+            }
             match result {
                 InputEmpty | OutputFull | OutputEndsFull => continue,
                 Record => {
@@ -378,7 +401,7 @@ impl ReadingThread {
         loop {
             let mut chunk = self.fresh();
             let mut done = false;
-            while chunk.records.len() < CHUNK_RECORDS {
+            while chunk.records.len() < CHUNK_RECORDS && chunk.used().0 < CHUNK_BYTES {
                 match self.reader.read_into(&mut chunk) {
                     Ok(true) => {}
                     Ok(false) => {
@@ -578,7 +601,12 @@ impl RowSource for CsvSource {
 }
 
 fn read_error(file: &str, e: std::io::Error) -> IngestError {
-    IngestError::Read { file: file.to_string(), detail: e.to_string() }
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<RecordTooLong>()) {
+        Some(RecordTooLong(line)) => {
+            IngestError::RecordTooLong { file: file.to_string(), line: *line, limit_mib: MAX_RECORD_BYTES >> 20 }
+        }
+        None => IngestError::Read { file: file.to_string(), detail: e.to_string() },
+    }
 }
 
 /// A Parquet export of a table, read batch by batch. Every contract column is
@@ -796,6 +824,25 @@ mod tests {
     type Record = (u64, String, String, Option<usize>);
 
     /// Every record of a CSV text as (line, member_id, org_id, bad column).
+    #[test]
+    fn an_unclosed_quote_cannot_take_the_rest_of_the_file_into_memory() {
+        let table = Contract::embedded().table("members").expect("members");
+        let header = "member_id,org_id,registered_on,joined_online,card_status,profcards,profcards_app,pd_consent,personal_account\n";
+        let mut input = header.as_bytes().to_vec();
+        input.extend_from_slice(b"M1,P1,2020-01-01,0,none,0,0,1,0\nM2,\"P2\n");
+        input.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES + 10));
+        let opened = CsvSource::open(Box::new(std::io::Cursor::new(input)), b',', None, table, "members.csv", None);
+        let (mut source, _) = opened.unwrap();
+        let mut outcome = source.advance();
+        while let Ok(true) = outcome {
+            outcome = source.advance();
+        }
+        match outcome {
+            Err(IngestError::RecordTooLong { file, line: 3, .. }) => assert_eq!(file, "members.csv"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
     fn read(csv: &[u8]) -> Vec<Record> {
         read_in(csv).0
     }

@@ -174,7 +174,8 @@ impl Job {
 
 impl Drop for Job {
     /// A warehouse folder this command created and left holding no data (its
-    /// first run failed) is removed: a failed command leaves no folder behind.
+    /// first run failed before writing, or there was nothing to process) is
+    /// removed: such a command leaves no folder behind.
     fn drop(&mut self) {
         let Some(root) = self.warehouse.location().created_folder() else { return };
         if holds_no_data(root) {

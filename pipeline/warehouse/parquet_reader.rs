@@ -49,7 +49,14 @@ impl AsyncFileReader for ObjectParquetReader {
             let size = self.size;
             let mut reader = ParquetMetaDataReader::new().with_arrow_reader_options(options);
             reader.try_load(&mut *self, size).await?;
-            let footer = reader.metadata_size().unwrap_or(8) as u64;
+            // The footer's own size, from its last 8 bytes (metadata length,
+            // `PAR1`): the reader's async path does not keep it, and column
+            // chunks must end before it.
+            let tail = self.get_bytes(size.saturating_sub(8)..size).await?;
+            let footer = match <[u8; 4]>::try_from(tail.get(..4).unwrap_or_default()) {
+                Ok(length) => u64::from(u32::from_le_bytes(length)) + 8,
+                Err(_) => 8,
+            };
             let metadata = reader.finish()?;
             check_footer(&metadata, size, footer).map_err(ParquetError::General)?;
             Ok(Arc::new(metadata))
