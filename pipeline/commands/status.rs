@@ -13,9 +13,7 @@ pub async fn run(args: StatusArgs, clock: SharedClock) -> Result<(), Error> {
     // warehouse not created yet has no runs (and is not created here).
     let log = match Warehouse::open_existing(&config.warehouse) {
         Ok(warehouse) => RunLog::read(warehouse.location()).await?,
-        Err(WarehouseError::NotAFolder { .. }) if !std::path::Path::new(&config.warehouse).exists() => {
-            RunLog::default()
-        }
+        Err(WarehouseError::NoSuchFolder { .. }) => RunLog::default(),
         Err(e) => return Err(e.into()),
     };
     let done = log.processed();

@@ -96,11 +96,8 @@ impl WarehouseLock {
                     .truncate(false)
                     .open(&path)
                     .map_err(|e| NightlyError::Lock(format!("{}: {e}", path.display())))?;
-                match file.try_lock() {
-                    Ok(()) => Ok(WarehouseLock { inner: Inner::Local(file) }),
-                    Err(std::fs::TryLockError::WouldBlock) => Err(busy_local(warehouse, &file)),
-                    Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
-                }
+                try_lock_local(warehouse, &file, &path)?;
+                Ok(WarehouseLock { inner: Inner::Local(file) })
             }
             None => {
                 let (me, version) = take_lease(warehouse, clock.now(), terms).await?;
@@ -108,6 +105,15 @@ impl WarehouseLock {
                 Ok(WarehouseLock { inner: Inner::Lease(Lease { location: warehouse.clone(), me, renewal }) })
             }
         }
+    }
+}
+
+/// Takes the OS lock on the warehouse's lock file, or says who holds it.
+fn try_lock_local(warehouse: &Location, file: &File, path: &std::path::Path) -> Result<(), NightlyError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(busy_local(warehouse, file)),
+        Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
     }
 }
 
@@ -179,11 +185,9 @@ pub async fn break_lock(warehouse: &Location) -> Result<Option<String>, NightlyE
         Some(root) => {
             let path = root.join(LOCK_FILE);
             let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&path) else { return Ok(None) };
-            match file.try_lock() {
-                Ok(()) => Ok(None),
-                Err(std::fs::TryLockError::WouldBlock) => Err(busy_local(warehouse, &file)),
-                Err(std::fs::TryLockError::Error(e)) => Err(NightlyError::Lock(format!("{}: {e}", path.display()))),
-            }
+            // Free if we can take it (released again as `file` closes).
+            try_lock_local(warehouse, &file, &path)?;
+            Ok(None)
         }
         None => {
             let Some(bytes) = warehouse.read(LEASE_OBJECT).await.map_err(|e| NightlyError::Lock(e.to_string()))? else {

@@ -37,6 +37,9 @@ impl fmt::Display for Location {
     }
 }
 
+/// A local folder's entries by name, each with what following it gives.
+type LocalEntries = Vec<(String, std::io::Result<std::fs::Metadata>)>;
+
 /// Whether opening a local folder that does not exist creates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -66,8 +69,11 @@ impl Location {
         let folder = std::path::PathBuf::from(spec.strip_prefix("file://").unwrap_or(spec));
         let created = !folder.is_dir();
         if created {
-            if missing == Missing::Fail || folder.exists() {
+            if folder.exists() {
                 return Err(WarehouseError::NotAFolder { location: spec.to_string() });
+            }
+            if missing == Missing::Fail {
+                return Err(WarehouseError::NoSuchFolder { location: spec.to_string() });
             }
             std::fs::create_dir_all(&folder)
                 .map_err(|e| WarehouseError::BadLocation { location: spec.to_string(), detail: e.to_string() })?;
@@ -127,19 +133,13 @@ impl Location {
     /// below the folder is walked, so a symlink loop there is never followed
     /// and one bad entry does not hide the others.
     pub async fn list_top_level(&self, relative: &str) -> Result<TopLevel, WarehouseError> {
-        let Some(root) = &self.local_root else {
+        let Some(entries) = self.local_entries(relative) else {
             // Object stores have no links: their listing is the answer.
             return Ok(TopLevel { files: self.list_files(relative).await?, unreadable: Vec::new() });
         };
-        let dir = relative.split('/').filter(|s| !s.is_empty()).fold(root.clone(), |p, s| p.join(s));
-        // A handful of entries: read in place rather than on a blocking thread.
-        let entries = std::fs::read_dir(&dir).map_err(|e| self.local_error(relative, e))?;
         let mut listing = TopLevel { files: Vec::new(), unreadable: Vec::new() };
-        for entry in entries {
-            let entry = entry.map_err(|e| self.local_error(relative, e))?;
-            // A name that is not UTF-8 is no table's name.
-            let Ok(name) = entry.file_name().into_string() else { continue };
-            match std::fs::metadata(entry.path()) {
+        for (name, meta) in entries.map_err(|e| self.local_error(relative, e))? {
+            match meta {
                 Ok(meta) if meta.is_dir() => {}
                 Ok(meta) if meta.is_file() => listing.files.push(ObjectMeta {
                     location: self.path(&format!("{relative}/{name}")),
@@ -164,6 +164,26 @@ impl Location {
         Ok(listing)
     }
 
+    /// On a local disk (`None` elsewhere): the entries directly inside a
+    /// folder, each with what following it gives — read entry by entry, so
+    /// nothing below is walked and one bad link does not hide the others. A
+    /// handful of entries: read in place rather than on a blocking thread.
+    fn local_entries(&self, relative: &str) -> Option<std::io::Result<LocalEntries>> {
+        let root = self.local_root.as_ref()?;
+        let dir = relative.split('/').filter(|s| !s.is_empty()).fold(root.clone(), |p, s| p.join(s));
+        let read = || {
+            let mut entries = Vec::new();
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                // A name that is not UTF-8 is no table's or date's name.
+                let Ok(name) = entry.file_name().into_string() else { continue };
+                entries.push((name, std::fs::metadata(entry.path())));
+            }
+            Ok(entries)
+        };
+        Some(read())
+    }
+
     fn local_error(&self, relative: &str, e: std::io::Error) -> WarehouseError {
         self.storage_error(relative, object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
     }
@@ -172,24 +192,20 @@ impl Location {
     /// entry: a symlink loop or a dangling link among them (an inbox is
     /// written by other systems) is skipped and logged, and fails nothing.
     pub async fn list_folders(&self, relative: &str) -> Result<Vec<String>, WarehouseError> {
-        let Some(root) = &self.local_root else {
-            let listing = self.listing(relative).await?;
-            return Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect());
-        };
-        let dir = relative.split('/').filter(|s| !s.is_empty()).fold(root.clone(), |p, s| p.join(s));
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(self.local_error(relative, e)),
+        let entries = match self.local_entries(relative) {
+            None => {
+                let listing = self.listing(relative).await?;
+                return Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect());
+            }
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Some(entries) => entries.map_err(|e| self.local_error(relative, e))?,
         };
         let mut folders = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.local_error(relative, e))?;
-            let Ok(name) = entry.file_name().into_string() else { continue };
-            match std::fs::metadata(entry.path()) {
+        for (name, meta) in entries {
+            match meta {
                 Ok(meta) if meta.is_dir() => folders.push(name),
                 Ok(_) => {}
-                Err(e) => tracing::warn!("{}: skipped {name}, which cannot be opened ({e})", dir.display()),
+                Err(e) => tracing::warn!("{self}/{relative}: skipped {name}, which cannot be opened ({e})"),
             }
         }
         Ok(folders)

@@ -31,6 +31,8 @@ pub enum WarehouseError {
     BadLocation { location: String, detail: String },
     #[error("{location} is not a folder; give the path of an existing folder")]
     NotAFolder { location: String },
+    #[error("{location} does not exist; give the path of an existing folder")]
+    NoSuchFolder { location: String },
     #[error("storage error at {path}: {source}")]
     Storage { path: String, source: object_store::Error },
     #[error("{path} disappeared before the commit (another run on the same warehouse?); nothing was moved, run again")]
@@ -43,7 +45,12 @@ impl WarehouseError {
     /// A location the user named that cannot be opened is theirs to fix; a
     /// failing read or write underneath is an environment problem.
     pub fn is_user_error(&self) -> bool {
-        matches!(self, WarehouseError::BadLocation { .. } | WarehouseError::NotAFolder { .. })
+        matches!(
+            self,
+            WarehouseError::BadLocation { .. }
+                | WarehouseError::NotAFolder { .. }
+                | WarehouseError::NoSuchFolder { .. }
+        )
     }
 }
 
