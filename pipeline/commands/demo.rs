@@ -1,14 +1,17 @@
-//! `reestr demo`: generates the snapshots of 2022-11-21 and 2023-11-21 and runs
-//! the nightly job on each, oldest first, so the newer one has its year-before.
+//! `reestr demo`: generates the snapshots of 2022-11-21, of the last day of
+//! each quarter since, and of 2023-11-21, and runs the nightly job on each,
+//! oldest first, so the newest has its year-before and a year of quarters.
 
 use std::time::Instant;
+
+use chrono::NaiveDate;
 
 use tracing::info;
 
 use super::Env;
 use crate::Error;
 use crate::cli::DemoArgs;
-use crate::generate::{GenerateRequest, decree_dates, generate};
+use crate::generate::{GenerateRequest, demo_dates, generate};
 use crate::nightly::{DateChoices, PublishAfter, SnapshotJob};
 use crate::warehouse::layout;
 
@@ -19,22 +22,24 @@ pub async fn run(args: DemoArgs, env: Env) -> Result<(), Error> {
     let started = Instant::now();
     let warehouse = args.out.join("warehouse");
     let job = env.begin(&warehouse.to_string_lossy()).await?;
-    // Both snapshots are generated at once, on their own threads, so the
-    // newer one is being written while the older is ingested.
-    let mut generating = Vec::new();
-    // The decree's dates, oldest first.
-    let (d, c) = decree_dates();
-    for (n, as_of) in [c, d].into_iter().enumerate() {
+    // Oldest first, each snapshot generated on its own thread while the one
+    // before it is ingested: one ahead, so memory holds two at most.
+    let dates = demo_dates();
+    let d = *dates.last().expect("the demo has dates");
+    let start_generating = |as_of: NaiveDate| {
         let folder = args.out.join("snapshots").join(as_of.to_string());
         info!("demo: generating the snapshot of {as_of} at scale {} (a few seconds)", args.scale);
-        // The newer snapshot is an office export, as the registry delivers it.
-        // One world (one seed), seen on two dates.
-        let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: DEMO_SEED, messy: n == 1 };
-        generating.push((as_of, folder, tokio::task::spawn_blocking(move || generate(&request))));
-    }
+        // One world (one seed), seen on every date; the newest is an office
+        // export, as the registry delivers it.
+        let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: DEMO_SEED, messy: as_of == d };
+        (as_of, folder, tokio::task::spawn_blocking(move || generate(&request)))
+    };
+    let mut next = Some(start_generating(dates[0]));
     let mut site = None;
-    for (as_of, folder, task) in generating {
+    for (i, _) in dates.iter().enumerate() {
+        let (as_of, folder, task) = next.take().expect("a snapshot is being generated");
         task.await.map_err(|e| Error::Runtime(e.to_string()))??;
+        next = dates.get(i + 1).map(|&later| start_generating(later));
         let snapshot = SnapshotJob {
             snapshot: folder.to_string_lossy().into_owned(),
             as_of: Some(as_of),

@@ -10,7 +10,11 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt16Array, new_null_array};
 use arrow::datatypes::{DataType, Field, Schema};
-use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+use chrono::{Months, NaiveDate};
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
@@ -21,7 +25,7 @@ use super::schema::MartSchema;
 use super::{ComputeError, Mart};
 use crate::contract::values::days_from_date;
 use crate::contract::{Contract, RegionReference};
-use crate::warehouse::{Warehouse, decode_parquet, layout};
+use crate::warehouse::{Warehouse, WarehouseError, decode_parquet, layout};
 
 /// The URL the warehouse's object store is registered under in DataFusion.
 pub(super) const STORE_URL: &str = "reestr://warehouse/";
@@ -147,14 +151,69 @@ pub async fn register_prev_national(
     c: Option<NaiveDate>,
     national: &MartSchema,
 ) -> Result<(), ComputeError> {
-    let fields: Vec<Field> = national.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
+    let dates: Vec<NaiveDate> = c.into_iter().collect();
+    register_mart_files(ctx, warehouse, national, &dates, "prev_national").await
+}
+
+/// `past_<mart>`: the mart as the dates before D wrote it, for the quarterly
+/// marts, which need only the latest date of each quarter (the only one that
+/// can represent it) in D's last four years, and never a date the gate held
+/// (`leave_out`). Read concurrently: on an object store each is a request.
+pub async fn register_past(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    mart: &MartSchema,
+    d: NaiveDate,
+    leave_out: &[NaiveDate],
+) -> Result<(), ComputeError> {
+    let written = warehouse.partition_dates(&layout::mart_dir(&mart.name)).await?;
+    let first = quarter_end(d).checked_sub_months(Months::new(48)).unwrap_or(NaiveDate::MIN);
+    let mut latest: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
+    for date in written.into_iter().filter(|x| *x < d && !leave_out.contains(x)) {
+        let quarter = quarter_end(date);
+        if quarter >= first && quarter < quarter_end(d) {
+            let kept = latest.entry(quarter).or_insert(date);
+            *kept = (*kept).max(date);
+        }
+    }
+    let dates: Vec<NaiveDate> = latest.into_values().collect();
+    register_mart_files(ctx, warehouse, mart, &dates, &format!("past_{}", mart.name)).await
+}
+
+/// The end of the quarter a snapshot date belongs to: the first quarter start
+/// (1 January, 1 April, 1 July, 1 October) on or after it, as the quarterly
+/// marts' SQL reckons it.
+pub fn quarter_end(date: NaiveDate) -> NaiveDate {
+    let start = super::report_period(date);
+    if start == date { date } else { start.checked_add_months(Months::new(3)).unwrap_or(NaiveDate::MAX) }
+}
+
+/// Registers the files of `mart` of `dates` as one table `name` with the
+/// mart's columns of today, taken from each file by name: a column an older
+/// file lacks (or holds in another type) is null, so marts written by an
+/// older reestr still read. A date without the file is left out.
+async fn register_mart_files(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    mart: &MartSchema,
+    dates: &[NaiveDate],
+    name: &str,
+) -> Result<(), ComputeError> {
+    let fields: Vec<Field> = mart.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
     let schema = Arc::new(Schema::new(fields));
+    let location = warehouse.location();
+    // Boxed, so the future that holds them is plainly Send (a stream of
+    // closures over borrowed data trips the compiler's Send proof).
+    let reads: Vec<BoxFuture<'_, Result<Option<bytes::Bytes>, WarehouseError>>> = dates
+        .iter()
+        .map(|date| {
+            let path = layout::mart_file(&mart.name, *date, "parquet");
+            async move { location.read(&path).await }.boxed()
+        })
+        .collect();
+    let files: Vec<Option<bytes::Bytes>> = futures::stream::iter(reads).buffered(16).try_collect().await?;
     let mut batches = Vec::new();
-    let file = match c {
-        Some(c) => warehouse.location().read(&layout::mart_file("national", c, "parquet")).await?,
-        None => None,
-    };
-    if let Some(bytes) = file {
+    for bytes in files.into_iter().flatten() {
         let (_, read) =
             decode_parquet(bytes).map_err(|e| ComputeError::engine(DataFusionError::External(Box::new(e))))?;
         for batch in read {
@@ -170,6 +229,6 @@ pub async fn register_prev_national(
         }
     }
     let table = MemTable::try_new(schema, vec![batches]).map_err(ComputeError::engine)?;
-    ctx.register_table("prev_national", Arc::new(table)).map_err(ComputeError::engine)?;
+    ctx.register_table(name, Arc::new(table)).map_err(ComputeError::engine)?;
     Ok(())
 }

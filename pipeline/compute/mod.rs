@@ -95,10 +95,12 @@ pub struct DateChoices {
 }
 
 /// Which marts to compute (in the warehouse the caller opened and locked).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ComputeRequest {
     pub as_of: NaiveDate,
     pub dates: DateChoices,
+    /// Earlier dates the quarterly marts must not read (the gate held them).
+    pub leave_out: Vec<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +146,9 @@ pub async fn compute(
     context::register_snapshot(&ctx, warehouse, c, "_prev").await?;
     let national = definitions.required_schema("national")?;
     context::register_prev_national(&ctx, warehouse, c, national).await?;
+    for mart in ["history_kpis", "data_quality"] {
+        context::register_past(&ctx, warehouse, definitions.required_schema(mart)?, d, &request.leave_out).await?;
+    }
     context::register_reference(&ctx, "")?;
     let mut dates = Dates { d, p, b: None, c };
     context::register_params(&ctx, &dates)?;

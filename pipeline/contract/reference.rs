@@ -20,6 +20,10 @@ pub struct QualityCheck {
     /// A worksheet name (at most 31 characters).
     pub sheet: String,
     pub action: String,
+    /// One of the few checks the monitoring's region table and workbook
+    /// sheet follow quarter by quarter (decree item 4.2: completeness,
+    /// currency, quality — one each).
+    pub monitored: bool,
 }
 
 static CHECKS: LazyLock<Vec<QualityCheck>> =

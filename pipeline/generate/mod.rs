@@ -18,7 +18,7 @@ mod world;
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
 use tracing::debug;
 
@@ -103,4 +103,37 @@ pub fn generate(request: &GenerateRequest) -> Result<Generated, GenerateError> {
 /// The date the demo's calibration is made for, and its year before.
 pub fn decree_dates() -> (NaiveDate, NaiveDate) {
     (plan::decree_date(), plan::year_before())
+}
+
+/// The demo's snapshot dates, oldest first: the year before, the last day of
+/// each quarter between (so the quarterly monitoring has a year of quarters
+/// to show), and the decree's date.
+pub fn demo_dates() -> Vec<NaiveDate> {
+    let (d, c) = decree_dates();
+    let mut dates = vec![c];
+    // The first quarter end after C, then every three months up to D.
+    let mut quarter = NaiveDate::from_ymd_opt(c.year(), c.month0() / 3 * 3 + 1, 1).expect("a quarter start");
+    while let Some(next) = quarter.checked_add_months(chrono::Months::new(3)) {
+        quarter = next;
+        let last_day = next.pred_opt().expect("a day before");
+        if last_day >= d {
+            break;
+        }
+        if last_day > c {
+            dates.push(last_day);
+        }
+    }
+    dates.push(d);
+    dates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_has_the_year_before_each_quarter_s_last_day_and_the_decree_s_date() {
+        let days: Vec<String> = demo_dates().iter().map(|d| d.to_string()).collect();
+        assert_eq!(days, ["2022-11-21", "2022-12-31", "2023-03-31", "2023-06-30", "2023-09-30", "2023-11-21"]);
+    }
 }

@@ -162,7 +162,7 @@ impl Job {
     /// Computes and commits the marts of one date.
     pub async fn compute(&self, as_of: NaiveDate, dates: DateChoices) -> Result<ComputeSummary, JobError> {
         self.stop.check()?;
-        Ok(compute(&self.warehouse, &ComputeRequest { as_of, dates }, self.clock.as_ref()).await?)
+        Ok(compute(&self.warehouse, &ComputeRequest { as_of, dates, leave_out: Vec::new() }, self.clock.as_ref()).await?)
     }
 
     /// Publishes the marts of `as_of` (the newest computed date when `None`).

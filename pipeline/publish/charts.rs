@@ -147,6 +147,48 @@ pub fn trend(title: &str, points: Vec<(String, f64, String)>, tick_label: impl F
     TrendChart { width, height, points, line, ticks, title: title.to_string() }
 }
 
+/// A small line of one indicator over the quarters, drawn beside its
+/// figures (which the table cells carry: the line adds no number of its own).
+#[derive(Debug, Clone, Serialize)]
+pub struct Sparkline {
+    pub width: f64,
+    pub height: f64,
+    /// `x,y x,y …`, one polyline per run of quarters with a value: a quarter
+    /// without one breaks the line rather than bridging it.
+    pub lines: Vec<String>,
+    /// The last quarter's point, marked.
+    pub last: Option<(f64, f64)>,
+}
+
+/// Scaled between the series' own lowest and highest values (a sparkline
+/// shows the shape; the flat line of an unchanged series sits in the middle).
+/// Nothing to draw without two values.
+pub fn sparkline(values: &[Option<f64>]) -> Option<Sparkline> {
+    let (width, height, pad) = (96.0, 24.0, 3.0);
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    if known.len() < 2 {
+        return None;
+    }
+    let (lo, hi) = known.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let n = values.len();
+    let x = |i: usize| pad + (width - 2.0 * pad) * i as f64 / (n - 1).max(1) as f64;
+    let y = |v: f64| if hi > lo { pad + (height - 2.0 * pad) * (1.0 - (v - lo) / (hi - lo)) } else { height / 2.0 };
+    let mut lines = Vec::new();
+    let mut run: Vec<String> = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => run.push(format!("{:.1},{:.1}", x(i), y(*v))),
+            None if !run.is_empty() => lines.push(std::mem::take(&mut run).join(" ")),
+            None => {}
+        }
+    }
+    if !run.is_empty() {
+        lines.push(run.join(" "));
+    }
+    let last = values.iter().enumerate().rev().find_map(|(i, v)| v.map(|v| (x(i), y(v))));
+    Some(Sparkline { width, height, lines, last })
+}
+
 /// Vertical bars over months (PROFCARDS purchases).
 #[derive(Debug, Clone, Serialize)]
 pub struct ColumnChart {
@@ -278,6 +320,17 @@ pub fn nice_step(raw: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sparkline_spans_its_values_and_breaks_at_a_gap() {
+        let s = sparkline(&[Some(10.0), Some(20.0), None, Some(15.0)]).unwrap();
+        // Lowest at the bottom (24 − 3), highest at the top (3), the gap splits the line.
+        assert_eq!(s.lines, ["3.0,21.0 33.0,3.0", "93.0,12.0"]);
+        assert_eq!(s.last, Some((93.0, 12.0)));
+        assert!(sparkline(&[Some(1.0), None]).is_none());
+        let flat = sparkline(&[Some(5.0), Some(5.0)]).unwrap();
+        assert_eq!(flat.lines, ["3.0,12.0 93.0,12.0"]);
+    }
 
     #[test]
     fn steps_are_round() {

@@ -7,18 +7,22 @@
 //! worklists/<region>.xlsx|.csv   each region's organizations to fix
 //! ```
 //!
+//! The workbook ends with «Мониторинг»: the regions by quarter for the
+//! monitored checks (quarterly_quality), and each worklist's summary says how
+//! its counts moved since the previous quarter.
+//!
 //! People's files (XLSX and the Excel CSVs) neutralise text that a
 //! spreadsheet would take for a formula; machine files keep values exact.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::marts::{RawMart, WorklistRow};
+use super::marts::{Marts, QuarterCheck, QuarterKpis, RawMart, WorklistRow};
 use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
 use super::{Output, PublishError};
-use crate::contract::QualityCheck;
+use crate::contract::{QualityCheck, RegionReference};
 use crate::warehouse::{Manifest, layout};
 
 /// The marts a person reads in the workbook, with the sheet names.
@@ -41,9 +45,9 @@ pub fn write_exports(
     dir: &Path,
     as_of: chrono::NaiveDate,
     marts: &[RawMart],
-    worklist: &[WorklistRow],
-    manifest: Option<&Manifest>,
+    typed: &Marts,
 ) -> Result<Vec<String>, PublishError> {
+    let (worklist, manifest) = (&typed.worklist, typed.manifest.as_ref());
     let mut out = Output::new(dir);
     let xlsx = |e: XlsxError| PublishError::Export { what: "XLSX".into(), detail: e.to_string() };
 
@@ -71,6 +75,9 @@ pub fn write_exports(
             write_sheet(sheet, table).map_err(xlsx)?;
         }
     }
+    let sheet = book.add_worksheet();
+    sheet.set_name("Мониторинг").map_err(xlsx)?;
+    write_monitoring(sheet, &typed.quarterly_kpis, &typed.quarterly_quality).map_err(xlsx)?;
     if let Some(m) = manifest {
         let sheet = book.add_worksheet();
         sheet.set_name("Источник").map_err(xlsx)?;
@@ -84,7 +91,12 @@ pub fn write_exports(
         by_region.entry(&row.region_code).or_default().push(row);
     }
     for (region, rows) in by_region {
-        out.put(layout::worklist_in_exports(region), &worklist_xlsx(region, &rows).map_err(xlsx)?)?;
+        let movement: Vec<&QuarterCheck> = typed
+            .quarterly_quality
+            .iter()
+            .filter(|q| q.scope == "region" && q.region_code.as_deref() == Some(region) && q.as_of == as_of)
+            .collect();
+        out.put(layout::worklist_in_exports(region), &worklist_xlsx(region, &rows, &movement).map_err(xlsx)?)?;
         out.put(format!("worklists/{region}.csv"), worklist_csv(&rows))?;
     }
     Ok(out.finish())
@@ -321,6 +333,94 @@ fn write_provenance(sheet: &mut Worksheet, as_of: chrono::NaiveDate, manifest: &
     Ok(())
 }
 
+/// «Мониторинг»: the union, the districts and the regions (rows) by quarter
+/// (columns) for coverage and each monitored check, as numbers.
+fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[QuarterCheck]) -> Result<(), XlsxError> {
+    let formats = Formats::new();
+    let reference = RegionReference::embedded();
+    let mut quarters: Vec<(chrono::NaiveDate, String)> = kpis
+        .iter()
+        .filter(|k| k.scope == "national")
+        .map(|k| {
+            let roman = ["I", "II", "III", "IV"][(k.quarter - 1).clamp(0, 3) as usize];
+            let running = if k.complete { String::new() } else { format!(" (на {})", k.as_of.format("%d.%m.%Y")) };
+            (k.quarter_end, format!("{roman} кв. {}{running}", k.quarter_year))
+        })
+        .collect();
+    quarters.dedup();
+    // Rows: the union, the districts in their order, the regions by code.
+    let mut districts: Vec<_> = reference.districts.iter().collect();
+    districts.sort_by_key(|d| d.sort_order);
+    let mut scopes: Vec<(String, String)> = vec![("Профсоюз".into(), "national".into())];
+    scopes.extend(districts.iter().map(|d| (d.name.clone(), format!("district:{}", d.district_code))));
+    scopes.extend(reference.regions.iter().map(|r| (r.name.clone(), format!("region:{}", r.region_code))));
+    // A row's key: its scope and code, as the marts' rows give them.
+    let key = |scope: &str, fd: Option<&str>, rc: Option<&str>| -> String {
+        match scope {
+            "national" => "national".into(),
+            "district" => format!("district:{}", fd.unwrap_or("")),
+            _ => format!("region:{}", rc.unwrap_or("")),
+        }
+    };
+    let coverage: HashMap<(String, chrono::NaiveDate), f64> = kpis
+        .iter()
+        .filter_map(|k| {
+            let v = k.coverage_pct?;
+            Some(((key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
+        })
+        .collect();
+    let checks: HashMap<(&str, String, chrono::NaiveDate), f64> = quality
+        .iter()
+        .filter_map(|k| {
+            let v = k.affected_pct?;
+            Some(((k.check.as_str(), key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
+        })
+        .collect();
+    let monitored: Vec<&QualityCheck> = QualityCheck::all().iter().filter(|c| c.monitored).collect();
+    let mut blocks: Vec<(String, Option<&str>)> = vec![("Охват реестром, %".into(), None)];
+    blocks.extend(monitored.iter().map(|c| (format!("{}, %", c.title), Some(c.check.as_str()))));
+    let value = |check: Option<&str>, row_key: &str, q: chrono::NaiveDate| match check {
+        None => coverage.get(&(row_key.to_string(), q)).copied(),
+        Some(check) => checks.get(&(check, row_key.to_string(), q)).copied(),
+    };
+    sheet.write_string_with_format(0, 0, "Организация", &formats.header)?;
+    sheet.write_string_with_format(1, 0, "", &formats.header)?;
+    let width = quarters.len().max(1) as u16;
+    for (b, (title, _)) in blocks.iter().enumerate() {
+        let first = 1 + b as u16 * width;
+        if width > 1 {
+            sheet.merge_range(0, first, 0, first + width - 1, title, &formats.header)?;
+        } else {
+            sheet.write_string_with_format(0, first, title, &formats.header)?;
+        }
+        for (i, (_, label)) in quarters.iter().enumerate() {
+            sheet.write_string_with_format(1, first + i as u16, label, &formats.header)?;
+        }
+    }
+    for (r, scope) in scopes.iter().enumerate() {
+        let row = r as u32 + 2;
+        sheet.write_string(row, 0, xlsx_text(&scope.0))?;
+        for (b, (_, check)) in blocks.iter().enumerate() {
+            for (i, (quarter, _)) in quarters.iter().enumerate() {
+                if let Some(v) = value(*check, &scope.1, *quarter) {
+                    sheet.write_number_with_format(row, 1 + (b * quarters.len() + i) as u16, v, &formats.pct)?;
+                }
+            }
+        }
+    }
+    sheet.set_column_width(0, 48)?;
+    for c in 1..=(blocks.len() as u16 * width) {
+        sheet.set_column_width(c, 12)?;
+    }
+    sheet.set_row_height(0, 45)?;
+    sheet.set_freeze_panes(2, 1)?;
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_repeat_rows(0, 1)?;
+    sheet.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
 /// The worklist columns people see, in order.
 const WORKLIST_HEADER: [&str; 7] = [
     "Код организации",
@@ -360,24 +460,52 @@ fn grouped<'a>(rows: &[&'a WorklistRow]) -> Vec<(Option<&'static QualityCheck>, 
 }
 
 /// A region's worklist: a summary sheet, then one sheet per failing check.
-fn worklist_xlsx(region: &str, rows: &[&WorklistRow]) -> Result<Vec<u8>, XlsxError> {
+/// The summary has every check the region fails, with how many its
+/// monitoring counted now and at the quarter before (`movement`: its rows
+/// of quarterly_quality for D's quarter), and the checks it no longer fails.
+fn worklist_xlsx(region: &str, rows: &[&WorklistRow], movement: &[&QuarterCheck]) -> Result<Vec<u8>, XlsxError> {
     let formats = Formats::new();
     let mut book = Workbook::new();
     let groups = grouped(rows);
     let summary = book.add_worksheet();
     summary.set_name("Сводка")?;
-    for (c, title) in ["Проверка", "Организаций", "Что сделать", "Лист"].iter().enumerate()
-    {
+    let header =
+        ["Проверка", "Организаций в перечне", "Выявлено", "Кварталом ранее", "Изменение за квартал", "Что сделать", "Лист"];
+    for (c, title) in header.iter().enumerate() {
         summary.write_string_with_format(0, c as u16, *title, &formats.header)?;
     }
-    for (i, (check, code, list)) in groups.iter().enumerate() {
-        let r = i as u32 + 1;
+    let moved = |check: &str| movement.iter().find(|q| q.check == check);
+    let fixed: Vec<&&QuarterCheck> = movement
+        .iter()
+        .filter(|q| q.affected_prev_quarter.is_some_and(|a| a != 0) && !groups.iter().any(|g| g.1 == q.check))
+        .collect();
+    let mut r = 0;
+    let number = |sheet: &mut Worksheet, r: u32, c: u16, v: Option<i64>| match v {
+        Some(v) => sheet.write_number_with_format(r, c, v as f64, &formats.int).map(|_| ()),
+        None => Ok(()),
+    };
+    for (check, code, list) in &groups {
+        r += 1;
         summary.write_string(r, 0, check.map_or(code.as_str(), |c| c.title.as_str()))?;
         summary.write_number_with_format(r, 1, list.len() as f64, &formats.int)?;
-        summary.write_string(r, 2, check.map_or("", |c| c.action.as_str()))?;
-        summary.write_string(r, 3, check.map_or(code.as_str(), |c| c.sheet.as_str()))?;
+        let q = moved(code);
+        number(summary, r, 2, q.and_then(|q| q.affected))?;
+        number(summary, r, 3, q.and_then(|q| q.affected_prev_quarter))?;
+        number(summary, r, 4, q.and_then(|q| q.affected_change_quarter))?;
+        summary.write_string(r, 5, check.map_or("", |c| c.action.as_str()))?;
+        summary.write_string(r, 6, check.map_or(code.as_str(), |c| c.sheet.as_str()))?;
     }
-    let total = groups.len() as u32 + 1;
+    for q in fixed {
+        r += 1;
+        let check = QualityCheck::find(&q.check);
+        summary.write_string(r, 0, check.map_or(q.check.as_str(), |c| c.title.as_str()))?;
+        summary.write_number_with_format(r, 1, 0.0, &formats.int)?;
+        number(summary, r, 2, q.affected)?;
+        number(summary, r, 3, q.affected_prev_quarter)?;
+        number(summary, r, 4, q.affected_change_quarter)?;
+        summary.write_string(r, 5, "Замечаний больше нет")?;
+    }
+    let total = r + 1;
     summary.write_string_with_format(
         total,
         0,
@@ -385,10 +513,15 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow]) -> Result<Vec<u8>, XlsxErr
         &formats.header,
     )?;
     summary.write_number_with_format(total, 1, rows.len() as f64, &formats.int)?;
-    summary.set_column_width(0, 60)?;
-    summary.set_column_width(1, 14)?;
-    summary.set_column_width(2, 60)?;
-    summary.set_column_width(3, 32)?;
+    summary.write_string(
+        total + 2,
+        0,
+        "«Выявлено» и «Кварталом ранее» — по мониторингу качества данных: организации или члены Профсоюза, \
+         для расхождений с отчётом — расхождение; квартал представлен последним снимком не позднее его окончания.",
+    )?;
+    for (c, width) in [60, 14, 12, 12, 14, 60, 32].into_iter().enumerate() {
+        summary.set_column_width(c as u16, width)?;
+    }
     summary.set_freeze_panes(1, 0)?;
 
     for (check, code, list) in &groups {

@@ -161,6 +161,70 @@ pub struct QualityRow {
     pub official_value: Option<i64>,
 }
 
+/// A row of quarterly_kpis: one scope at one quarter end.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QuarterKpis {
+    pub quarter_end: NaiveDate,
+    pub quarter_year: i64,
+    pub quarter: i64,
+    pub as_of: NaiveDate,
+    pub complete: bool,
+    pub scope: String,
+    pub federal_district: Option<String>,
+    pub region_code: Option<String>,
+    pub members: Option<i64>,
+    pub members_change_quarter: Option<i64>,
+    pub members_change_year: Option<i64>,
+    pub coverage_pct: Option<f64>,
+    pub coverage_pct_change_quarter: Option<f64>,
+    pub coverage_pct_change_year: Option<f64>,
+    pub primary_auto_reports_pct: Option<f64>,
+    pub primary_auto_reports_pct_change_quarter: Option<f64>,
+    pub primary_auto_reports_pct_change_year: Option<f64>,
+}
+
+/// A row of quarterly_quality: one check of one scope at one quarter end.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QuarterCheck {
+    pub quarter_end: NaiveDate,
+    pub quarter_year: i64,
+    pub quarter: i64,
+    pub as_of: NaiveDate,
+    pub complete: bool,
+    pub check: String,
+    pub scope: String,
+    pub federal_district: Option<String>,
+    pub region_code: Option<String>,
+    pub unit: String,
+    pub affected: Option<i64>,
+    pub population: Option<i64>,
+    pub affected_pct: Option<f64>,
+    pub affected_prev_quarter: Option<i64>,
+    pub affected_change_quarter: Option<i64>,
+    pub affected_pct_change_quarter: Option<f64>,
+    pub affected_change_year: Option<i64>,
+    pub affected_pct_change_year: Option<f64>,
+    pub trend_quarter: Option<String>,
+    pub trend_year: Option<String>,
+}
+
+/// A row of monitoring_regions.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MonitoringRegion {
+    pub region_code: String,
+    pub federal_district: String,
+    pub checks_compared_quarter: i64,
+    pub checks_improved_quarter: i64,
+    pub checks_worsened_quarter: i64,
+    pub balance_quarter: i64,
+    pub balance_quarter_rank: i64,
+    pub checks_compared_year: i64,
+    pub checks_improved_year: i64,
+    pub checks_worsened_year: i64,
+    pub balance_year: i64,
+    pub balance_year_rank: i64,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WorklistRow {
     pub region_code: String,
@@ -303,6 +367,9 @@ pub struct Marts {
     pub coverage_bands: Vec<CoverageBand>,
     pub regions_summary: RegionsSummary,
     pub national_changes: Vec<NationalChange>,
+    pub quarterly_kpis: Vec<QuarterKpis>,
+    pub quarterly_quality: Vec<QuarterCheck>,
+    pub monitoring_regions: Vec<MonitoringRegion>,
     /// The national mart of C, when the warehouse has it.
     pub national_prev: Option<National>,
     /// The national mart of every date computed so far, oldest first.
@@ -354,6 +421,9 @@ impl Marts {
             coverage_bands: typed(raw, "coverage_bands", as_of)?,
             regions_summary: one(typed(raw, "regions_summary", as_of)?, "regions_summary", as_of)?,
             national_changes: typed(raw, "national_changes", as_of)?,
+            quarterly_kpis: typed(raw, "quarterly_kpis", as_of)?,
+            quarterly_quality: typed(raw, "quarterly_quality", as_of)?,
+            monitoring_regions: typed(raw, "monitoring_regions", as_of)?,
             national_prev,
             history,
             region_history,

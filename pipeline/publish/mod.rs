@@ -113,7 +113,7 @@ pub async fn publish(
     // first, so the site never links to worklists that are not there yet.
     let exports_rel = layout::exports_dir(as_of);
     let export_files = target
-        .publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts.worklist, marts.manifest.as_ref()))
+        .publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts))
         .await?;
     let site_files = target.publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at).render_into(dir)).await?;
     let briefing_rel = layout::briefings_dir(as_of);

@@ -2,6 +2,7 @@
 //! pages rendered into a folder. Layout and words are the templates'; this
 //! module decides which rows go where and in what order.
 
+mod monitoring;
 mod pages;
 
 use std::collections::BTreeMap;
@@ -179,6 +180,7 @@ impl<'a> Site<'a> {
         out.put("profcards.html", self.render("profcards.html", "", self.profcards(&regions))?)?;
         out.put("online.html", self.render("online.html", "", self.online(&regions))?)?;
         out.put("quality.html", self.render("quality.html", "", self.quality(&regions))?)?;
+        out.put("monitoring.html", self.render("monitoring.html", "", self.monitoring(&regions))?)?;
         for district in &self.marts.districts {
             let page = format!("districts/{}.html", district.federal_district);
             out.put(page, self.render("district.html", "../", self.district(district, &regions))?)?;

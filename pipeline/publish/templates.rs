@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("profcards.html", include_str!("../../dashboards/templates/profcards.html")),
     ("online.html", include_str!("../../dashboards/templates/online.html")),
     ("quality.html", include_str!("../../dashboards/templates/quality.html")),
+    ("monitoring.html", include_str!("../../dashboards/templates/monitoring.html")),
     ("district.html", include_str!("../../dashboards/templates/district.html")),
     ("region.html", include_str!("../../dashboards/templates/region.html")),
     ("briefing.md", include_str!("../../dashboards/briefing/briefing.md")),
@@ -80,6 +81,7 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("dec", dec);
     env.add_filter("signed", signed);
     env.add_filter("signed_pct", signed_pct);
+    env.add_filter("signed_points", signed_points);
     env.add_filter("date", date);
     env.add_filter("month", month);
     env.add_filter("plural", plural);
@@ -133,6 +135,12 @@ fn signed_pct(v: Value, decimals: Option<u8>) -> String {
             sign(if rounded_zero { 0 } else { x.signum() as i8 }, text)
         },
     )
+}
+
+/// `+2,5 п. п.` — a change of a percentage, in percentage points.
+fn signed_points(v: Value, decimals: Option<u8>) -> String {
+    let shown = signed_pct(v, decimals);
+    if shown == NONE { shown } else { shown.replace('%', "п. п.") }
 }
 
 fn sign(signum: i8, text: String) -> String {

@@ -1,7 +1,9 @@
 -- data_quality: one row per check and scope at D (marts.md "data_quality"):
--- the national rows first (region_code null), then every regional
--- organization of the reference list (a region without data gets its rows:
--- affected 0, population 0, affected_pct null).
+-- the national rows first (region_code null), then each federal district
+-- (its regions summed, like the national rows; federal_district set,
+-- region_code null), then every regional organization of the reference list
+-- (a region without data gets its rows: affected 0, population 0,
+-- affected_pct null).
 --
 -- `unit` says what `affected` counts: organizations, members, or (for the
 -- *_gap checks) the difference between registry and official figures, both of
@@ -17,7 +19,8 @@
 --   registered_on in [B - 1 year, B), whatever happened to them since.
 -- Population of a gap check is the official figure; without a baseline, or for
 -- a region the official report lacks, a gap row's figures are null. The
--- national gap is computed from national sums, not summed from regional gaps.
+-- national and district gaps are computed from their sums, not summed from
+-- regional gaps.
 -- The organization checks come from org_check_failures (see its header).
 WITH checks ("check", unit, population_of, position) AS (
     VALUES
@@ -82,6 +85,7 @@ failures AS (
 by_region AS (
     SELECT
         g.region_code,
+        g.federal_district,
         c."check",
         c.unit,
         c.position,
@@ -120,18 +124,26 @@ by_region AS (
     LEFT JOIN official s ON s.region_code = g.region_code
 ),
 scoped AS (
-    SELECT 'national' AS scope, CAST(NULL AS VARCHAR) AS region_code, "check", unit, position,
+    SELECT 'national' AS scope, CAST(NULL AS VARCHAR) AS federal_district, CAST(NULL AS VARCHAR) AS region_code,
+        "check", unit, position,
         sum(affected) AS affected, sum(population) AS population,
         sum(registry_value) AS registry_value, sum(official_value) AS official_value
     FROM by_region
     GROUP BY "check", unit, position
     UNION ALL
-    SELECT 'region', region_code, "check", unit, position, affected, population, registry_value, official_value
+    SELECT 'district', federal_district, CAST(NULL AS VARCHAR), "check", unit, position,
+        sum(affected), sum(population), sum(registry_value), sum(official_value)
+    FROM by_region
+    GROUP BY federal_district, "check", unit, position
+    UNION ALL
+    SELECT 'region', federal_district, region_code, "check", unit, position, affected, population, registry_value,
+        official_value
     FROM by_region
 ),
 measured AS (
     SELECT
         scope,
+        federal_district,
         region_code,
         "check",
         unit,
@@ -152,6 +164,7 @@ SELECT
     m."check",
     m.scope,
     m.region_code,
+    m.federal_district,
     m.unit,
     CAST(m.affected AS BIGINT) AS affected,
     CAST(m.population AS BIGINT) AS population,
@@ -160,4 +173,5 @@ SELECT
     CAST(m.official_value AS BIGINT) AS official_value
 FROM measured m
 CROSS JOIN params p
-ORDER BY m.scope, m.region_code NULLS FIRST, m.position;
+ORDER BY CASE m.scope WHEN 'national' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
+    m.region_code NULLS FIRST, m.federal_district NULLS FIRST, m.position;

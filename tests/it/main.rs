@@ -19,6 +19,8 @@ mod ingest_rejects;
 mod ingest_safety;
 mod layers;
 mod marts_files;
+mod marts_history;
+mod monitoring;
 mod marts_national;
 mod marts_profcards;
 mod marts_quality;

@@ -94,8 +94,11 @@ async fn quality_warehouse(dir: &std::path::Path) -> std::path::PathBuf {
 fn row(b: &RecordBatch, region: Option<&str>, check: &str) -> usize {
     let regions = column_text(b, "region_code");
     let checks = column_text(b, "check");
+    let scopes = column_text(b, "scope");
+    let scope = if region.is_some() { "region" } else { "national" };
     let region = region.unwrap_or("∅");
-    let found: Vec<usize> = (0..b.num_rows()).filter(|&i| regions[i] == region && checks[i] == check).collect();
+    let found: Vec<usize> =
+        (0..b.num_rows()).filter(|&i| regions[i] == region && checks[i] == check && scopes[i] == scope).collect();
     assert_eq!(found.len(), 1, "one row for {region} {check}");
     found[0]
 }
@@ -107,10 +110,11 @@ async fn data_quality_by_hand() {
     let q = compute_mart(&wh, D, "data_quality").await;
 
     // 20 checks, nationally and for each of the 85 regional organizations.
-    assert_eq!(q.num_rows(), 20 * 86);
+    assert_eq!(q.num_rows(), 20 * (1 + 8 + 85));
     let scopes = column_text(&q, "scope");
     assert!(scopes[..20].iter().all(|s| s == "national"));
-    assert!(scopes[20..].iter().all(|s| s == "region"));
+    assert!(scopes[20..180].iter().all(|s| s == "district"));
+    assert!(scopes[180..].iter().all(|s| s == "region"));
     assert!(column_text(&q, "as_of").iter().all(|d| d == D));
 
     // (check, unit, affected, population, affected_pct)
@@ -150,6 +154,14 @@ async fn data_quality_by_hand() {
         ("territorial_count_gap", -1, 1, -100.0, 2, 1),
         ("primary_created_gap", 3, 5, 60.0, 2, 5),
     ];
+    // A federal district sums its regions: SFD holds region 23, the only one with data.
+    let (districts, checks) = (column_text(&q, "federal_district"), column_text(&q, "check"));
+    for (check, _, affected, population, _) in counted {
+        let i = (0..q.num_rows())
+            .find(|&i| scopes[i] == "district" && districts[i] == "SFD" && checks[i] == check)
+            .unwrap_or_else(|| panic!("no SFD row for {check}"));
+        assert_eq!((int(&q, "affected", i), int(&q, "population", i)), (Some(affected), Some(population)), "SFD {check}");
+    }
     for scope in [None, Some("23")] {
         for (check, affected, population, share, registry, official) in gaps {
             let i = row(&q, scope, check);

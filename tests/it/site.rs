@@ -55,7 +55,9 @@ async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     let pages = pages(&site);
 
     let reference = RegionReference::embedded();
-    for page in ["index.html", "coverage.html", "reports.html", "profcards.html", "online.html", "quality.html"] {
+    for page in
+        ["index.html", "coverage.html", "reports.html", "profcards.html", "online.html", "quality.html", "monitoring.html"]
+    {
         assert!(pages.contains_key(page), "{page} missing");
     }
     for d in &reference.districts {
@@ -64,7 +66,7 @@ async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     for r in &reference.regions {
         assert!(pages.contains_key(&format!("regions/{}.html", r.region_code)), "region {}", r.region_code);
     }
-    assert_eq!(pages.len(), 6 + reference.districts.len() + reference.regions.len());
+    assert_eq!(pages.len(), 7 + reference.districts.len() + reference.regions.len());
 
     // Russian formats: a grouped official count, a comma percentage, a date in words.
     let index = &pages["index.html"];
@@ -187,7 +189,7 @@ async fn the_site_opens_in_a_browser_without_errors() {
         (String::from_utf8_lossy(&out.stdout).into_owned(), log)
     };
     // (page, how many sortable tables it has at least)
-    for (page, sortable) in [("index.html", 1), ("regions/23.html", 0), ("coverage.html", 1)] {
+    for (page, sortable) in [("index.html", 1), ("regions/23.html", 0), ("coverage.html", 1), ("monitoring.html", 1)] {
         let (dom, log) = chromium(&site.join(page), &["--dump-dom".into()]);
         let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
         assert!(console.is_empty(), "{page}: console messages: {console:#?}");

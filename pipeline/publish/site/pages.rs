@@ -10,6 +10,7 @@ use minijinja::{Value, context};
 
 use super::super::charts::{self, BarInput, TileInput};
 use super::super::marts::{District, National};
+use super::monitoring::Scope;
 use super::{REGION_PAGE_ORGS, RegionView, Site, band_class, by_rank, desc, month_label, short_date};
 use crate::contract::HeadlineIndicator;
 
@@ -220,7 +221,8 @@ impl<'a> Site<'a> {
             |v| ru.percent(v, 0),
             district.coverage_pct.map(|p| (p, format!("Округ: {}", ru.percent(p, 1)))),
         );
-        context! { d => district, n => &self.marts.national, regions => own, chart => chart }
+        let quarterly = self.quarterly_section(Scope::District(&district.federal_district));
+        context! { d => district, n => &self.marts.national, regions => own, chart => chart, quarterly => quarterly }
     }
 
     pub(super) fn region(&self, region: &RegionView<'a>) -> Value {
@@ -248,6 +250,7 @@ impl<'a> Site<'a> {
             coverage_rank => region.row.coverage_rank,
             trend => trend,
             reports_rank => region.row.auto_reports_rank,
+            quarterly => self.quarterly_section(Scope::Region(code)),
         }
     }
 }

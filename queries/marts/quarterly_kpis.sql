@@ -1,0 +1,92 @@
+-- quarterly_kpis: the headline KPIs of every scope (the union, each federal
+-- district, each regional organization) quarter by quarter, for the
+-- monitoring the decree asks for every quarter (item 4.2).
+--
+-- A quarter ends on 1 January, 1 April, 1 July or 1 October and is
+-- represented by its latest snapshot on or before that day and after the
+-- previous quarter's end — the snapshot nearest before it — so quarters
+-- compare like with like. The quarter D falls in is represented by D itself
+-- (complete = false while it runs). Changes are to the quarter before
+-- (*_change_quarter) and to the same quarter a year before (*_change_year):
+-- counts as differences, percentages in percentage points; null when that
+-- quarter has no snapshot or either value is null. D's quarter and the twelve
+-- before it are kept (the changes still reach a year further back); older
+-- quarters stay in the marts of older dates.
+--
+-- The history is history_kpis: past_history_kpis is registered by compute
+-- with the dates before D (only the latest computed date of each quarter,
+-- the only one that can represent it; dates the gate held are left out), and
+-- D's own rows are mart_history_kpis. A date recomputed later counts as
+-- recomputed: its partition is replaced, and the next compute reads it.
+WITH history AS (
+    SELECT
+        as_of, scope, federal_district, region_code, members, members_official, coverage_pct,
+        primary_auto_reports_pct, joined_online, joined_online_pct, profcards, cards_issued_pct
+    FROM past_history_kpis
+    WHERE as_of < (SELECT d FROM params)
+    UNION ALL
+    SELECT
+        as_of, scope, federal_district, region_code, members, members_official, coverage_pct,
+        primary_auto_reports_pct, joined_online, joined_online_pct, profcards, cards_issued_pct
+    FROM mart_history_kpis
+),
+-- The quarter a date belongs to, by its end: the first quarter start on or
+-- after it.
+dated AS (
+    SELECT DISTINCT
+        as_of,
+        CAST(date_trunc('quarter', as_of - INTERVAL '1 day') + INTERVAL '3 months' AS DATE) AS quarter_end
+    FROM history
+),
+quarters AS (
+    SELECT quarter_end, max(as_of) AS as_of
+    FROM dated
+    GROUP BY quarter_end
+),
+points AS (
+    SELECT q.quarter_end, h.*, scope || ':' || coalesce(region_code, federal_district, '') AS scope_key
+    FROM quarters q
+    JOIN history h ON h.as_of = q.as_of
+),
+result AS (
+    SELECT
+        now.quarter_end,
+        CAST(extract(year FROM now.quarter_end - INTERVAL '1 day') AS BIGINT) AS quarter_year,
+        CAST(extract(quarter FROM now.quarter_end - INTERVAL '1 day') AS BIGINT) AS quarter,
+        now.as_of,
+        now.quarter_end <= p.d AS complete,
+        CAST(now.scope AS VARCHAR) AS scope,
+        now.federal_district,
+        now.region_code,
+        CAST(now.members AS BIGINT) AS members,
+        CAST(now.members - q.members AS BIGINT) AS members_change_quarter,
+        CAST(now.members - y.members AS BIGINT) AS members_change_year,
+        CAST(now.members_official AS BIGINT) AS members_official,
+        now.coverage_pct,
+        now.coverage_pct - q.coverage_pct AS coverage_pct_change_quarter,
+        now.coverage_pct - y.coverage_pct AS coverage_pct_change_year,
+        now.primary_auto_reports_pct,
+        now.primary_auto_reports_pct - q.primary_auto_reports_pct AS primary_auto_reports_pct_change_quarter,
+        now.primary_auto_reports_pct - y.primary_auto_reports_pct AS primary_auto_reports_pct_change_year,
+        CAST(now.joined_online AS BIGINT) AS joined_online,
+        CAST(now.joined_online - q.joined_online AS BIGINT) AS joined_online_change_quarter,
+        CAST(now.joined_online - y.joined_online AS BIGINT) AS joined_online_change_year,
+        now.joined_online_pct,
+        CAST(now.profcards AS BIGINT) AS profcards,
+        CAST(now.profcards - q.profcards AS BIGINT) AS profcards_change_quarter,
+        CAST(now.profcards - y.profcards AS BIGINT) AS profcards_change_year,
+        now.cards_issued_pct,
+        now.cards_issued_pct - q.cards_issued_pct AS cards_issued_pct_change_quarter,
+        now.cards_issued_pct - y.cards_issued_pct AS cards_issued_pct_change_year
+    FROM points now
+    CROSS JOIN params p
+    LEFT JOIN points q
+        ON q.scope_key = now.scope_key AND q.quarter_end = CAST(now.quarter_end - INTERVAL '3 months' AS DATE)
+    LEFT JOIN points y
+        ON y.scope_key = now.scope_key AND y.quarter_end = CAST(now.quarter_end - INTERVAL '12 months' AS DATE)
+    WHERE now.quarter_end >= CAST(
+        date_trunc('quarter', p.d - INTERVAL '1 day') + INTERVAL '3 months' - INTERVAL '36 months' AS DATE)
+)
+SELECT * FROM result
+ORDER BY CASE scope WHEN 'national' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
+    region_code NULLS FIRST, federal_district NULLS FIRST, quarter_end;
