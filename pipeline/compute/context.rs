@@ -136,29 +136,42 @@ pub fn register_mart(ctx: &SessionContext, name: &str, mart: &Mart) -> Result<()
 }
 
 /// C's national mart, as C's compute wrote it, as `prev_national` (not
-/// `mart_…`, which would name a mart of D): the columns of
-/// `schemas/marts/national.toml`, taken from C's file by name. Without C, or
-/// when C's marts were never computed (an older warehouse), the table has no
-/// row, so the queries still run and give nulls; a column C's older mart
-/// lacks is null.
+/// `mart_…`, which would name a mart of D). Without C, or when C's marts were
+/// never computed (an older warehouse), the table has no row, so the queries
+/// still run and give nulls.
 pub async fn register_prev_national(
     ctx: &SessionContext,
     warehouse: &Warehouse,
     c: Option<NaiveDate>,
     national: &MartSchema,
 ) -> Result<(), ComputeError> {
-    let fields: Vec<Field> = national.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
-    let schema = Arc::new(Schema::new(fields));
+    register_mart_of(ctx, warehouse, c, national, "prev_national").await.map(|_| ())
+}
+
+/// The mart of `schema` as the compute of `date` wrote it, as `table`: the
+/// columns the schema declares, taken from the file by name (a column an
+/// older file lacks is null). Without the date or its file the table has no
+/// row. Returns whether the file was there.
+pub async fn register_mart_of(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    date: Option<NaiveDate>,
+    schema: &MartSchema,
+    table: &str,
+) -> Result<bool, ComputeError> {
+    let fields: Vec<Field> = schema.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
+    let arrow_schema = Arc::new(Schema::new(fields));
     let mut batches = Vec::new();
-    let file = match c {
-        Some(c) => warehouse.location().read(&layout::mart_file("national", c, "parquet")).await?,
+    let file = match date {
+        Some(date) => warehouse.location().read(&layout::mart_file(&schema.name, date, "parquet")).await?,
         None => None,
     };
+    let found = file.is_some();
     if let Some(bytes) = file {
         let (_, read) =
             decode_parquet(bytes).map_err(|e| ComputeError::engine(DataFusionError::External(Box::new(e))))?;
         for batch in read {
-            let columns: Vec<ArrayRef> = schema
+            let columns: Vec<ArrayRef> = arrow_schema
                 .fields()
                 .iter()
                 .map(|f| match batch.column_by_name(f.name()) {
@@ -166,10 +179,10 @@ pub async fn register_prev_national(
                     _ => new_null_array(f.data_type(), batch.num_rows()),
                 })
                 .collect();
-            batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(ComputeError::arrow)?);
+            batches.push(RecordBatch::try_new(arrow_schema.clone(), columns).map_err(ComputeError::arrow)?);
         }
     }
-    let table = MemTable::try_new(schema, vec![batches]).map_err(ComputeError::engine)?;
-    ctx.register_table("prev_national", Arc::new(table)).map_err(ComputeError::engine)?;
-    Ok(())
+    let provider = MemTable::try_new(arrow_schema, vec![batches]).map_err(ComputeError::engine)?;
+    ctx.register_table(table, Arc::new(provider)).map_err(ComputeError::engine)?;
+    Ok(found)
 }
