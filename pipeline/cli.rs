@@ -63,7 +63,7 @@ pub struct ScheduleArgs {
     /// The configuration file (settings may also come from REESTR_* variables).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
-    /// Catch up now, then exit (non-zero if a snapshot failed): for cron or systemd timers.
+    /// Catch up now, then exit (non-zero if a snapshot failed, 3 if one was held by the gate): for cron or systemd timers.
     #[arg(long)]
     pub once: bool,
 }
@@ -82,9 +82,13 @@ pub struct PublishArgs {
     /// Warehouse folder.
     #[arg(long, value_name = "FOLDER")]
     pub warehouse: String,
-    /// Snapshot date D to publish; the latest computed one when absent.
+    /// Snapshot date D to publish; the latest computed one the gate does not hold when absent.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
     pub as_of: Option<NaiveDate>,
+    /// Publish D although the gate held it, for this reason (recorded in the
+    /// run log with your user and host, and shown on the pages).
+    #[arg(long, value_name = "REASON", requires = "as_of", value_parser = reason_arg)]
+    pub accept: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +188,21 @@ pub struct IngestArgs {
     /// Snapshot date; defaults to the snapshot folder's name when it is a date.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
     pub as_of: Option<NaiveDate>,
+}
+
+/// A reason people will read on every page: one line of words, not too long.
+fn reason_arg(s: &str) -> Result<String, String> {
+    let reason = s.trim();
+    if reason.is_empty() {
+        return Err("say why the held snapshot is right, e.g. --accept \"two regions merged\"".into());
+    }
+    if reason.chars().any(char::is_control) {
+        return Err("the reason must be one line of text".into());
+    }
+    if reason.chars().count() > 500 {
+        return Err("the reason is over 500 characters; keep it to a sentence".into());
+    }
+    Ok(reason.to_string())
 }
 
 fn date_arg(s: &str) -> Result<NaiveDate, String> {

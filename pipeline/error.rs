@@ -1,6 +1,8 @@
 //! The one place where a failure becomes a message for a person and an exit
-//! code: 2 for what the user can fix (input, flags, configuration), 130 for a
-//! command stopped on request (SIGTERM or SIGINT), 1 for everything else.
+//! code: 2 for what the user can fix (input, flags, configuration), 3 for a
+//! snapshot the gate held (nothing wrong with reestr or the command: the data
+//! looks suspicious), 130 for a command stopped on request (SIGTERM or
+//! SIGINT), 1 for everything else.
 //! Each layer has its own error type; this maps them, and no layer imports it.
 
 use std::error::Error as _;
@@ -39,6 +41,7 @@ pub enum Error {
 
 pub const EXIT_INTERNAL: u8 = 1;
 pub const EXIT_USER: u8 = 2;
+pub const EXIT_HELD: u8 = 3;
 
 impl From<JobError> for Error {
     fn from(e: JobError) -> Error {
@@ -74,9 +77,16 @@ impl Error {
         }
     }
 
+    /// Whether the command ended with a snapshot held by the gate.
+    pub fn is_held(&self) -> bool {
+        matches!(self, Error::Nightly(e) if e.is_held())
+    }
+
     pub fn exit_code(&self) -> u8 {
         if self.is_stop() {
             EXIT_STOPPED
+        } else if self.is_held() {
+            EXIT_HELD
         } else if self.is_user_error() {
             EXIT_USER
         } else {
@@ -87,7 +97,7 @@ impl Error {
     /// One sentence for a user error or a stop; for an internal one, its
     /// causes and what to do about it.
     pub fn render(&self) -> String {
-        if self.is_user_error() || self.is_stop() {
+        if self.is_user_error() || self.is_stop() || self.is_held() {
             return format!("error: {self}");
         }
         let mut text = format!("error: {self}");

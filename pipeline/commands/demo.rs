@@ -12,7 +12,7 @@ use super::Env;
 use crate::Error;
 use crate::cli::DemoArgs;
 use crate::generate::{GenerateRequest, demo_dates, generate};
-use crate::nightly::{DateChoices, PublishAfter, SnapshotJob};
+use crate::nightly::{DateChoices, PublishAfter, SnapshotJob, held_error};
 use crate::warehouse::layout;
 
 /// The decree's number, No 19-8.
@@ -47,7 +47,11 @@ pub async fn run(args: DemoArgs, env: Env) -> Result<(), Error> {
             // The site shows D, the decree's date.
             publish: if as_of == d { PublishAfter::ThisDate } else { PublishAfter::Nothing },
         };
-        site = job.process_snapshot(&snapshot).await?.published.or(site);
+        let done = job.process_snapshot(&snapshot).await?;
+        if done.gate.is_held() {
+            return Err(held_error(job.warehouse(), as_of, done.gate.summary, 0).into());
+        }
+        site = done.published.or(site);
     }
     if !env.quiet {
         println!("Demo finished in {:.0} s.", started.elapsed().as_secs_f64());

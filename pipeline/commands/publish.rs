@@ -1,4 +1,5 @@
-//! `reestr publish`: the site, exports and briefing of one date.
+//! `reestr publish`: the site, exports and briefing of one date; with
+//! `--accept`, of a date the gate held.
 
 use super::Env;
 use crate::Error;
@@ -7,7 +8,10 @@ use crate::publish::PublishSummary;
 
 pub async fn run(args: PublishArgs, env: Env) -> Result<(), Error> {
     let job = env.begin(&args.warehouse).await?;
-    let summary = job.publish(args.as_of).await?;
+    let summary = match (&args.accept, args.as_of) {
+        (Some(reason), Some(as_of)) => job.accept(as_of, reason).await?,
+        _ => job.publish(args.as_of).await?,
+    };
     if !env.quiet {
         report(&summary);
     }

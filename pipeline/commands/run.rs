@@ -1,9 +1,10 @@
-//! `reestr run`: the nightly job for one snapshot — ingest, compute, publish.
+//! `reestr run`: the nightly job for one snapshot — ingest, compute, gate,
+//! publish. No configuration file: the gate's limits are the defaults.
 
 use super::{Env, compute, ingest, publish};
 use crate::Error;
 use crate::cli::RunArgs;
-use crate::nightly::{PublishAfter, SnapshotJob};
+use crate::nightly::{PublishAfter, SnapshotJob, held_error};
 
 pub async fn run(args: RunArgs, env: Env) -> Result<(), Error> {
     let job = env.begin(&args.input.warehouse).await?;
@@ -20,6 +21,9 @@ pub async fn run(args: RunArgs, env: Env) -> Result<(), Error> {
         if let Some(site) = &done.published {
             publish::report(site);
         }
+    }
+    if done.gate.is_held() {
+        return Err(held_error(job.warehouse(), done.marts.dates.d, done.gate.summary, 0).into());
     }
     Ok(())
 }

@@ -140,19 +140,30 @@ pub fn register_mart(ctx: &SessionContext, name: &str, mart: &Mart) -> Result<()
 }
 
 /// C's national mart, as C's compute wrote it, as `prev_national` (not
-/// `mart_…`, which would name a mart of D): the columns of
-/// `schemas/marts/national.toml`, taken from C's file by name. Without C, or
-/// when C's marts were never computed (an older warehouse), the table has no
-/// row, so the queries still run and give nulls; a column C's older mart
-/// lacks is null.
+/// `mart_…`, which would name a mart of D). Without C, or when C's marts were
+/// never computed (an older warehouse), the table has no row, so the queries
+/// still run and give nulls.
 pub async fn register_prev_national(
     ctx: &SessionContext,
     warehouse: &Warehouse,
     c: Option<NaiveDate>,
     national: &MartSchema,
 ) -> Result<(), ComputeError> {
-    let dates: Vec<NaiveDate> = c.into_iter().collect();
-    register_mart_files(ctx, warehouse, national, &dates, "prev_national").await
+    register_mart_of(ctx, warehouse, c, national, "prev_national").await.map(|_| ())
+}
+
+/// The mart of `schema` as the compute of `date` wrote it, as `table` (see
+/// `register_mart_files`). Without the date or its file the table has no
+/// row. Returns whether the file was there.
+pub async fn register_mart_of(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    date: Option<NaiveDate>,
+    schema: &MartSchema,
+    table: &str,
+) -> Result<bool, ComputeError> {
+    let dates: Vec<NaiveDate> = date.into_iter().collect();
+    Ok(register_mart_files(ctx, warehouse, schema, &dates, table).await? > 0)
 }
 
 /// `past_<mart>`: the mart as the dates before D wrote it, for the quarterly
@@ -191,14 +202,15 @@ pub fn quarter_end(date: NaiveDate) -> NaiveDate {
 /// Registers the files of `mart` of `dates` as one table `name` with the
 /// mart's columns of today, taken from each file by name: a column an older
 /// file lacks (or holds in another type) is null, so marts written by an
-/// older reestr still read. A date without the file is left out.
+/// older reestr still read. A date without the file is left out. Returns how
+/// many files there were.
 async fn register_mart_files(
     ctx: &SessionContext,
     warehouse: &Warehouse,
     mart: &MartSchema,
     dates: &[NaiveDate],
     name: &str,
-) -> Result<(), ComputeError> {
+) -> Result<usize, ComputeError> {
     let fields: Vec<Field> = mart.columns.iter().map(|c| Field::new(&c.name, c.data_type.clone(), true)).collect();
     let schema = Arc::new(Schema::new(fields));
     let location = warehouse.location();
@@ -212,12 +224,13 @@ async fn register_mart_files(
         })
         .collect();
     let files: Vec<Option<bytes::Bytes>> = futures::stream::iter(reads).buffered(16).try_collect().await?;
+    let found = files.iter().flatten().count();
     let mut batches = Vec::new();
     for bytes in files.into_iter().flatten() {
         let (_, read) =
             decode_parquet(bytes).map_err(|e| ComputeError::engine(DataFusionError::External(Box::new(e))))?;
         for batch in read {
-            let columns: Vec<ArrayRef> = schema
+            let columns: Vec<ArrayRef> = arrow_schema
                 .fields()
                 .iter()
                 .map(|f| match batch.column_by_name(f.name()) {
@@ -230,5 +243,5 @@ async fn register_mart_files(
     }
     let table = MemTable::try_new(schema, vec![batches]).map_err(ComputeError::engine)?;
     ctx.register_table(name, Arc::new(table)).map_err(ComputeError::engine)?;
-    Ok(())
+    Ok(found)
 }

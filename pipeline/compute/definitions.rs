@@ -56,8 +56,8 @@ impl Definitions {
     ) -> Result<Definitions, String> {
         if let Some(file) = stray.first() {
             return Err(format!(
-                "{file} is never run: compute runs queries/views/*.sql, queries/marts/*.sql and queries/dates/baseline.sql \
-                 only; move it there or delete it"
+                "{file} is never run: compute runs queries/views/*.sql, queries/marts/*.sql, queries/dates/baseline.sql and \
+                 the gate's queries/gate/gate.sql only; move it there or delete it"
             ));
         }
         let query = |&(name, sql): &(&'static str, &'static str)| Query { name, sql };

@@ -7,10 +7,13 @@
 //! `marts/<mart>/as_of=<D>/<mart>.parquet` and `.csv` and committed atomically.
 //! The files are found, and run in the order their names require, by
 //! `definitions.rs`; each mart is checked against `schemas/marts/<mart>.toml`.
+//! `gate` compares two dates' marts (`queries/gate/gate.sql`) for the
+//! nightly job's gate.
 
 mod context;
 mod definitions;
 mod explore;
+pub mod gate;
 mod output;
 mod schema;
 

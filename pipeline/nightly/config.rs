@@ -11,6 +11,7 @@ use croner::Cron;
 use serde::Deserialize;
 
 use super::NightlyError;
+use super::gate::GateConfig;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +21,7 @@ struct File {
     schedule: Option<String>,
     timezone: Option<String>,
     keep_days: Option<u32>,
+    gate: Option<GateConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,8 @@ pub struct Config {
     /// Registry partitions older than this many days before the newest
     /// snapshot are pruned; marts, manifests and the run log are kept.
     pub keep_days: u32,
+    /// When the nightly job holds a date instead of publishing it.
+    pub gate: GateConfig,
 }
 
 impl Config {
@@ -45,7 +49,7 @@ impl Config {
                 // The parser's message alone: its excerpt of the file could
                 // show a secret someone put there by mistake.
                 toml::from_str::<File>(&text).map_err(|e| {
-                    let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+                    let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
                     let hint = if e.message().contains("aws_") {
                         " (object-store credentials come only from the AWS_* environment variables)"
                     } else {
@@ -74,7 +78,17 @@ impl Config {
         let tz_text = file.timezone.unwrap_or_else(|| "Europe/Moscow".into());
         let timezone =
             Tz::from_str(&tz_text).map_err(|_| bad(format!("unknown time zone \"{tz_text}\" (e.g. Europe/Moscow)")))?;
-        Ok(Config { inbox, warehouse, schedule, schedule_text, timezone, keep_days: file.keep_days.unwrap_or(400) })
+        let gate = file.gate.unwrap_or_default();
+        gate.check().map_err(bad)?;
+        Ok(Config {
+            inbox,
+            warehouse,
+            schedule,
+            schedule_text,
+            timezone,
+            keep_days: file.keep_days.unwrap_or(400),
+            gate,
+        })
     }
 
     /// The next firing strictly after `after`, in the configured time zone.
@@ -124,5 +138,23 @@ mod tests {
         std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\naws_secret_access_key = \"x\"\n").unwrap();
         let err = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("aws_secret_access_key") && !err.contains("\"x\""), "credentials are not settings: {err}");
+    }
+
+    #[test]
+    fn the_gate_takes_its_defaults_for_keys_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reestr.toml");
+        std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\n").unwrap();
+        assert_eq!(Config::load(Some(&path)).unwrap().gate, GateConfig::default());
+        std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\n[gate]\nmembers_drop_pct = 25\n").unwrap();
+        let gate = Config::load(Some(&path)).unwrap().gate;
+        assert_eq!(gate.members_drop_pct, 25.0);
+        assert_eq!(gate.region_members_drop_pct, GateConfig::default().region_members_drop_pct);
+        std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\n[gate]\nmember_drop = 25\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("member_drop") && err.contains("line 4"), "{err}");
+        std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\n[gate]\nrejected_rows_pct = 500\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("rejected_rows_pct = 500"), "{err}");
     }
 }

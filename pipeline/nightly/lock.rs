@@ -41,17 +41,18 @@ struct Holder {
 
 impl Holder {
     fn me(now: DateTime<Utc>, terms: LeaseTerms) -> Holder {
-        Holder {
-            pid: std::process::id(),
-            host: std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default(),
-            since: now,
-            expires: now + terms.duration,
-        }
+        Holder { pid: std::process::id(), host: host_name(), since: now, expires: now + terms.duration }
     }
 
     fn is_same_lease(&self, other: &Holder) -> bool {
         self.pid == other.pid && self.since == other.since && self.host == other.host
     }
+}
+
+/// This machine's name, as leases and acceptances record it (empty when
+/// unknown).
+pub(super) fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
 }
 
 /// Held while a run works on the warehouse; released when dropped.

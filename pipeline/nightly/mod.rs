@@ -1,10 +1,12 @@
 //! Unattended operation and the job every command runs: `job` sequences one
-//! snapshot (ingest → marts → publish); the scheduler's catch-up processes
-//! every new snapshot of the inbox, oldest first, then publishes the newest;
+//! snapshot (ingest → marts → gate → publish); `gate` holds a suspicious
+//! date back; the scheduler's catch-up processes every new snapshot of the
+//! inbox, oldest first, then publishes the newest the gate did not hold;
 //! `lock` keeps to one run per warehouse; `history` is the run log; pruning
 //! drops old registry partitions.
 
 pub mod config;
+pub mod gate;
 pub mod history;
 pub mod job;
 pub mod lock;
@@ -22,8 +24,9 @@ use crate::publish::{PublishError, PublishSummary};
 use crate::stop::{StopToken, Stopped};
 use crate::warehouse::{Location, Missing, Warehouse, WarehouseError, layout};
 pub use config::Config;
+pub use gate::{GateConfig, Outcome, Verdict};
 use history::RunLog;
-pub use job::{Job, JobError, Processed, PublishAfter, SnapshotJob};
+pub use job::{Job, JobError, Processed, PublishAfter, SnapshotJob, held_error};
 pub use lock::WarehouseLock;
 
 #[derive(Debug, Error)]
@@ -60,6 +63,11 @@ impl NightlyError {
     pub fn is_stop(&self) -> bool {
         matches!(self, NightlyError::Job(e) if e.is_stop())
     }
+
+    /// Whether the command ended with a date held by the gate.
+    pub fn is_held(&self) -> bool {
+        matches!(self, NightlyError::Job(e) if e.is_held())
+    }
 }
 
 impl From<Stopped> for NightlyError {
@@ -83,7 +91,10 @@ impl From<ComputeError> for NightlyError {
 /// What one catch-up did.
 #[derive(Debug, Default)]
 pub struct CatchUp {
+    /// Processed and passed by the gate.
     pub processed: Vec<NaiveDate>,
+    /// Processed and held by the gate, with the verdict's summary.
+    pub held: Vec<(NaiveDate, String)>,
     pub failed: Vec<(NaiveDate, String)>,
     pub published: Option<PublishSummary>,
     pub pruned: Vec<NaiveDate>,
@@ -97,10 +108,11 @@ pub async fn inbox_dates(inbox: &Location) -> Result<Vec<NaiveDate>, NightlyErro
 }
 
 /// Processes every snapshot of the inbox not yet processed, oldest first,
-/// then publishes the newest processed one. A failed snapshot is logged and
-/// does not stop the later ones; the result is an error if any failed.
+/// then publishes the newest one the gate did not hold. A failed or held
+/// snapshot is logged and does not stop the later ones; the result is an
+/// error if any failed or was held (held: `JobError::Held`, exit code 3).
 pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> Result<CatchUp, NightlyError> {
-    let job = Job::begin(&config.warehouse, clock, stop).await?;
+    let job = Job::begin(&config.warehouse, clock, stop).await?.with_gate(config.gate);
     let inbox = Location::open(&config.inbox, Missing::Fail)?;
     let log = RunLog::read(job.warehouse().location()).await?;
     let pending = log.pending(&inbox_dates(&inbox).await?);
@@ -123,6 +135,7 @@ pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> R
             publish: PublishAfter::Nothing,
         };
         match job.process_snapshot(&snapshot).await {
+            Ok(done) if done.gate.is_held() => outcome.held.push((*date, done.gate.summary)),
             Ok(_) => outcome.processed.push(*date),
             Err(e) if e.is_stop() => return Err(e.into()),
             Err(e) => {
@@ -132,14 +145,17 @@ pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> R
         }
     }
 
-    // The newest computed date (a manual `run` counts too) is published
-    // whenever the site shows another: also after a publish that failed or
-    // was stopped last time.
+    // The newest computed date the gate does not hold (a manual `run`
+    // counts too) is published whenever the site shows another: also after
+    // a publish that failed or was stopped last time.
+    let log = RunLog::read(job.warehouse().location()).await?;
+    if let Some(good) = job.newest_publishable(&log).await?
+        && crate::publish::published_date(job.warehouse()).await != Some(good)
+    {
+        outcome.published = Some(job.publish(Some(good)).await?);
+    }
     let newest = crate::publish::marts::mart_dates(job.warehouse(), "national").await?.last().copied();
     if let Some(newest) = newest {
-        if crate::publish::published_date(job.warehouse()).await != Some(newest) {
-            outcome.published = Some(job.publish(Some(newest)).await?);
-        }
         outcome.pruned = prune(job.warehouse(), newest, config.keep_days).await?;
     }
     if let Some((date, e)) = outcome.failed.first() {
@@ -148,6 +164,9 @@ pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> R
             attempted: pending.len(),
             first: format!("{date}: {e}"),
         });
+    }
+    if let Some((date, summary)) = outcome.held.first() {
+        return Err(held_error(job.warehouse(), *date, summary.clone(), outcome.held.len() - 1).into());
     }
     Ok(outcome)
 }

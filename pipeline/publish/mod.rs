@@ -17,7 +17,8 @@ mod templates;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
 use thiserror::Error;
 use tracing::info;
 
@@ -64,10 +65,23 @@ impl PublishError {
 }
 
 /// What to publish (from the warehouse the caller opened and locked).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PublishRequest {
     /// The date to publish; the latest computed one when absent.
     pub as_of: Option<NaiveDate>,
+    /// The date is published on purpose although the gate held it: said on
+    /// every page's provenance line.
+    pub release: Option<ManualRelease>,
+}
+
+/// A held date published deliberately: why, by whom and when. The reason
+/// is the operator's text, escaped like any other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManualRelease {
+    pub reason: String,
+    pub user: String,
+    pub host: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,7 +129,9 @@ pub async fn publish(
     let export_files = target
         .publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts))
         .await?;
-    let site_files = target.publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at).render_into(dir)).await?;
+    let site_files = target
+        .publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at, request.release.as_ref()).render_into(dir))
+        .await?;
     let briefing_rel = layout::briefings_dir(as_of);
     target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, built_at)).await?;
     let files = site_files.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>();

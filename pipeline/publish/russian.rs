@@ -70,6 +70,20 @@ impl Russian {
         format!("{}{NBSP}%", self.decimal(x, decimals))
     }
 
+    /// `+13,5 %`, `−51,2 %` (U+2212), `0,0 %`: a change already in percent;
+    /// what rounds to zero has no sign.
+    pub fn signed_percent(&self, x: f64, decimals: u8) -> String {
+        let text = self.percent(x.abs(), decimals);
+        let rounded_zero = (x.abs() * 10f64.powi(i32::from(decimals))).round() == 0.0;
+        if rounded_zero {
+            text
+        } else if x > 0.0 {
+            format!("+{text}")
+        } else {
+            format!("\u{2212}{text}")
+        }
+    }
+
     /// The form of `noun` that goes with `n`.
     pub fn noun<'a>(&self, n: u64, noun: Noun<'a>) -> &'a str {
         match self.plurals.category_for(n) {
@@ -120,6 +134,9 @@ mod tests {
         assert_eq!(ru.percent(100.0, 1), "100,0\u{a0}%");
         assert_eq!(ru.percent(25.400_65, 2), "25,40\u{a0}%");
         assert_eq!(ru.percent(0.04, 1), "0,0\u{a0}%");
+        assert_eq!(ru.signed_percent(-51.204, 1), "\u{2212}51,2\u{a0}%");
+        assert_eq!(ru.signed_percent(13.46, 1), "+13,5\u{a0}%");
+        assert_eq!(ru.signed_percent(-0.04, 1), "0,0\u{a0}%");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::marts::{CoverageBand, Marts, QualityRow, Region, WorklistRegion, WorklistRow};
 use super::russian::Russian;
 use super::templates::{self, ASSETS};
-use super::{Output, PublishError};
+use super::{ManualRelease, Output, PublishError};
 use crate::contract::{QualityCheck, RegionReference};
 use crate::warehouse::layout;
 
@@ -81,6 +81,16 @@ struct Common {
     checksum: Option<String>,
     built_at: String,
     districts: Vec<NavItem>,
+    /// Published on purpose although the gate held the date.
+    release: Option<ReleaseView>,
+}
+
+/// A deliberate release as the provenance line words it.
+#[derive(Debug, Clone, Serialize)]
+struct ReleaseView {
+    reason: String,
+    by: String,
+    at: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,7 +150,7 @@ pub struct Site<'a> {
 }
 
 impl<'a> Site<'a> {
-    pub fn new(marts: &'a Marts, built_at: DateTime<Utc>) -> Site<'a> {
+    pub fn new(marts: &'a Marts, built_at: DateTime<Utc>, release: Option<&ManualRelease>) -> Site<'a> {
         let reference = RegionReference::embedded();
         let mut districts: Vec<_> = reference.districts.iter().collect();
         districts.sort_by_key(|d| d.sort_order);
@@ -161,6 +171,11 @@ impl<'a> Site<'a> {
                     name: d.name.clone(),
                 })
                 .collect(),
+            release: release.map(|r| ReleaseView {
+                reason: r.reason.clone(),
+                by: format!("{}@{}", r.user, r.host),
+                at: moscow_time(r.at),
+            }),
         };
         Site { marts, reference, env: templates::environment(), common, bands: band_views(marts), ru: Russian::new() }
     }
@@ -199,6 +214,7 @@ impl<'a> Site<'a> {
             "engine_version": self.common.version,
             "snapshot_sha256": self.common.checksum,
             "built": self.common.built_at,
+            "accepted": self.common.release,
         });
         serde_json::to_string_pretty(&build).unwrap_or_default()
     }

@@ -126,15 +126,7 @@ fn signed(v: Value) -> String {
 
 /// `+13,5 %` — a change already in percent (points or growth).
 fn signed_pct(v: Value, decimals: Option<u8>) -> String {
-    number(&v).map_or_else(
-        || NONE.into(),
-        |x| {
-            let d = decimals.unwrap_or(1);
-            let text = RU.with(|ru| ru.percent(x.abs(), d));
-            let rounded_zero = (x.abs() * 10f64.powi(i32::from(d))).round() == 0.0;
-            sign(if rounded_zero { 0 } else { x.signum() as i8 }, text)
-        },
-    )
+    number(&v).map_or_else(|| NONE.into(), |x| RU.with(|ru| ru.signed_percent(x, decimals.unwrap_or(1))))
 }
 
 /// `+2,5 п. п.` — a change of a percentage, in percentage points.

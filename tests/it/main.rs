@@ -9,6 +9,7 @@ mod cli;
 mod decree_calibration;
 mod exports;
 mod fuzz_ingest;
+mod gate;
 mod generate_roundtrip;
 mod ingest_counts;
 mod ingest_encoding;
