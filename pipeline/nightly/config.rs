@@ -1,7 +1,8 @@
 //! `reestr.toml`, with every setting overridable from the environment
 //! (`REESTR_INBOX`, `REESTR_WAREHOUSE`, `REESTR_SCHEDULE`, `REESTR_TIMEZONE`,
-//! `REESTR_KEEP_DAYS`). Object-store credentials are never read from here:
-//! only the standard `AWS_*` variables carry them.
+//! `REESTR_KEEP_DAYS`; `[notify]` from `REESTR_NOTIFY_*`, see `notify`).
+//! Object-store credentials are never read from here: only the standard
+//! `AWS_*` variables carry them; nor is a webhook's secret.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -11,6 +12,7 @@ use croner::Cron;
 use serde::Deserialize;
 
 use super::NightlyError;
+use super::notify::{NotifyFile, NotifySettings};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +22,7 @@ struct File {
     schedule: Option<String>,
     timezone: Option<String>,
     keep_days: Option<u32>,
+    notify: Option<NotifyFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct Config {
     /// Registry partitions older than this many days before the newest
     /// snapshot are pruned; marts, manifests and the run log are kept.
     pub keep_days: u32,
+    /// Whom to tell of a change of state (nobody when unset).
+    pub notify: NotifySettings,
 }
 
 impl Config {
@@ -48,6 +53,8 @@ impl Config {
                     let line = e.span().map(|s| text[..s.start].lines().count().max(1));
                     let hint = if e.message().contains("aws_") {
                         " (object-store credentials come only from the AWS_* environment variables)"
+                    } else if ["token", "secret", "password"].iter().any(|w| e.message().contains(w)) {
+                        " (a webhook's secret comes only from REESTR_NOTIFY_TOKEN or REESTR_NOTIFY_WEBHOOK)"
                     } else {
                         ""
                     };
@@ -74,7 +81,16 @@ impl Config {
         let tz_text = file.timezone.unwrap_or_else(|| "Europe/Moscow".into());
         let timezone =
             Tz::from_str(&tz_text).map_err(|_| bad(format!("unknown time zone \"{tz_text}\" (e.g. Europe/Moscow)")))?;
-        Ok(Config { inbox, warehouse, schedule, schedule_text, timezone, keep_days: file.keep_days.unwrap_or(400) })
+        let notify = NotifySettings::load(file.notify).map_err(bad)?;
+        Ok(Config {
+            inbox,
+            warehouse,
+            schedule,
+            schedule_text,
+            timezone,
+            keep_days: file.keep_days.unwrap_or(400),
+            notify,
+        })
     }
 
     /// The next firing strictly after `after`, in the configured time zone.
@@ -124,5 +140,15 @@ mod tests {
         std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\naws_secret_access_key = \"x\"\n").unwrap();
         let err = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("aws_secret_access_key") && !err.contains("\"x\""), "credentials are not settings: {err}");
+        std::fs::write(
+            &path,
+            "inbox = \"/in\"\nwarehouse = \"/wh\"\n[notify]\nwebhook = \"https://h.org/\"\ntoken = \"x\"\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(
+            err.contains("REESTR_NOTIFY_TOKEN") && !err.contains("\"x\""),
+            "a webhook secret is not a setting: {err}"
+        );
     }
 }

@@ -12,6 +12,7 @@ use tracing::info;
 use super::NightlyError;
 use super::history::{self, Attempt, Status};
 use super::lock::WarehouseLock;
+use super::notify::Notifier;
 use crate::clock::SharedClock;
 use crate::compute::{ComputeError, ComputeRequest, ComputeSummary, DateChoices, compute};
 use crate::ingest::{IngestError, IngestRequest, ingest};
@@ -85,6 +86,8 @@ pub struct Job {
     warehouse: Warehouse,
     clock: SharedClock,
     stop: StopToken,
+    /// Told of every attempt logged (the scheduler's and `run`'s, not the demo's).
+    notifier: Option<Notifier>,
     _lock: WarehouseLock,
 }
 
@@ -95,7 +98,13 @@ impl Job {
         let warehouse = Warehouse::open(warehouse)?;
         let lock = WarehouseLock::acquire(warehouse.location(), clock.clone()).await?;
         warehouse.recover().await?;
-        Ok(Job { warehouse, clock, stop, _lock: lock })
+        Ok(Job { warehouse, clock, stop, notifier: None, _lock: lock })
+    }
+
+    /// Sends notifications of a change of state through `notifier`.
+    pub fn notify_with(mut self, notifier: Option<Notifier>) -> Job {
+        self.notifier = notifier;
+        self
     }
 
     pub fn warehouse(&self) -> &Warehouse {
@@ -116,6 +125,10 @@ impl Job {
         // known, ingest says why and nothing is logged.
         let as_of = snapshot_date(&job.snapshot, job.as_of);
         info!("processing snapshot {} from {}", as_of.map_or("(date unknown)".into(), |d| d.to_string()), job.snapshot);
+        if let Some(notifier) = &self.notifier {
+            // Before this attempt is in it: the notifier tells what it follows.
+            notifier.read_log(self.warehouse.location()).await;
+        }
         let data = self.ingest_and_compute(job).await;
         if let Some(as_of) = as_of {
             let (status, error) = match &data {
@@ -136,6 +149,9 @@ impl Job {
                 // The run log is a record, not the data: a failure to write it
                 // does not undo a committed snapshot.
                 tracing::error!("cannot write the run log entry of {as_of}: {e}");
+            }
+            if let Some(notifier) = &self.notifier {
+                notifier.attempt_logged(&attempt).await;
             }
         }
         let (manifest, marts) = data?;

@@ -2,12 +2,14 @@
 //! snapshot (ingest → marts → publish); the scheduler's catch-up processes
 //! every new snapshot of the inbox, oldest first, then publishes the newest;
 //! `lock` keeps to one run per warehouse; `history` is the run log; pruning
-//! drops old registry partitions.
+//! drops old registry partitions; `notify` tells someone when a night's
+//! state changes.
 
 pub mod config;
 pub mod history;
 pub mod job;
 pub mod lock;
+pub mod notify;
 
 use chrono::{Duration, NaiveDate};
 use thiserror::Error;
@@ -25,6 +27,7 @@ pub use config::Config;
 use history::RunLog;
 pub use job::{Job, JobError, Processed, PublishAfter, SnapshotJob};
 pub use lock::WarehouseLock;
+pub use notify::{Notifier, NotifySettings};
 
 #[derive(Debug, Error)]
 pub enum NightlyError {
@@ -100,7 +103,9 @@ pub async fn inbox_dates(inbox: &Location) -> Result<Vec<NaiveDate>, NightlyErro
 /// then publishes the newest processed one. A failed snapshot is logged and
 /// does not stop the later ones; the result is an error if any failed.
 pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> Result<CatchUp, NightlyError> {
-    let job = Job::begin(&config.warehouse, clock, stop).await?;
+    let job = Job::begin(&config.warehouse, clock, stop)
+        .await?
+        .notify_with(Notifier::new(config.notify.clone(), &config.warehouse));
     let inbox = Location::open(&config.inbox, Missing::Fail)?;
     let log = RunLog::read(job.warehouse().location()).await?;
     let pending = log.pending(&inbox_dates(&inbox).await?);

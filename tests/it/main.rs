@@ -24,6 +24,7 @@ mod marts_profcards;
 mod marts_quality;
 mod marts_regions;
 mod nightly;
+mod notify;
 mod reference;
 mod s3;
 mod site;
