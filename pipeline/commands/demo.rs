@@ -31,7 +31,8 @@ pub async fn run(args: DemoArgs, env: Env) -> Result<(), Error> {
         info!("demo: generating the snapshot of {as_of} at scale {} (a few seconds)", args.scale);
         // One world (one seed), seen on every date; the newest is an office
         // export, as the registry delivers it.
-        let request = GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: DEMO_SEED, messy: as_of == d };
+        let request =
+            GenerateRequest { out: folder.clone(), as_of, scale: args.scale, seed: DEMO_SEED, messy: as_of == d };
         (as_of, folder, tokio::task::spawn_blocking(move || generate(&request)))
     };
     let mut next = Some(start_generating(dates[0]));

@@ -1,13 +1,17 @@
 //! `reestr run`: the nightly job for one snapshot — ingest, compute, gate,
-//! publish. No configuration file: the gate's limits are the defaults.
+//! publish. It has no configuration file: the gate's limits are the
+//! defaults, and it notifies only when the `REESTR_NOTIFY_*` variables say
+//! where (a cron line running `run` gets the scheduler's notifications that
+//! way).
 
 use super::{Env, compute, ingest, publish};
 use crate::Error;
 use crate::cli::RunArgs;
-use crate::nightly::{PublishAfter, SnapshotJob, held_error};
+use crate::nightly::{NightlyError, Notifier, NotifySettings, PublishAfter, SnapshotJob, held_error};
 
 pub async fn run(args: RunArgs, env: Env) -> Result<(), Error> {
-    let job = env.begin(&args.input.warehouse).await?;
+    let notify = NotifySettings::load(None).map_err(|detail| NightlyError::Config { file: None, detail })?;
+    let job = env.begin(&args.input.warehouse).await?.notify_with(Notifier::new(notify, &args.input.warehouse));
     let snapshot = SnapshotJob {
         snapshot: args.input.snapshot,
         as_of: args.input.as_of,

@@ -13,13 +13,13 @@ use arrow::datatypes::{DataType, Field, Schema};
 use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
-use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt, TryStreamExt};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::schema::MartSchema;
 use super::{ComputeError, Mart};
@@ -188,7 +188,7 @@ pub async fn register_past(
         }
     }
     let dates: Vec<NaiveDate> = latest.into_values().collect();
-    register_mart_files(ctx, warehouse, mart, &dates, &format!("past_{}", mart.name)).await
+    register_mart_files(ctx, warehouse, mart, &dates, &format!("past_{}", mart.name)).await.map(|_| ())
 }
 
 /// The end of the quarter a snapshot date belongs to: the first quarter start
@@ -230,7 +230,7 @@ async fn register_mart_files(
         let (_, read) =
             decode_parquet(bytes).map_err(|e| ComputeError::engine(DataFusionError::External(Box::new(e))))?;
         for batch in read {
-            let columns: Vec<ArrayRef> = arrow_schema
+            let columns: Vec<ArrayRef> = schema
                 .fields()
                 .iter()
                 .map(|f| match batch.column_by_name(f.name()) {

@@ -1,7 +1,8 @@
 //! `reestr.toml`, with every setting overridable from the environment
 //! (`REESTR_INBOX`, `REESTR_WAREHOUSE`, `REESTR_SCHEDULE`, `REESTR_TIMEZONE`,
-//! `REESTR_KEEP_DAYS`). Object-store credentials are never read from here:
-//! only the standard `AWS_*` variables carry them.
+//! `REESTR_KEEP_DAYS`; `[notify]` from `REESTR_NOTIFY_*`, see `notify`).
+//! Object-store credentials are never read from here: only the standard
+//! `AWS_*` variables carry them; nor is a webhook's secret.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 use super::NightlyError;
 use super::gate::GateConfig;
+use super::notify::{NotifyFile, NotifySettings};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +24,7 @@ struct File {
     timezone: Option<String>,
     keep_days: Option<u32>,
     gate: Option<GateConfig>,
+    notify: Option<NotifyFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +40,8 @@ pub struct Config {
     pub keep_days: u32,
     /// When the nightly job holds a date instead of publishing it.
     pub gate: GateConfig,
+    /// Whom to tell of a change of state (nobody when unset).
+    pub notify: NotifySettings,
 }
 
 impl Config {
@@ -52,6 +57,8 @@ impl Config {
                     let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
                     let hint = if e.message().contains("aws_") {
                         " (object-store credentials come only from the AWS_* environment variables)"
+                    } else if ["token", "secret", "password"].iter().any(|w| e.message().contains(w)) {
+                        " (a webhook's secret comes only from REESTR_NOTIFY_TOKEN or REESTR_NOTIFY_WEBHOOK)"
                     } else {
                         ""
                     };
@@ -80,6 +87,7 @@ impl Config {
             Tz::from_str(&tz_text).map_err(|_| bad(format!("unknown time zone \"{tz_text}\" (e.g. Europe/Moscow)")))?;
         let gate = file.gate.unwrap_or_default();
         gate.check().map_err(bad)?;
+        let notify = NotifySettings::load(file.notify).map_err(bad)?;
         Ok(Config {
             inbox,
             warehouse,
@@ -88,6 +96,7 @@ impl Config {
             timezone,
             keep_days: file.keep_days.unwrap_or(400),
             gate,
+            notify,
         })
     }
 
@@ -138,6 +147,16 @@ mod tests {
         std::fs::write(&path, "inbox = \"/in\"\nwarehouse = \"/wh\"\naws_secret_access_key = \"x\"\n").unwrap();
         let err = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("aws_secret_access_key") && !err.contains("\"x\""), "credentials are not settings: {err}");
+        std::fs::write(
+            &path,
+            "inbox = \"/in\"\nwarehouse = \"/wh\"\n[notify]\nwebhook = \"https://h.org/\"\ntoken = \"x\"\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(
+            err.contains("REESTR_NOTIFY_TOKEN") && !err.contains("\"x\""),
+            "a webhook secret is not a setting: {err}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::NightlyError;
 use super::gate::{self, GateConfig, Verdict};
 use super::history::{self, Acceptance, Attempt, RunLog, Status};
 use super::lock::{WarehouseLock, host_name};
+use super::notify::Notifier;
 use crate::clock::SharedClock;
 use crate::compute::{ComputeError, ComputeRequest, ComputeSummary, DateChoices, compute};
 use crate::ingest::{IngestError, IngestRequest, ingest};
@@ -111,6 +112,8 @@ pub struct Job {
     clock: SharedClock,
     stop: StopToken,
     gate: GateConfig,
+    /// Told of every attempt logged (the scheduler's and `run`'s, not the demo's).
+    notifier: Option<Notifier>,
     _lock: WarehouseLock,
 }
 
@@ -121,12 +124,18 @@ impl Job {
         let warehouse = Warehouse::open(warehouse)?;
         let lock = WarehouseLock::acquire(warehouse.location(), clock.clone()).await?;
         warehouse.recover().await?;
-        Ok(Job { warehouse, clock, stop, gate: GateConfig::default(), _lock: lock })
+        Ok(Job { warehouse, clock, stop, gate: GateConfig::default(), notifier: None, _lock: lock })
     }
 
     /// The gate's limits (`[gate]` of reestr.toml); the defaults otherwise.
     pub fn with_gate(mut self, gate: GateConfig) -> Job {
         self.gate = gate;
+        self
+    }
+
+    /// Sends notifications of a change of state through `notifier`.
+    pub fn notify_with(mut self, notifier: Option<Notifier>) -> Job {
+        self.notifier = notifier;
         self
     }
 
@@ -150,6 +159,10 @@ impl Job {
         // known, ingest says why and nothing is logged.
         let as_of = snapshot_date(&job.snapshot, job.as_of);
         info!("processing snapshot {} from {}", as_of.map_or("(date unknown)".into(), |d| d.to_string()), job.snapshot);
+        if let Some(notifier) = &self.notifier {
+            // Before this attempt is in it: the notifier tells what it follows.
+            notifier.read_log(self.warehouse.location()).await;
+        }
         let data = self.ingest_compute_and_judge(job).await;
         if let Some(as_of) = as_of {
             let (status, error) = match &data {
@@ -177,6 +190,9 @@ impl Job {
                     // The run log is what keeps a held date off the site.
                     tracing::error!("the hold of {as_of} is not recorded: a later publish may show it; rerun it");
                 }
+            }
+            if let Some(notifier) = &self.notifier {
+                notifier.attempt_logged(&attempt).await;
             }
         }
         let (manifest, marts, gate) = data?;

@@ -3,13 +3,15 @@
 //! date back; the scheduler's catch-up processes every new snapshot of the
 //! inbox, oldest first, then publishes the newest the gate did not hold;
 //! `lock` keeps to one run per warehouse; `history` is the run log; pruning
-//! drops old registry partitions.
+//! drops old registry partitions; `notify` tells someone when a night's
+//! state changes.
 
 pub mod config;
 pub mod gate;
 pub mod history;
 pub mod job;
 pub mod lock;
+pub mod notify;
 
 use chrono::{Duration, NaiveDate};
 use thiserror::Error;
@@ -28,6 +30,7 @@ pub use gate::{GateConfig, Outcome, Verdict};
 use history::RunLog;
 pub use job::{Job, JobError, Processed, PublishAfter, SnapshotJob, held_error};
 pub use lock::WarehouseLock;
+pub use notify::{Notifier, NotifySettings};
 
 #[derive(Debug, Error)]
 pub enum NightlyError {
@@ -112,7 +115,10 @@ pub async fn inbox_dates(inbox: &Location) -> Result<Vec<NaiveDate>, NightlyErro
 /// snapshot is logged and does not stop the later ones; the result is an
 /// error if any failed or was held (held: `JobError::Held`, exit code 3).
 pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> Result<CatchUp, NightlyError> {
-    let job = Job::begin(&config.warehouse, clock, stop).await?.with_gate(config.gate);
+    let job = Job::begin(&config.warehouse, clock, stop)
+        .await?
+        .with_gate(config.gate)
+        .notify_with(Notifier::new(config.notify.clone(), &config.warehouse));
     let inbox = Location::open(&config.inbox, Missing::Fail)?;
     let log = RunLog::read(job.warehouse().location()).await?;
     let pending = log.pending(&inbox_dates(&inbox).await?);

@@ -373,7 +373,14 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
         .iter()
         .filter_map(|k| {
             let v = k.affected_pct?;
-            Some(((k.check.as_str(), key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
+            Some((
+                (
+                    k.check.as_str(),
+                    key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()),
+                    k.quarter_end,
+                ),
+                v,
+            ))
         })
         .collect();
     let monitored: Vec<&QualityCheck> = QualityCheck::all().iter().filter(|c| c.monitored).collect();
@@ -469,8 +476,15 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow], movement: &[&QuarterCheck]
     let groups = grouped(rows);
     let summary = book.add_worksheet();
     summary.set_name("Сводка")?;
-    let header =
-        ["Проверка", "Организаций в перечне", "Выявлено", "Кварталом ранее", "Изменение за квартал", "Что сделать", "Лист"];
+    let header = [
+        "Проверка",
+        "Организаций в перечне",
+        "Выявлено",
+        "Кварталом ранее",
+        "Изменение за квартал",
+        "Что сделать",
+        "Лист",
+    ];
     for (c, title) in header.iter().enumerate() {
         summary.write_string_with_format(0, c as u16, *title, &formats.header)?;
     }

@@ -126,9 +126,7 @@ pub async fn publish(
     // Each output folder is built aside and swapped in whole; the exports
     // first, so the site never links to worklists that are not there yet.
     let exports_rel = layout::exports_dir(as_of);
-    let export_files = target
-        .publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts))
-        .await?;
+    let export_files = target.publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts)).await?;
     let site_files = target
         .publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at, request.release.as_ref()).render_into(dir))
         .await?;

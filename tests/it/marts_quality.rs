@@ -160,7 +160,11 @@ async fn data_quality_by_hand() {
         let i = (0..q.num_rows())
             .find(|&i| scopes[i] == "district" && districts[i] == "SFD" && checks[i] == check)
             .unwrap_or_else(|| panic!("no SFD row for {check}"));
-        assert_eq!((int(&q, "affected", i), int(&q, "population", i)), (Some(affected), Some(population)), "SFD {check}");
+        assert_eq!(
+            (int(&q, "affected", i), int(&q, "population", i)),
+            (Some(affected), Some(population)),
+            "SFD {check}"
+        );
     }
     for scope in [None, Some("23")] {
         for (check, affected, population, share, registry, official) in gaps {

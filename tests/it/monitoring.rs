@@ -23,7 +23,10 @@ fn national_quarters(wh: &Path) -> Vec<(String, i64)> {
     let q = read_mart(wh, "quarterly_kpis", D);
     let scopes = column_text(&q, "scope");
     let quarters = column_text(&q, "quarter_end");
-    (0..q.num_rows()).filter(|&i| scopes[i] == "national").map(|i| (quarters[i].clone(), int(&q, "members", i).unwrap())).collect()
+    (0..q.num_rows())
+        .filter(|&i| scopes[i] == "national")
+        .map(|i| (quarters[i].clone(), int(&q, "members", i).unwrap()))
+        .collect()
 }
 
 /// `3 098 599` as the pages write it (no-break spaces between groups).
@@ -127,7 +130,10 @@ async fn a_worklist_says_how_its_counts_moved_since_the_quarter_before() {
     let mut book: Xlsx<_> = open_workbook(&list).unwrap();
     let summary = book.worksheet_range("Сводка").unwrap();
     let header: Vec<String> = summary.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
-    assert_eq!(&header[..5], ["Проверка", "Организаций в перечне", "Выявлено", "Кварталом ранее", "Изменение за квартал"]);
+    assert_eq!(
+        &header[..5],
+        ["Проверка", "Организаций в перечне", "Выявлено", "Кварталом ранее", "Изменение за квартал"]
+    );
     // Each check's row agrees with quarterly_quality at D's quarter.
     let q = read_mart(&wh, "quarterly_quality", D);
     let (scopes, regions, checks, dates) =

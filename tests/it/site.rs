@@ -55,9 +55,15 @@ async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     let pages = pages(&site);
 
     let reference = RegionReference::embedded();
-    for page in
-        ["index.html", "coverage.html", "reports.html", "profcards.html", "online.html", "quality.html", "monitoring.html"]
-    {
+    for page in [
+        "index.html",
+        "coverage.html",
+        "reports.html",
+        "profcards.html",
+        "online.html",
+        "quality.html",
+        "monitoring.html",
+    ] {
         assert!(pages.contains_key(page), "{page} missing");
     }
     for d in &reference.districts {

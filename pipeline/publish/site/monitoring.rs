@@ -100,22 +100,27 @@ impl<'a> Site<'a> {
 
     /// Members, coverage and auto reports of a scope, quarter by quarter.
     pub(super) fn kpi_series(&self, scope: Scope, quarters: &[QuarterColumn]) -> Vec<SeriesRow> {
-        let rows: BTreeMap<NaiveDate, &QuarterKpis> = self
-            .marts
-            .quarterly_kpis
-            .iter()
-            .filter(|r| scope.holds_kpis(r))
-            .map(|r| (r.quarter_end, r))
-            .collect();
+        let rows: BTreeMap<NaiveDate, &QuarterKpis> =
+            self.marts.quarterly_kpis.iter().filter(|r| scope.holds_kpis(r)).map(|r| (r.quarter_end, r)).collect();
         let last = quarters.last().and_then(|q| rows.get(&q.quarter_end));
         type Pick = fn(&QuarterKpis) -> (Option<f64>, Option<f64>, Option<f64>);
         let kpis: [(&str, &'static str, Pick); 3] = [
             ("Члены Профсоюза в реестре", "int", |r| {
-                (r.members.map(|m| m as f64), r.members_change_quarter.map(|c| c as f64), r.members_change_year.map(|c| c as f64))
+                (
+                    r.members.map(|m| m as f64),
+                    r.members_change_quarter.map(|c| c as f64),
+                    r.members_change_year.map(|c| c as f64),
+                )
             }),
-            ("Охват реестром", "pct", |r| (r.coverage_pct, r.coverage_pct_change_quarter, r.coverage_pct_change_year)),
+            ("Охват реестром", "pct", |r| {
+                (r.coverage_pct, r.coverage_pct_change_quarter, r.coverage_pct_change_year)
+            }),
             ("Автоматические отчёты первичных организаций", "pct", |r| {
-                (r.primary_auto_reports_pct, r.primary_auto_reports_pct_change_quarter, r.primary_auto_reports_pct_change_year)
+                (
+                    r.primary_auto_reports_pct,
+                    r.primary_auto_reports_pct_change_quarter,
+                    r.primary_auto_reports_pct_change_year,
+                )
             }),
         ];
         kpis.iter()
@@ -147,7 +152,8 @@ impl<'a> Site<'a> {
             .collect();
         let gap = rows.values().any(|r| r.unit == "gap");
         let value = |r: &QuarterCheck| if gap { r.affected.map(|a| a as f64) } else { r.affected_pct };
-        let values: Vec<Option<f64>> = quarters.iter().map(|q| rows.get(&q.quarter_end).and_then(|r| value(*r))).collect();
+        let values: Vec<Option<f64>> =
+            quarters.iter().map(|q| rows.get(&q.quarter_end).and_then(|r| value(*r))).collect();
         let last = quarters.last().and_then(|q| rows.get(&q.quarter_end));
         let changes = last.map_or((None, None), |r| {
             if gap {
@@ -211,15 +217,16 @@ impl<'a> Site<'a> {
         let quarters = self.quarter_columns();
         let mut districts: Vec<_> = self.reference.districts.iter().collect();
         districts.sort_by_key(|d| d.sort_order);
-        let scopes: Vec<(Scope, String, Option<String>)> = std::iter::once((Scope::National, "Профсоюз".to_string(), None))
-            .chain(districts.iter().map(|d| {
-                (
-                    Scope::District(d.district_code.as_str()),
-                    d.short_name.clone(),
-                    Some(format!("districts/{}.html", d.district_code)),
-                )
-            }))
-            .collect();
+        let scopes: Vec<(Scope, String, Option<String>)> =
+            std::iter::once((Scope::National, "Профсоюз".to_string(), None))
+                .chain(districts.iter().map(|d| {
+                    (
+                        Scope::District(d.district_code.as_str()),
+                        d.short_name.clone(),
+                        Some(format!("districts/{}.html", d.district_code)),
+                    )
+                }))
+                .collect();
         // Per headline KPI and per check: the union and the districts.
         let mut kpis: Vec<(String, Vec<SeriesRow>)> = Vec::new();
         for (scope, name, href) in &scopes {
