@@ -562,6 +562,8 @@ mod tests {
             status,
             error: (status == Status::Failed).then(|| format!("bad file on day {day}")),
             engine_version: "test".into(),
+            gate: None,
+            accepted: None,
         }
     }
 

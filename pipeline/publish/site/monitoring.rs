@@ -153,7 +153,7 @@ impl<'a> Site<'a> {
         let gap = rows.values().any(|r| r.unit == "gap");
         let value = |r: &QuarterCheck| if gap { r.affected.map(|a| a as f64) } else { r.affected_pct };
         let values: Vec<Option<f64>> =
-            quarters.iter().map(|q| rows.get(&q.quarter_end).and_then(|r| value(*r))).collect();
+            quarters.iter().map(|q| rows.get(&q.quarter_end).and_then(|r| value(r))).collect();
         let last = quarters.last().and_then(|q| rows.get(&q.quarter_end));
         let changes = last.map_or((None, None), |r| {
             if gap {
