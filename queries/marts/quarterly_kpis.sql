@@ -3,9 +3,8 @@
 -- monitoring the decree asks for every quarter (item 4.2).
 --
 -- A quarter ends on 1 January, 1 April, 1 July or 1 October and is
--- represented by its latest snapshot on or before that day and after the
--- previous quarter's end — the snapshot nearest before it — so quarters
--- compare like with like. The quarter D falls in is represented by D itself
+-- represented by the snapshot nearest before its end (quarter_points), so
+-- quarters compare like with like; the quarter D falls in by D itself
 -- (complete = false while it runs). Changes are to the quarter before
 -- (*_change_quarter) and to the same quarter a year before (*_change_year):
 -- counts as differences, percentages in percentage points; null when that
@@ -13,10 +12,9 @@
 -- before it are kept (the changes still reach a year further back); older
 -- quarters stay in the marts of older dates.
 --
--- The history is history_kpis: past_history_kpis is registered by compute
--- with the dates before D (only the latest computed date of each quarter,
--- the only one that can represent it; dates the gate held are left out), and
--- D's own rows are mart_history_kpis. A date recomputed later counts as
+-- The history is history_kpis: past_history_kpis (registered by compute
+-- with the dates before D that can represent a quarter) and D's own rows,
+-- mart_history_kpis. A date recomputed later counts as
 -- recomputed: its partition is replaced, and the next compute reads it.
 WITH history AS (
     SELECT
@@ -30,22 +28,9 @@ WITH history AS (
         primary_auto_reports_pct, joined_online, joined_online_pct, profcards, cards_issued_pct
     FROM mart_history_kpis
 ),
--- The quarter a date belongs to, by its end: the first quarter start on or
--- after it.
-dated AS (
-    SELECT DISTINCT
-        as_of,
-        CAST(date_trunc('quarter', as_of - INTERVAL '1 day') + INTERVAL '3 months' AS DATE) AS quarter_end
-    FROM history
-),
-quarters AS (
-    SELECT quarter_end, max(as_of) AS as_of
-    FROM dated
-    GROUP BY quarter_end
-),
 points AS (
     SELECT q.quarter_end, h.*, scope || ':' || coalesce(region_code, federal_district, '') AS scope_key
-    FROM quarters q
+    FROM quarter_points q
     JOIN history h ON h.as_of = q.as_of
 ),
 result AS (

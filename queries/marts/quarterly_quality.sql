@@ -4,9 +4,9 @@
 -- and whether that is an improvement — the quarterly monitoring of the
 -- registry's quality the decree asks for (items 4.2, 6).
 --
--- Quarters are chosen as in quarterly_kpis (see its header): the latest
--- snapshot on or before each quarter end, D for the quarter still running
--- (complete = false), D's quarter and the twelve before it kept. The history
+-- Quarters are quarter_points' (the snapshot nearest before each quarter
+-- end, D for the quarter still running: complete = false), D's quarter and
+-- the twelve before it kept, as in quarterly_kpis. The history
 -- is data_quality: past_data_quality (registered by compute: the latest
 -- computed date of each quarter before D, held dates left out) and D's own
 -- mart_data_quality. A check a date did not have yet, or a scope with no row
@@ -26,17 +26,6 @@ WITH history AS (
     SELECT as_of, "check", scope, federal_district, region_code, unit, affected, population, affected_pct
     FROM mart_data_quality
 ),
-dated AS (
-    SELECT DISTINCT
-        as_of,
-        CAST(date_trunc('quarter', as_of - INTERVAL '1 day') + INTERVAL '3 months' AS DATE) AS quarter_end
-    FROM history
-),
-quarters AS (
-    SELECT quarter_end, max(as_of) AS as_of
-    FROM dated
-    GROUP BY quarter_end
-),
 points AS (
     SELECT
         q.quarter_end,
@@ -45,7 +34,7 @@ points AS (
         -- How bad the check stands: what an improvement lowers.
         CASE WHEN h.unit = 'gap' THEN CAST(abs(h.affected) AS DOUBLE) ELSE h.affected_pct END AS badness,
         CASE WHEN h.unit = 'gap' THEN 0.0 ELSE 0.05 END AS tolerance
-    FROM quarters q
+    FROM quarter_points q
     JOIN history h ON h.as_of = q.as_of
 ),
 compared AS (

@@ -556,3 +556,15 @@ pub fn typed_parquet(rows: &Rows, ids: Option<Vec<&[u8]>>) -> Vec<u8> {
     w.close().unwrap();
     out
 }
+
+/// The binary with none of the environment's `REESTR_*` settings: each test
+/// sets its own.
+pub fn reestr() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reestr"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("REESTR_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}

@@ -6,20 +6,9 @@
 //! and the next date is compared with the last good one, not the held one.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::common::*;
-
-fn reestr() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reestr"));
-    // The tests' own settings only.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("REESTR_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
 
 fn text(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())

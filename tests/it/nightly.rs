@@ -10,17 +10,6 @@ use std::process::{Command, Stdio};
 
 use crate::common::*;
 
-fn reestr() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reestr"));
-    // The tests' own settings only.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("REESTR_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
-
 fn config(dir: &Path, inbox: &Path, wh: &Path) -> PathBuf {
     let path = dir.join("reestr.toml");
     std::fs::write(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -72,17 +72,6 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     Some(Request { line: line.trim_end().to_string(), headers, body })
-}
-
-/// The binary with none of the environment's `REESTR_*` settings.
-fn reestr() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reestr"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("REESTR_") {
-            command.env_remove(key);
-        }
-    }
-    command
 }
 
 /// What a night's snapshot is like.
