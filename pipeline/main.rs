@@ -12,28 +12,35 @@ use reestr::cli::Cli;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// mimalloc's C API (linked in with the allocator): its options by number,
+// as `mimalloc.h` declares them (v2 and v3 alike).
+unsafe extern "C" {
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+/// Its defaults in milliseconds, v2's and v3's (the crate builds v3).
+const MI_PURGE_DELAY_DEFAULTS: [std::ffi::c_long; 2] = [10, 1000];
+
 /// mimalloc keeps freed pages a second before returning them; a nightly run
 /// goes from step to step faster than that, so one step's freed pages sat
-/// under the next one's peak (the six-snapshot demo: 650–710 MiB peak, 390
-/// MiB with immediate purging, for two seconds more in 22). mimalloc reads the
-/// setting from its environment when it starts, before `main`, so a process
-/// started without it runs itself again with it (`exec`: same process id,
-/// same arguments and streams). An operator's own setting is kept.
-fn with_immediate_purge() {
-    const VARIABLE: &str = "MIMALLOC_PURGE_DELAY";
-    if std::env::var_os(VARIABLE).is_some() {
-        return;
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        use std::os::unix::process::CommandExt;
-        let error = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env(VARIABLE, "0").exec();
-        // exec returns only when it failed: go on as this process.
-        eprintln!("warning: cannot restart with {VARIABLE}=0 ({error}); memory is returned to the system later");
+/// under the next one's peak. Purging at once lowers the six-snapshot demo's
+/// peak (see README, Libraries). Set only when the option reads as one of
+/// its defaults — an operator's MIMALLOC_PURGE_DELAY, or a mimalloc that
+/// numbers its options otherwise, is left alone.
+fn purge_freed_memory_at_once() {
+    // SAFETY: plain C calls on an integer option, no pointers.
+    unsafe {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none()
+            && MI_PURGE_DELAY_DEFAULTS.contains(&mi_option_get(MI_OPTION_PURGE_DELAY))
+        {
+            mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        }
     }
 }
 
 fn main() -> ExitCode {
-    with_immediate_purge();
+    purge_freed_memory_at_once();
     let cli = Cli::parse();
     reestr::logging::init(cli.quiet, cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -235,7 +235,11 @@ async fn register_mart_files(
                 .iter()
                 .map(|f| match batch.column_by_name(f.name()) {
                     Some(a) if a.data_type() == f.data_type() => a.clone(),
-                    _ => new_null_array(f.data_type(), batch.num_rows()),
+                    // Another type (an older engine's Utf8View, Int32): cast
+                    // where it goes, null where it does not.
+                    Some(a) => arrow::compute::cast(a, f.data_type())
+                        .unwrap_or_else(|_| new_null_array(f.data_type(), batch.num_rows())),
+                    None => new_null_array(f.data_type(), batch.num_rows()),
                 })
                 .collect();
             batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(ComputeError::arrow)?);

@@ -778,11 +778,16 @@ impl Calibration {
     }
 
     /// Online joining: seven regions above 3 % as printed, Kamchatka none,
-    /// every other region at least one and at most 3 %.
+    /// every other region at least one and at most 3 %. Item 3's regions «по
+    /// активному использованию» get more than 1 000 joiners, every other
+    /// region at most 1 000 — except two of the seven above 3 %, whose printed
+    /// share of their members is more than 1 000 (docs/decree-notes.md).
     fn online_joining(&mut self, regions: &[RegionPlan], members_d: &[u64]) -> Vec<Flag3> {
+        const ACTIVE: u64 = 1_000;
         let n = self.regions();
         let online_pct = self.region_figures.pct("joined_online_over_3");
         let no_online = self.region_figures.codes("no_online_joining");
+        let active = self.region_figures.codes("joined_online_active");
         let mut lo = vec![0u64; n];
         let mut hi = vec![0u64; n];
         for i in 0..n {
@@ -791,8 +796,14 @@ impl Calibration {
                 lo[i] = printed;
                 hi[i] = printed;
             } else if !no_online.contains(&self.codes[i]) && members_d[i] > 0 {
-                lo[i] = 1;
-                hi[i] = members_d[i] * 3 / 100;
+                let within_3_pct = members_d[i] * 3 / 100;
+                if active.contains(&self.codes[i]) {
+                    lo[i] = (ACTIVE + 1).min(within_3_pct);
+                    hi[i] = within_3_pct;
+                } else {
+                    lo[i] = 1;
+                    hi[i] = within_3_pct.min(ACTIVE);
+                }
             }
         }
         let weights: Vec<f64> = members_d.iter().map(|&m| m as f64 * 0.01).collect();

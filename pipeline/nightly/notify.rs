@@ -461,6 +461,12 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 fn run_command(argv: &[String], body: &[u8], timeout: Duration) -> Result<(), String> {
     let mut command = Command::new(&argv[0]);
     command.args(&argv[1..]).stdin(Stdio::piped()).stdout(stderr_or_null()).stderr(Stdio::inherit());
+    // The webhook's secrets are reestr's, not the command's: it gets the JSON.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("REESTR_NOTIFY_")) {
+            command.env_remove(key);
+        }
+    }
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

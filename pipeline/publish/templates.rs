@@ -132,7 +132,7 @@ fn signed_pct(v: Value, decimals: Option<u8>) -> String {
 /// `+2,5 п. п.` — a change of a percentage, in percentage points.
 fn signed_points(v: Value, decimals: Option<u8>) -> String {
     let shown = signed_pct(v, decimals);
-    if shown == NONE { shown } else { shown.replace('%', "п. п.") }
+    if shown == NONE { shown } else { shown.replace('%', "п.\u{a0}п.") }
 }
 
 fn sign(signum: i8, text: String) -> String {

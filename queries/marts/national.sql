@@ -8,7 +8,10 @@
 -- primary_orgs/territorial_orgs_coverage_pct, the registry against the
 -- official report at B; <category>_prev/_change/_change_pct, as members_*.
 -- joined_online_threshold_pct is the decree's bar for naming a region's
--- online joining (regions.joined_online_above_threshold compares with it).
+-- online joining (regions.joined_online_above_threshold compares with it);
+-- joined_online_active_members the bar of item 3's list of regions «по
+-- активному использованию онлайн-сервиса (более 1000 членов Профсоюза)»
+-- (regions.joined_online_active).
 WITH m AS (
     -- Every region code is checked against the reference at ingest, so the
     -- regions' counts add up to the nation's.
@@ -117,6 +120,7 @@ SELECT
     CASE WHEN p.c IS NOT NULL AND prev.members_prev > 0
          THEN 100.0 * (m.members - prev.members_prev) / prev.members_prev END AS members_change_pct,
     CAST(3 AS DOUBLE) AS joined_online_threshold_pct,
+    CAST(1000 AS BIGINT) AS joined_online_active_members,
     CASE WHEN m.members > 0 THEN 100.0 * m.profcards_app / m.members END AS profcards_app_pct,
     CASE WHEN m.members > 0 THEN 100.0 * m.working / m.members END AS working_share_pct,
     CASE WHEN m.members > 0 THEN 100.0 * m.students / m.members END AS students_share_pct,

@@ -15,6 +15,8 @@
 --   percent, as the decree counts "did not change" (null without C);
 -- - joined_online_above_threshold: joined_online_pct above the national
 --   mart's joined_online_threshold_pct (the decree's list);
+-- - joined_online_active: more members on record who joined online than the
+--   national mart's joined_online_active_members (item 3's list);
 -- - <kpi>_rank: 1 + the regions with a strictly higher percentage (ties share
 --   a rank), null when the region's percentage is null.
 WITH m AS (
@@ -169,6 +171,7 @@ SELECT
     CASE WHEN p.c IS NOT NULL
          THEN coalesce(round(coverage_pct * 10) = round(coverage_pct_prev * 10), false) END AS coverage_unchanged,
     coalesce(joined_online_pct > t.online_threshold, false) AS joined_online_above_threshold,
+    coalesce(joined_online > t.online_active, false) AS joined_online_active,
     CASE WHEN coverage_pct IS NOT NULL THEN coverage_rank_any END AS coverage_rank,
     CASE WHEN primary_auto_reports_pct IS NOT NULL THEN auto_reports_rank_any END AS auto_reports_rank,
     CASE WHEN joined_online_pct IS NOT NULL THEN joined_online_rank_any END AS joined_online_rank,
@@ -176,5 +179,8 @@ SELECT
     CASE WHEN cards_issued_pct IS NOT NULL THEN cards_issued_rank_any END AS cards_issued_rank
 FROM ranked
 CROSS JOIN params p
-CROSS JOIN (SELECT joined_online_threshold_pct AS online_threshold FROM mart_national) t
+CROSS JOIN (
+    SELECT joined_online_threshold_pct AS online_threshold, joined_online_active_members AS online_active
+    FROM mart_national
+) t
 ORDER BY region_code;

@@ -2,7 +2,8 @@
 -- mart are in each list the pages and the briefing name: all of them, those
 -- with a baseline (a coverage band) and without, those where every
 -- organization reported for P, those whose coverage did not change since C
--- (null without C), those above the online-joining threshold, and those with
+-- (null without C), those above the online-joining threshold, those using
+-- the online service actively (item 3: more than 1000 joined), and those with
 -- nothing in their worklist (worklist_regions).
 SELECT
     p.d AS as_of,
@@ -12,6 +13,7 @@ SELECT
     count(*) FILTER (WHERE r.all_reported) AS regions_all_reported,
     CASE WHEN p.c IS NOT NULL THEN count(*) FILTER (WHERE r.coverage_unchanged) END AS regions_coverage_unchanged,
     count(*) FILTER (WHERE r.joined_online_above_threshold) AS regions_joined_online_above_threshold,
+    count(*) FILTER (WHERE r.joined_online_active) AS regions_joined_online_active,
     count(*) FILTER (WHERE w.orgs_to_fix = 0) AS regions_without_worklist
 FROM mart_regions r
 CROSS JOIN params p

@@ -72,7 +72,7 @@ async fn the_monitoring_page_shows_every_quarter_with_its_figures() {
         "spoken members {spoken:?} in the page"
     );
     assert!(html.contains("<svg class=\"spark\""), "sparklines are drawn");
-    assert!(html.contains("aria-hidden=\"true\""));
+    assert!(html.contains("<svg class=\"spark\" viewBox") && html.contains("aria-hidden=\"true\" focusable=\"false\""));
     // Every check has its section, and every region is in the table.
     for check in reestr::contract::QualityCheck::all() {
         assert!(html.contains(&format!("id=\"{}\"", check.check)), "{} has a section", check.check);

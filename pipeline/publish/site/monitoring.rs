@@ -77,23 +77,30 @@ impl Scope<'_> {
 const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 
 impl<'a> Site<'a> {
-    /// The quarters the pages show, oldest first: those of the union's rows.
+    /// The quarters the pages show, oldest first: those of the union's rows
+    /// in either quarterly mart (a warehouse computed before history_kpis
+    /// existed has the checks' history without the KPIs').
     pub(super) fn quarter_columns(&self) -> Vec<QuarterColumn> {
-        let rows: Vec<&QuarterKpis> =
-            self.marts.quarterly_kpis.iter().filter(|r| Scope::National.holds_kpis(r)).collect();
-        let shown = &rows[rows.len().saturating_sub(QUARTERS_SHOWN)..];
-        shown
+        let mut rows: BTreeMap<NaiveDate, (i64, i64, NaiveDate, bool)> = BTreeMap::new();
+        for r in self.marts.quarterly_kpis.iter().filter(|r| Scope::National.holds_kpis(r)) {
+            rows.insert(r.quarter_end, (r.quarter, r.quarter_year, r.as_of, r.complete));
+        }
+        for r in self.marts.quarterly_quality.iter().filter(|r| Scope::National.holds_check(r)) {
+            rows.entry(r.quarter_end).or_insert((r.quarter, r.quarter_year, r.as_of, r.complete));
+        }
+        let rows: Vec<_> = rows.into_iter().collect();
+        rows[rows.len().saturating_sub(QUARTERS_SHOWN)..]
             .iter()
-            .map(|r| QuarterColumn {
-                quarter_end: r.quarter_end,
+            .map(|(quarter_end, (quarter, year, as_of, complete))| QuarterColumn {
+                quarter_end: *quarter_end,
                 label: format!(
                     "{} кв. {}{}",
-                    ROMAN.get((r.quarter - 1).clamp(0, 3) as usize).copied().unwrap_or("?"),
-                    r.quarter_year,
-                    if r.complete { "" } else { "*" }
+                    ROMAN.get((quarter - 1).clamp(0, 3) as usize).copied().unwrap_or("?"),
+                    year,
+                    if *complete { "" } else { "*" }
                 ),
-                as_of: short_date(r.as_of),
-                complete: r.complete,
+                as_of: short_date(*as_of),
+                complete: *complete,
             })
             .collect()
     }
