@@ -131,6 +131,8 @@ impl<'a> Documents<'a> {
         let page = context! {
             blocks => blocks,
             title => title,
+            // The regional summary is for one or two pages: smaller type.
+            compact => template == "region.md",
             as_of => self.marts.national.as_of,
             version => env!("CARGO_PKG_VERSION"),
             built_at => &self.built_at,
