@@ -1,15 +1,21 @@
-//! The executive briefing, `<wh>/briefings/<D>/`: «ИНФОРМАЦИЯ о ходе работы в
-//! АИС» in the style of the decree's appendix, as `briefing.html` (print-ready
-//! A4) and `briefing.docx` (for the apparatus to edit in Word or LibreOffice).
+//! The briefings, `<wh>/briefings/<D>/`, each as HTML (print-ready A4) and
+//! DOCX (to edit in Word or LibreOffice):
+//! - `briefing`: the national «ИНФОРМАЦИЯ о ходе работы в АИС» in the style
+//!   of the decree's appendix (`dashboards/briefing/briefing.md`);
+//! - `districts/<code>`: one per federal district, the district against the
+//!   union and its regions ranked within it (`district.md`, decree item 7);
+//! - `regions/<code>`: one per regional organization, a summary for its chair:
+//!   its places, its changes, its data quality checks and the decree's lists
+//!   it is on (`region.md`, items 4–6).
 //!
-//! The words are in one template, `dashboards/briefing/briefing.md`, written
-//! as simple text blocks (titles, paragraphs, lists, tables); this module
-//! picks the figures, parses the blocks and renders them twice, through the
-//! HTML and the WordprocessingML templates. Sentences about change are in
-//! the template only under `{% if prev %}`, so without a comparison snapshot
-//! they are left out, not filled with zeros. Every number it states is a
-//! mart's column (sums, shares, changes and counts of lists included): this
-//! module only picks rows and puts them in order.
+//! The words are in the templates, written as simple text blocks (titles,
+//! paragraphs, lists, tables); this module picks the figures, parses the
+//! blocks and renders them twice, through the HTML and the WordprocessingML
+//! templates. Sentences about change are only under a condition on the
+//! comparison's figures, so without a comparison snapshot they are left out,
+//! not filled with zeros. Every number stated is a mart's column (sums,
+//! shares, changes, places and counts of lists included): this module only
+//! picks rows and puts them in order.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,11 +25,11 @@ use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::marts::{Marts, ProfcardsSpan, ProfcardsYear, QualityRow, Region};
+use super::marts::{District, Marts, ProfcardsSpan, ProfcardsYear, QualityRow, QuarterCheck, QuarterKpis, Region};
 use super::site::{BandView, band_views, by_rank, moscow_time};
 use super::templates;
 use super::{Output, PublishError};
-use crate::contract::RegionReference;
+use crate::contract::{QualityCheck, RegionReference};
 
 /// A region as the briefing names it.
 #[derive(Debug, Clone, Serialize)]
@@ -75,29 +81,169 @@ pub struct Block {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Renders the briefing into `dir`; returns the files written.
+/// Renders the national briefing, one briefing per federal district
+/// (`districts/<code>`) and one summary per regional organization
+/// (`regions/<code>`) into `dir`; returns the files written.
 pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Result<Vec<String>, PublishError> {
-    let env = templates::environment();
-    let render = |name: &str, ctx: Value| -> Result<String, PublishError> {
-        env.get_template(name).and_then(|t| t.render(ctx)).map_err(|e| PublishError::template(name, e))
-    };
-    let text = render("briefing.md", figures(marts))?;
-    let blocks = parse_blocks(&text);
-    let page = context! {
-        blocks => blocks,
-        as_of => marts.national.as_of,
-        version => env!("CARGO_PKG_VERSION"),
-        built_at => moscow_time(built_at),
-        checksum => marts.manifest.as_ref().map(|m| m.snapshot_checksum()),
-    };
-    let html = render("briefing.html", page.clone())?;
-    let document = render("briefing-document.xml", page)?;
-    let docx =
-        docx(&document).map_err(|e| PublishError::Export { what: "briefing.docx".into(), detail: e.to_string() })?;
+    let documents = Documents::new(marts, built_at);
     let mut out = Output::new(dir);
-    out.put("briefing.html", html)?;
-    out.put("briefing.docx", docx)?;
+    documents.write(&mut out, "briefing", "briefing.md", figures(marts))?;
+    let reference = RegionReference::embedded();
+    for district in &marts.districts {
+        let stem = format!("districts/{}", district.federal_district);
+        documents.write(&mut out, &stem, "district.md", district_figures(marts, district, reference))?;
+    }
+    for region in &marts.regions {
+        let stem = format!("regions/{}", region.region_code);
+        documents.write(&mut out, &stem, "region.md", region_figures(marts, region, reference))?;
+    }
     Ok(out.finish())
+}
+
+/// Renders a text-block template into an HTML page and a DOCX of the same
+/// blocks, with the provenance line of the marts' date.
+struct Documents<'a> {
+    env: minijinja::Environment<'static>,
+    marts: &'a Marts,
+    built_at: String,
+}
+
+impl<'a> Documents<'a> {
+    fn new(marts: &'a Marts, built_at: DateTime<Utc>) -> Documents<'a> {
+        Documents { env: templates::environment(), marts, built_at: moscow_time(built_at) }
+    }
+
+    fn render(&self, name: &str, ctx: Value) -> Result<String, PublishError> {
+        self.env.get_template(name).and_then(|t| t.render(ctx)).map_err(|e| PublishError::template(name, e))
+    }
+
+    /// Writes `<stem>.html` and `<stem>.docx` from the blocks of `template`.
+    fn write(&self, out: &mut Output, stem: &str, template: &str, figures: Value) -> Result<(), PublishError> {
+        let text = self.render(template, figures)?;
+        let blocks = parse_blocks(&text);
+        // The page's title is the document's own heading.
+        let title = blocks
+            .iter()
+            .filter(|b| b.kind == "title" || b.kind == "subtitle")
+            .map(|b| b.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let page = context! {
+            blocks => blocks,
+            title => title,
+            // The regional summary is for one or two pages: smaller type.
+            compact => template == "region.md",
+            as_of => self.marts.national.as_of,
+            version => env!("CARGO_PKG_VERSION"),
+            built_at => &self.built_at,
+            checksum => self.marts.manifest.as_ref().map(|m| m.snapshot_checksum()),
+        };
+        let html = self.render("briefing.html", page.clone())?;
+        let document = self.render("briefing-document.xml", page)?;
+        let docx = docx(&document)
+            .map_err(|e| PublishError::Export { what: format!("{stem}.docx"), detail: e.to_string() })?;
+        out.put(format!("{stem}.html"), html)?;
+        out.put(format!("{stem}.docx"), docx)?;
+        Ok(())
+    }
+}
+
+/// A data quality check of one scope with its title and what to do.
+#[derive(Debug, Clone, Serialize)]
+struct Check<'a> {
+    #[serde(flatten)]
+    row: &'a QualityRow,
+    title: &'a str,
+    action: &'a str,
+    /// Its row of quarterly_quality at D, when that history exists.
+    quarter: Option<&'a QuarterCheck>,
+}
+
+/// The checks of one scope that find something, in the mart's order.
+fn checks<'a>(marts: &'a Marts, keep: impl Fn(&QualityRow) -> bool) -> Vec<Check<'a>> {
+    let as_of = marts.national.as_of;
+    marts
+        .quality
+        .iter()
+        .filter(|q| keep(q) && q.affected.is_some_and(|a| a != 0))
+        .filter_map(|row| {
+            let check = QualityCheck::find(&row.check)?;
+            let quarter = marts.quarterly_quality.iter().find(|h| {
+                h.as_of == as_of
+                    && h.check == row.check
+                    && h.scope == row.scope
+                    && h.federal_district == row.federal_district
+                    && h.region_code == row.region_code
+            });
+            Some(Check { row, title: &check.title, action: &check.action, quarter })
+        })
+        .collect()
+}
+
+/// The quarterly_kpis row of a scope at D (its change since the quarter before).
+fn quarter(marts: &Marts, keep: impl Fn(&QuarterKpis) -> bool) -> Option<&QuarterKpis> {
+    marts.quarterly_kpis.iter().find(|q| q.as_of == marts.national.as_of && keep(q))
+}
+
+/// Everything a district briefing speaks of: the district's row, the union's
+/// and its regions, ranked within the district.
+fn district_figures(marts: &Marts, district: &District, reference: &RegionReference) -> Value {
+    let code = &district.federal_district;
+    let mut regions: Vec<Named> =
+        marts.regions.iter().filter(|r| &r.federal_district == code).map(|r| named(r, reference)).collect();
+    let ranked = |rank: fn(&Region) -> Option<i64>| {
+        let mut list = regions.clone();
+        by_rank(&mut list, |r| rank(r.row));
+        list
+    };
+    let reports = ranked(|r| r.auto_reports_district_rank);
+    let online = ranked(|r| r.joined_online_district_rank);
+    let profcards = ranked(|r| r.profcards_district_rank);
+    let cards = ranked(|r| r.cards_issued_district_rank);
+    by_rank(&mut regions, |r| r.row.coverage_district_rank);
+    let bands: Vec<Band> = band_views(marts)
+        .into_iter()
+        .map(|band| {
+            let list: Vec<Named> =
+                regions.iter().filter(|r| r.row.coverage_band.as_ref() == Some(&band.row.band)).cloned().collect();
+            Band { band, list, table: false }
+        })
+        .filter(|b| !b.list.is_empty())
+        .collect();
+    let reference_district = reference.districts.iter().find(|d| &d.district_code == code);
+    context! {
+        d => district,
+        name => reference_district.map_or(district.district_name.as_str(), |d| d.name.as_str()),
+        n => &marts.national,
+        prev => marts.national_prev.is_some(),
+        quarter => quarter(marts, |q| q.scope == "district" && q.federal_district.as_ref() == Some(code)),
+        regions => regions,
+        bands => bands,
+        reports => reports,
+        online => online,
+        profcards => profcards,
+        cards => cards,
+        checks => checks(marts, |q| q.scope == "district" && q.federal_district.as_ref() == Some(code)),
+    }
+}
+
+/// Everything a regional summary speaks of: the region's row, its district's
+/// and the union's, its checks and its worklist.
+fn region_figures(marts: &Marts, region: &Region, reference: &RegionReference) -> Value {
+    let code = &region.region_code;
+    let district = marts.districts.iter().find(|d| d.federal_district == region.federal_district);
+    let band = band_views(marts).into_iter().find(|b| region.coverage_band.as_ref() == Some(&b.row.band));
+    context! {
+        r => named(region, reference),
+        d => district,
+        n => &marts.national,
+        prev => marts.national_prev.is_some(),
+        counts => &marts.regions_summary,
+        band => band,
+        quarter => quarter(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code)),
+        checks => checks(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code)),
+        worklist => marts.worklist_regions.iter().find(|w| &w.region_code == code),
+    }
 }
 
 /// Everything the briefing template speaks of.

@@ -81,6 +81,14 @@ pub struct Region {
     pub joined_online_rank: Option<i64>,
     pub profcards_rank: Option<i64>,
     pub cards_issued_rank: Option<i64>,
+    /// The same places among the regions of its federal district.
+    pub coverage_district_rank: Option<i64>,
+    pub auto_reports_district_rank: Option<i64>,
+    pub joined_online_district_rank: Option<i64>,
+    pub profcards_district_rank: Option<i64>,
+    pub cards_issued_district_rank: Option<i64>,
+    /// How many regional organizations its district has.
+    pub district_regions: i64,
     #[serde(flatten)]
     pub kpis: Kpis,
 }
@@ -150,6 +158,7 @@ impl std::ops::Deref for District {
 pub struct QualityRow {
     pub check: String,
     pub scope: String,
+    pub federal_district: Option<String>,
     pub region_code: Option<String>,
     /// `organizations`, `members` or `gap` (a difference from the official report).
     pub unit: String,

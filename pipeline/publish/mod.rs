@@ -131,7 +131,13 @@ pub async fn publish(
         .publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at, request.release.as_ref()).render_into(dir))
         .await?;
     let briefing_rel = layout::briefings_dir(as_of);
-    target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, built_at)).await?;
+    let briefing_started = Instant::now();
+    let briefing_files = target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, built_at)).await?;
+    info!(
+        "briefings of {as_of}: {} files (national, districts, regions) in {:.2} s",
+        briefing_files.len(),
+        briefing_started.elapsed().as_secs_f64()
+    );
     let files = site_files.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>();
     let bytes = site_files.iter().map(|(_, size)| size).sum();
     let shown = |rel: &str| PathBuf::from(format!("{}/{rel}", warehouse.name().trim_end_matches('/')));

@@ -24,6 +24,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("district.html", include_str!("../../dashboards/templates/district.html")),
     ("region.html", include_str!("../../dashboards/templates/region.html")),
     ("briefing.md", include_str!("../../dashboards/briefing/briefing.md")),
+    ("district.md", include_str!("../../dashboards/briefing/district.md")),
+    ("region.md", include_str!("../../dashboards/briefing/region.md")),
     ("briefing.html", include_str!("../../dashboards/briefing/briefing.html")),
     ("briefing-document.xml", include_str!("../../dashboards/briefing/document.xml")),
 ];

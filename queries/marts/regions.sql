@@ -18,7 +18,10 @@
 -- - joined_online_active: more members on record who joined online than the
 --   national mart's joined_online_active_members (item 3's list);
 -- - <kpi>_rank: 1 + the regions with a strictly higher percentage (ties share
---   a rank), null when the region's percentage is null.
+--   a rank), null when the region's percentage is null;
+-- - <kpi>_district_rank: the same among the regions of its federal district
+--   (the district briefing ranks them, the regional summary names the place);
+-- - district_regions: how many regional organizations its district has.
 WITH m AS (
     SELECT * FROM member_counts
 ),
@@ -130,7 +133,13 @@ ranked AS (
         CAST(rank() OVER (ORDER BY primary_auto_reports_pct DESC NULLS LAST) AS BIGINT) AS auto_reports_rank_any,
         CAST(rank() OVER (ORDER BY joined_online_pct DESC NULLS LAST) AS BIGINT) AS joined_online_rank_any,
         CAST(rank() OVER (ORDER BY profcards_pct DESC NULLS LAST) AS BIGINT) AS profcards_rank_any,
-        CAST(rank() OVER (ORDER BY cards_issued_pct DESC NULLS LAST) AS BIGINT) AS cards_issued_rank_any
+        CAST(rank() OVER (ORDER BY cards_issued_pct DESC NULLS LAST) AS BIGINT) AS cards_issued_rank_any,
+        CAST(rank() OVER (PARTITION BY federal_district ORDER BY coverage_pct DESC NULLS LAST) AS BIGINT) AS coverage_district_rank_any,
+        CAST(rank() OVER (PARTITION BY federal_district ORDER BY primary_auto_reports_pct DESC NULLS LAST) AS BIGINT) AS auto_reports_district_rank_any,
+        CAST(rank() OVER (PARTITION BY federal_district ORDER BY joined_online_pct DESC NULLS LAST) AS BIGINT) AS joined_online_district_rank_any,
+        CAST(rank() OVER (PARTITION BY federal_district ORDER BY profcards_pct DESC NULLS LAST) AS BIGINT) AS profcards_district_rank_any,
+        CAST(rank() OVER (PARTITION BY federal_district ORDER BY cards_issued_pct DESC NULLS LAST) AS BIGINT) AS cards_issued_district_rank_any,
+        count(*) OVER (PARTITION BY federal_district) AS district_regions
     FROM banded b
 )
 SELECT
@@ -176,7 +185,13 @@ SELECT
     CASE WHEN primary_auto_reports_pct IS NOT NULL THEN auto_reports_rank_any END AS auto_reports_rank,
     CASE WHEN joined_online_pct IS NOT NULL THEN joined_online_rank_any END AS joined_online_rank,
     CASE WHEN profcards_pct IS NOT NULL THEN profcards_rank_any END AS profcards_rank,
-    CASE WHEN cards_issued_pct IS NOT NULL THEN cards_issued_rank_any END AS cards_issued_rank
+    CASE WHEN cards_issued_pct IS NOT NULL THEN cards_issued_rank_any END AS cards_issued_rank,
+    CASE WHEN coverage_pct IS NOT NULL THEN coverage_district_rank_any END AS coverage_district_rank,
+    CASE WHEN primary_auto_reports_pct IS NOT NULL THEN auto_reports_district_rank_any END AS auto_reports_district_rank,
+    CASE WHEN joined_online_pct IS NOT NULL THEN joined_online_district_rank_any END AS joined_online_district_rank,
+    CASE WHEN profcards_pct IS NOT NULL THEN profcards_district_rank_any END AS profcards_district_rank,
+    CASE WHEN cards_issued_pct IS NOT NULL THEN cards_issued_district_rank_any END AS cards_issued_district_rank,
+    district_regions
 FROM ranked
 CROSS JOIN params p
 CROSS JOIN (

@@ -323,3 +323,156 @@ async fn every_number_of_the_briefing_is_in_a_mart() {
     // And a number no mart holds is found out.
     assert_eq!(not_in_marts(&numbers_in("на 777 777 больше (12,3 %)"), &marts), ["777 777", "12,3 %"]);
 }
+
+/// Reads every part of a DOCX with an XML reader: each must be well-formed
+/// (tags balanced, names matched); returns the document's text runs.
+fn docx_text(path: &Path) -> String {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut runs = Vec::new();
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).unwrap();
+        let name = part.name().map(|n| n.to_string()).unwrap();
+        let mut xml = String::new();
+        part.read_to_string(&mut xml).unwrap();
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        reader.config_mut().check_end_names = true;
+        let (mut depth, mut in_text) = (0i32, false);
+        loop {
+            match reader.read_event().unwrap_or_else(|e| panic!("{} {name}: {e}", path.display())) {
+                quick_xml::events::Event::Start(e) => {
+                    depth += 1;
+                    in_text = e.name().as_ref() == b"w:t";
+                }
+                quick_xml::events::Event::End(_) => {
+                    depth -= 1;
+                    in_text = false;
+                }
+                quick_xml::events::Event::Text(t) if in_text => runs.push(t.xml_content().unwrap().into_owned()),
+                quick_xml::events::Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(depth, 0, "{} {name}: unbalanced", path.display());
+    }
+    runs.join(" ").replace('\u{a0}', " ")
+}
+
+/// One briefing per federal district and one summary per regional
+/// organization, each as HTML and DOCX: the DOCX parts are well-formed XML
+/// holding the page's text, every number + noun agrees, and every number a
+/// district briefing and a regional summary state is a mart's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn district_and_regional_briefings_are_html_and_docx_with_agreeing_nouns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = briefed(tmp.path(), &[C, D]).await;
+    let wh = dir.parent().unwrap().parent().unwrap();
+    let reference = reestr::contract::RegionReference::embedded();
+    let mut phrases = 0;
+    for (folder, codes, heading) in [
+        ("districts", reference.districts.iter().map(|d| d.district_code.clone()).collect::<Vec<_>>(), "ИНФОРМАЦИЯ"),
+        ("regions", reference.regions.iter().map(|r| r.region_code.clone()).collect(), "СПРАВКА"),
+    ] {
+        assert_eq!(codes.len(), if folder == "districts" { 8 } else { 85 });
+        for code in codes {
+            let html = std::fs::read_to_string(dir.join(folder).join(format!("{code}.html"))).unwrap();
+            let text = briefing_text(&html);
+            assert!(text.starts_with(heading), "{folder}/{code}: {}", &text[..40]);
+            phrases += check_agreement(&text);
+            let docx = docx_text(&dir.join(folder).join(format!("{code}.docx")));
+            assert!(docx.starts_with(heading), "{folder}/{code}.docx");
+        }
+    }
+    assert!(phrases >= 93 * 3, "{phrases} phrases checked");
+
+    let marts = mart_numbers(wh);
+    for page in ["districts/SFD.html", "regions/23.html"] {
+        let html = std::fs::read_to_string(dir.join(page)).unwrap();
+        let stated = stated_numbers(&html);
+        assert!(stated.len() >= 30, "{page}: {} numbers read", stated.len());
+        assert_eq!(not_in_marts(&stated, &marts), Vec::<String>::new(), "numbers of {page} that no mart holds");
+    }
+    let region = briefing_text(&std::fs::read_to_string(dir.join("regions/23.html")).unwrap());
+    assert!(region.contains("По сравнению с 21 ноября 2022 г."), "the change over the year");
+    assert!(region.contains("Что сделать"), "the checks with their actions");
+}
+
+/// A hand-made district: Краснодарская (4 members of 1 021 in the official
+/// report, 3 of 4 primary organizations with auto reports), Ростовская
+/// (2 of 2, 1 of 1) and Адыгейская (1 of 2, no report). Worked out by hand:
+/// coverage 100,0 % > 50,0 % > 0,4 %; auto reports 100 % > 75 % > 0 %;
+/// everyone reported in Ростовская and Краснодарская, not in Адыгейская.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_district_briefing_ranks_and_names_its_regions_as_worked_out_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wh = published(tmp.path(), &[D], |tables| {
+        tables.get_mut("official_stats").unwrap().set(0, "members", "1021");
+        let orgs = tables.get_mut("organizations").unwrap();
+        let (regional, primary) = (orgs.rows[0].clone(), orgs.rows[2].clone());
+        for (code, name) in [("61", "Ростовская областная организация Профсоюза"), ("01", "Адыгейская организация")]
+        {
+            let mut r = regional.clone();
+            r[0] = format!("R{code}");
+            r[3] = code.into();
+            r[4] = name.into();
+            orgs.rows.push(r);
+            let mut p = primary.clone();
+            p[0] = format!("P{code}");
+            p[1] = format!("R{code}");
+            p[3] = code.into();
+            orgs.rows.push(p);
+        }
+        let members = tables.get_mut("members").unwrap();
+        for (id, org) in [("M61a", "P61"), ("M61b", "P61"), ("M01a", "P01")] {
+            let mut m = members.rows[0].clone();
+            m[0] = id.into();
+            m[1] = org.into();
+            members.rows.push(m);
+        }
+        tables.get_mut("stat_reports").unwrap().push(&["P61", "3-SP", "2023-10-01", "auto", ""]);
+        let stats = tables.get_mut("official_stats").unwrap();
+        for code in ["61", "01"] {
+            let mut s = stats.rows[0].clone();
+            s[0] = code.into();
+            s[2] = "2".into();
+            stats.rows.push(s);
+        }
+    })
+    .await;
+    let html = std::fs::read_to_string(wh.join("briefings").join(D).join("districts/SFD.html")).unwrap();
+    let text = briefing_text(&html);
+    let (rostov, krasnodar, adygea) = (
+        "Ростовская областная организация Профсоюза",
+        "Краснодарская краевая организация Профсоюза",
+        "Адыгейская республиканская организация Профсоюза",
+    );
+    assert!(text.contains(&format!("Наибольший охват в округе – {rostov} (100,0 %")), "{text}");
+    assert!(text.contains(&format!("Требуют внимания: {adygea} (50,0 %), {krasnodar} (0,4 %), ")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "100 % и более: {rostov} (100,0 %); от 50 до 70 %: {adygea} (50,0 %); менее 50 %: {krasnodar} (0,4 %)."
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Все первичные и территориальные организации представили отчёты в 2 региональных организациях Профсоюза округа: Ростовской областной организации Профсоюза, Краснодарской краевой организации Профсоюза."
+        ),
+        "{text}"
+    );
+    // The tables: the coverage ranking, then the auto reports ranking.
+    let row = |place: &str, name: &str, rest: &str| format!("{place} {name} {rest}");
+    let coverage = [row("1", rostov, "2 100,0 % 1"), row("2", adygea, "1 50,0 % 2"), row("3", krasnodar, "4 0,4 % 3")];
+    let reports =
+        [row("1", rostov, "1 1 100,0 % 1"), row("2", krasnodar, "4 3 75,0 % 2"), row("3", adygea, "1 0 0,0 % 3")];
+    let mut at = 0;
+    for expected in coverage.iter().chain(&reports) {
+        let found = text[at..].find(expected.as_str()).unwrap_or_else(|| panic!("«{expected}» after {at}: {text}"));
+        at += found + expected.len();
+    }
+    // The regional summary names the places and the lists.
+    let summary =
+        briefing_text(&std::fs::read_to_string(wh.join("briefings").join(D).join("regions/01.html")).unwrap());
+    assert!(summary.contains("Члены Профсоюза в АИС к статистическому отчёту, % 50,0 %"), "{summary}");
+    assert!(summary.contains("2 из 10 2 из 85"), "places in the district and the union: {summary}");
+    assert!(summary.contains("Не в списке организаций, в которых все первичные"), "{summary}");
+}
