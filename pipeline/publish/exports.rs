@@ -20,6 +20,7 @@ use std::path::Path;
 use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use super::marts::{Marts, QuarterCheck, QuarterKpis, RawMart, WorklistRow};
+use super::russian::Russian;
 use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
 use super::{Output, PublishError};
 use crate::contract::{QualityCheck, RegionReference};
@@ -338,13 +339,13 @@ fn write_provenance(sheet: &mut Worksheet, as_of: chrono::NaiveDate, manifest: &
 fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[QuarterCheck]) -> Result<(), XlsxError> {
     let formats = Formats::new();
     let reference = RegionReference::embedded();
+    let ru = Russian::new();
     let mut quarters: Vec<(chrono::NaiveDate, String)> = kpis
         .iter()
         .filter(|k| k.scope == "national")
         .map(|k| {
-            let roman = ["I", "II", "III", "IV"][(k.quarter - 1).clamp(0, 3) as usize];
             let running = if k.complete { String::new() } else { format!(" (на {})", k.as_of.format("%d.%m.%Y")) };
-            (k.quarter_end, format!("{roman} кв. {}{running}", k.quarter_year))
+            (k.quarter_end, format!("{}{running}", ru.quarter(k.quarter, k.quarter_year)))
         })
         .collect();
     quarters.dedup();

@@ -98,6 +98,12 @@ impl Russian {
         format!("{} {}", self.integer(n as i64), self.noun(n, noun))
     }
 
+    /// `III кв. 2023`: quarter 1–4 of a year, as the monitoring names it.
+    pub fn quarter(&self, quarter: i64, year: i64) -> String {
+        const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
+        format!("{} кв. {year}", ROMAN[(quarter - 1).clamp(0, 3) as usize])
+    }
+
     /// `21 ноября 2023 г.`
     pub fn date(&self, d: NaiveDate) -> String {
         format!("{} {} {}{NBSP}г.", d.day(), MONTHS_GENITIVE[d.month0() as usize], d.year())

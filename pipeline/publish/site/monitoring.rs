@@ -74,8 +74,6 @@ impl Scope<'_> {
     }
 }
 
-const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
-
 impl<'a> Site<'a> {
     /// The quarters the pages show, oldest first: those of the union's rows
     /// in either quarterly mart (a warehouse computed before history_kpis
@@ -93,12 +91,7 @@ impl<'a> Site<'a> {
             .iter()
             .map(|(quarter_end, (quarter, year, as_of, complete))| QuarterColumn {
                 quarter_end: *quarter_end,
-                label: format!(
-                    "{} кв. {}{}",
-                    ROMAN.get((quarter - 1).clamp(0, 3) as usize).copied().unwrap_or("?"),
-                    year,
-                    if *complete { "" } else { "*" }
-                ),
+                label: format!("{}{}", self.ru.quarter(*quarter, *year), if *complete { "" } else { "*" }),
                 as_of: short_date(*as_of),
                 complete: *complete,
             })
