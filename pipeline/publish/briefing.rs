@@ -157,10 +157,15 @@ struct Check<'a> {
     action: &'a str,
     /// Its row of quarterly_quality at D, when that history exists.
     quarter: Option<&'a QuarterCheck>,
+    /// Whether the scope's worklists name its organizations (organization
+    /// checks and members in closed organizations do; other member checks
+    /// have no list).
+    listed: bool,
 }
 
-/// The checks of one scope that find something, in the mart's order.
-fn checks<'a>(marts: &'a Marts, keep: impl Fn(&QualityRow) -> bool) -> Vec<Check<'a>> {
+/// The checks of one scope that find something, in the mart's order;
+/// `in_scope` says which regions' worklists are the scope's.
+fn checks<'a>(marts: &'a Marts, keep: impl Fn(&QualityRow) -> bool, in_scope: impl Fn(&str) -> bool) -> Vec<Check<'a>> {
     let as_of = marts.national.as_of;
     marts
         .quality
@@ -169,20 +174,21 @@ fn checks<'a>(marts: &'a Marts, keep: impl Fn(&QualityRow) -> bool) -> Vec<Check
         .filter_map(|row| {
             let check = QualityCheck::find(&row.check)?;
             let quarter = marts.quarterly_quality.iter().find(|h| {
-                h.as_of == as_of
+                h.snapshot_as_of == as_of
                     && h.check == row.check
                     && h.scope == row.scope
                     && h.federal_district == row.federal_district
                     && h.region_code == row.region_code
             });
-            Some(Check { row, title: &check.title, action: &check.action, quarter })
+            let listed = marts.worklist.iter().any(|w| w.check == row.check && in_scope(&w.region_code));
+            Some(Check { row, title: &check.title, action: &check.action, quarter, listed })
         })
         .collect()
 }
 
 /// The quarterly_kpis row of a scope at D (its change since the quarter before).
 fn quarter(marts: &Marts, keep: impl Fn(&QuarterKpis) -> bool) -> Option<&QuarterKpis> {
-    marts.quarterly_kpis.iter().find(|q| q.as_of == marts.national.as_of && keep(q))
+    marts.quarterly_kpis.iter().find(|q| q.snapshot_as_of == marts.national.as_of && keep(q))
 }
 
 /// Everything a district briefing speaks of: the district's row, the union's
@@ -219,11 +225,17 @@ fn district_figures(marts: &Marts, district: &District, reference: &RegionRefere
         quarter => quarter(marts, |q| q.scope == "district" && q.federal_district.as_ref() == Some(code)),
         regions => regions,
         bands => bands,
+        // The bands whose regions need attention (coverage_bands.needs_attention).
+        attention => marts.coverage_bands.iter().filter(|b| b.needs_attention).map(|b| &b.band).collect::<Vec<_>>(),
         reports => reports,
         online => online,
         profcards => profcards,
         cards => cards,
-        checks => checks(marts, |q| q.scope == "district" && q.federal_district.as_ref() == Some(code)),
+        checks => checks(
+            marts,
+            |q| q.scope == "district" && q.federal_district.as_ref() == Some(code),
+            |r| marts.regions.iter().any(|x| x.region_code == r && &x.federal_district == code),
+        ),
     }
 }
 
@@ -241,7 +253,7 @@ fn region_figures(marts: &Marts, region: &Region, reference: &RegionReference) -
         counts => &marts.regions_summary,
         band => band,
         quarter => quarter(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code)),
-        checks => checks(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code)),
+        checks => checks(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code), |r| r == code),
         worklist => marts.worklist_regions.iter().find(|w| &w.region_code == code),
     }
 }

@@ -95,7 +95,7 @@ pub fn write_exports(
         let movement: Vec<&QuarterCheck> = typed
             .quarterly_quality
             .iter()
-            .filter(|q| q.scope == "region" && q.region_code.as_deref() == Some(region) && q.as_of == as_of)
+            .filter(|q| q.scope == "region" && q.region_code.as_deref() == Some(region) && q.snapshot_as_of == as_of)
             .collect();
         out.put(layout::worklist_in_exports(region), &worklist_xlsx(region, &rows, &movement).map_err(xlsx)?)?;
         out.put(format!("worklists/{region}.csv"), worklist_csv(&rows))?;
@@ -344,7 +344,8 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
         .iter()
         .filter(|k| k.scope == "national")
         .map(|k| {
-            let running = if k.complete { String::new() } else { format!(" (на {})", k.as_of.format("%d.%m.%Y")) };
+            let running =
+                if k.complete { String::new() } else { format!(" (на {})", k.snapshot_as_of.format("%d.%m.%Y")) };
             (k.quarter_end, format!("{}{running}", ru.quarter(k.quarter, k.quarter_year)))
         })
         .collect();

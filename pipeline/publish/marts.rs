@@ -32,6 +32,10 @@ pub struct National {
     pub profcards_app: i64,
     pub cards_refused: i64,
     pub joined_online_threshold_pct: Option<f64>,
+    /// The bars of item 3's lists: more joined online than this, and more
+    /// of the members on the registry than this share.
+    pub joined_online_active_members: Option<i64>,
+    pub coverage_threshold_pct: Option<f64>,
     pub profcards_app_pct: Option<f64>,
     pub working_share_pct: Option<f64>,
     pub students_share_pct: Option<f64>,
@@ -74,6 +78,9 @@ pub struct Region {
     pub coverage_pct_prev: Option<f64>,
     pub coverage_unchanged: Option<bool>,
     pub joined_online_above_threshold: bool,
+    /// Item 3's lists: more than 1 000 joined online; more than 95 % on the registry.
+    pub joined_online_active: bool,
+    pub coverage_above_threshold: bool,
     /// Places among the regions (1 = highest; ties share one), null without
     /// the percentage.
     pub coverage_rank: Option<i64>,
@@ -168,6 +175,8 @@ pub struct QualityRow {
     pub affected_pct: Option<f64>,
     pub registry_value: Option<i64>,
     pub official_value: Option<i64>,
+    /// How many organizations the check touches; null for a gap check.
+    pub orgs_affected: Option<i64>,
 }
 
 /// A row of quarterly_kpis: one scope at one quarter end.
@@ -176,7 +185,8 @@ pub struct QuarterKpis {
     pub quarter_end: NaiveDate,
     pub quarter_year: i64,
     pub quarter: i64,
-    pub as_of: NaiveDate,
+    /// The snapshot that represents the quarter (D for D's quarter).
+    pub snapshot_as_of: NaiveDate,
     pub complete: bool,
     pub scope: String,
     pub federal_district: Option<String>,
@@ -198,7 +208,8 @@ pub struct QuarterCheck {
     pub quarter_end: NaiveDate,
     pub quarter_year: i64,
     pub quarter: i64,
-    pub as_of: NaiveDate,
+    /// The snapshot that represents the quarter (D for D's quarter).
+    pub snapshot_as_of: NaiveDate,
     pub complete: bool,
     pub check: String,
     pub scope: String,
@@ -284,6 +295,8 @@ pub struct CoverageBand {
     pub upper_pct: Option<f64>,
     pub regions: i64,
     pub regions_pct: Option<f64>,
+    /// A band below 70 %: its regions need attention.
+    pub needs_attention: bool,
 }
 
 /// A headline indicator at D and at C, and its change (national_changes),
@@ -311,6 +324,8 @@ pub struct RegionsSummary {
     pub regions_all_reported: i64,
     pub regions_coverage_unchanged: Option<i64>,
     pub regions_joined_online_above_threshold: i64,
+    pub regions_joined_online_active: i64,
+    pub regions_coverage_above_threshold: i64,
     pub regions_without_worklist: i64,
 }
 

@@ -22,6 +22,14 @@
 -- national and district gaps are computed from their sums, not summed from
 -- regional gaps.
 -- The organization checks come from org_check_failures (see its header).
+-- orgs_affected: how many organizations a check touches, what the regional
+-- summaries tell the chair to fix: for an organization check the failing
+-- organizations (= affected); for members_in_inactive_org the closed
+-- organizations that still hold members; for the other member checks the
+-- organizations whose members fail it, a subdivision's members counting for
+-- its primary organization (org_members.primary_org_id); null for the gap
+-- checks, which are about the totals, not about any organization. National
+-- and district rows sum their regions'.
 WITH checks ("check", unit, population_of, position) AS (
     VALUES
         ('primary_without_members', 'organizations', 'primary', 1),
@@ -80,6 +88,15 @@ failures AS (
     FROM org_check_failures
     GROUP BY region_code, "check"
 ),
+member_orgs AS (
+    SELECT
+        region_code,
+        count(DISTINCT CASE WHEN category_missing > 0 THEN primary_org_id END) AS no_category,
+        count(DISTINCT CASE WHEN no_consent > 0 THEN primary_org_id END) AS no_consent,
+        count(DISTINCT CASE WHEN cards_refused > 0 THEN primary_org_id END) AS cards_refused
+    FROM org_members
+    GROUP BY region_code
+),
 -- Per region and check: affected and population for counted checks, registry
 -- and official figures for gaps (rows missing here are zeros or nulls).
 by_region AS (
@@ -96,6 +113,12 @@ by_region AS (
             WHEN c."check" = 'members_card_refused' THEN coalesce(m.cards_refused, 0)
             WHEN c.unit = 'organizations' THEN coalesce(f.orgs, 0)
         END AS affected,
+        CASE
+            WHEN c."check" = 'members_no_category' THEN coalesce(mo.no_category, 0)
+            WHEN c."check" = 'members_no_consent' THEN coalesce(mo.no_consent, 0)
+            WHEN c."check" = 'members_card_refused' THEN coalesce(mo.cards_refused, 0)
+            WHEN c.unit <> 'gap' THEN coalesce(f.orgs, 0)
+        END AS orgs_affected,
         CASE c.population_of
             WHEN 'primary' THEN coalesce(oc.primary_orgs, 0)
             WHEN 'territorial' THEN coalesce(oc.territorial_orgs, 0)
@@ -119,6 +142,7 @@ by_region AS (
     CROSS JOIN checks c
     LEFT JOIN failures f ON f.region_code = g.region_code AND f."check" = c."check"
     LEFT JOIN member_counts m ON m.region_code = g.region_code
+    LEFT JOIN member_orgs mo ON mo.region_code = g.region_code
     LEFT JOIN org_counts oc ON oc.region_code = g.region_code
     LEFT JOIN created cr ON cr.region_code = g.region_code
     LEFT JOIN official s ON s.region_code = g.region_code
@@ -127,17 +151,18 @@ scoped AS (
     SELECT 'national' AS scope, CAST(NULL AS VARCHAR) AS federal_district, CAST(NULL AS VARCHAR) AS region_code,
         "check", unit, position,
         sum(affected) AS affected, sum(population) AS population,
-        sum(registry_value) AS registry_value, sum(official_value) AS official_value
+        sum(registry_value) AS registry_value, sum(official_value) AS official_value,
+        sum(orgs_affected) AS orgs_affected
     FROM by_region
     GROUP BY "check", unit, position
     UNION ALL
     SELECT 'district', federal_district, CAST(NULL AS VARCHAR), "check", unit, position,
-        sum(affected), sum(population), sum(registry_value), sum(official_value)
+        sum(affected), sum(population), sum(registry_value), sum(official_value), sum(orgs_affected)
     FROM by_region
     GROUP BY federal_district, "check", unit, position
     UNION ALL
     SELECT 'region', federal_district, region_code, "check", unit, position, affected, population, registry_value,
-        official_value
+        official_value, orgs_affected
     FROM by_region
 ),
 measured AS (
@@ -156,7 +181,8 @@ measured AS (
         END AS affected,
         CASE WHEN unit = 'gap' THEN official_value ELSE population END AS population,
         registry_value,
-        official_value
+        official_value,
+        orgs_affected
     FROM scoped
 )
 SELECT
@@ -170,7 +196,8 @@ SELECT
     CAST(m.population AS BIGINT) AS population,
     CASE WHEN m.population > 0 THEN 100.0 * m.affected / m.population END AS affected_pct,
     CAST(m.registry_value AS BIGINT) AS registry_value,
-    CAST(m.official_value AS BIGINT) AS official_value
+    CAST(m.official_value AS BIGINT) AS official_value,
+    CAST(m.orgs_affected AS BIGINT) AS orgs_affected
 FROM measured m
 CROSS JOIN params p
 ORDER BY CASE m.scope WHEN 'national' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,

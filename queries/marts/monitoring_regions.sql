@@ -9,7 +9,7 @@ WITH latest AS (
     SELECT region_code, trend_quarter, trend_year, quarter_end
     FROM mart_quarterly_quality
     CROSS JOIN params p
-    WHERE scope = 'region' AND as_of = p.d
+    WHERE scope = 'region' AND snapshot_as_of = p.d
 ),
 counted AS (
     SELECT

@@ -11,7 +11,9 @@
 -- online joining (regions.joined_online_above_threshold compares with it);
 -- joined_online_active_members the bar of item 3's list of regions «по
 -- активному использованию онлайн-сервиса (более 1000 членов Профсоюза)»
--- (regions.joined_online_active).
+-- (regions.joined_online_active); coverage_threshold_pct the bar of item 3's
+-- list of regions with «свыше 95 %» of their members on the registry
+-- (regions.coverage_above_threshold).
 WITH m AS (
     -- Every region code is checked against the reference at ingest, so the
     -- regions' counts add up to the nation's.
@@ -121,6 +123,7 @@ SELECT
          THEN 100.0 * (m.members - prev.members_prev) / prev.members_prev END AS members_change_pct,
     CAST(3 AS DOUBLE) AS joined_online_threshold_pct,
     CAST(1000 AS BIGINT) AS joined_online_active_members,
+    CAST(95 AS DOUBLE) AS coverage_threshold_pct,
     CASE WHEN m.members > 0 THEN 100.0 * m.profcards_app / m.members END AS profcards_app_pct,
     CASE WHEN m.members > 0 THEN 100.0 * m.working / m.members END AS working_share_pct,
     CASE WHEN m.members > 0 THEN 100.0 * m.students / m.members END AS students_share_pct,

@@ -5,7 +5,9 @@
 -- A quarter ends on 1 January, 1 April, 1 July or 1 October and is
 -- represented by the snapshot nearest before its end (quarter_points), so
 -- quarters compare like with like; the quarter D falls in by D itself
--- (complete = false while it runs). Changes are to the quarter before
+-- (complete = false while it runs). as_of is D on every row, as in every
+-- mart (`reestr sql --as-of D` keeps them all); the representing snapshot's
+-- date is snapshot_as_of (D for D's quarter). Changes are to the quarter before
 -- (*_change_quarter) and to the same quarter a year before (*_change_year):
 -- counts as differences, percentages in percentage points; null when that
 -- quarter has no snapshot or either value is null. D's quarter and the twelve
@@ -35,10 +37,11 @@ points AS (
 ),
 result AS (
     SELECT
+        p.d AS as_of,
         now.quarter_end,
         CAST(extract(year FROM now.quarter_end - INTERVAL '1 day') AS BIGINT) AS quarter_year,
         CAST(extract(quarter FROM now.quarter_end - INTERVAL '1 day') AS BIGINT) AS quarter,
-        now.as_of,
+        now.as_of AS snapshot_as_of,
         now.quarter_end <= p.d AS complete,
         CAST(now.scope AS VARCHAR) AS scope,
         now.federal_district,

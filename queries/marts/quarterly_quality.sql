@@ -6,7 +6,8 @@
 --
 -- Quarters are quarter_points' (the snapshot nearest before each quarter
 -- end, D for the quarter still running: complete = false), D's quarter and
--- the twelve before it kept, as in quarterly_kpis. The history
+-- the twelve before it kept, as in quarterly_kpis: as_of is D on every row,
+-- the representing snapshot's date snapshot_as_of. The history
 -- is data_quality: past_data_quality (registered by compute: the latest
 -- computed date of each quarter before D, held dates left out) and D's own
 -- mart_data_quality. A check a date did not have yet, or a scope with no row
@@ -52,10 +53,11 @@ compared AS (
 ),
 result AS (
     SELECT
+        p.d AS as_of,
         c.quarter_end,
         CAST(extract(year FROM c.quarter_end - INTERVAL '1 day') AS BIGINT) AS quarter_year,
         CAST(extract(quarter FROM c.quarter_end - INTERVAL '1 day') AS BIGINT) AS quarter,
-        c.as_of,
+        c.as_of AS snapshot_as_of,
         c.quarter_end <= p.d AS complete,
         c."check",
         CAST(c.scope AS VARCHAR) AS scope,

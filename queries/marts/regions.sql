@@ -17,6 +17,9 @@
 --   mart's joined_online_threshold_pct (the decree's list);
 -- - joined_online_active: more members on record who joined online than the
 --   national mart's joined_online_active_members (item 3's list);
+-- - coverage_above_threshold: coverage_pct above the national mart's
+--   coverage_threshold_pct, 95 (item 3's list «свыше 95 %»); false without
+--   a baseline;
 -- - <kpi>_rank: 1 + the regions with a strictly higher percentage (ties share
 --   a rank), null when the region's percentage is null;
 -- - <kpi>_district_rank: the same among the regions of its federal district
@@ -181,6 +184,7 @@ SELECT
          THEN coalesce(round(coverage_pct * 10) = round(coverage_pct_prev * 10), false) END AS coverage_unchanged,
     coalesce(joined_online_pct > t.online_threshold, false) AS joined_online_above_threshold,
     coalesce(joined_online > t.online_active, false) AS joined_online_active,
+    coalesce(coverage_pct > t.coverage_threshold, false) AS coverage_above_threshold,
     CASE WHEN coverage_pct IS NOT NULL THEN coverage_rank_any END AS coverage_rank,
     CASE WHEN primary_auto_reports_pct IS NOT NULL THEN auto_reports_rank_any END AS auto_reports_rank,
     CASE WHEN joined_online_pct IS NOT NULL THEN joined_online_rank_any END AS joined_online_rank,
@@ -195,7 +199,10 @@ SELECT
 FROM ranked
 CROSS JOIN params p
 CROSS JOIN (
-    SELECT joined_online_threshold_pct AS online_threshold, joined_online_active_members AS online_active
+    SELECT
+        joined_online_threshold_pct AS online_threshold,
+        joined_online_active_members AS online_active,
+        coverage_threshold_pct AS coverage_threshold
     FROM mart_national
 ) t
 ORDER BY region_code;

@@ -3,8 +3,9 @@
 -- with a baseline (a coverage band) and without, those where every
 -- organization reported for P, those whose coverage did not change since C
 -- (null without C), those above the online-joining threshold, those using
--- the online service actively (item 3: more than 1000 joined), and those with
--- nothing in their worklist (worklist_regions).
+-- the online service actively (item 3: more than 1000 joined), those with
+-- more than 95 % of their members on the registry (item 3's first list), and
+-- those with nothing in their worklist (worklist_regions).
 SELECT
     p.d AS as_of,
     count(*) AS regions,
@@ -14,6 +15,7 @@ SELECT
     CASE WHEN p.c IS NOT NULL THEN count(*) FILTER (WHERE r.coverage_unchanged) END AS regions_coverage_unchanged,
     count(*) FILTER (WHERE r.joined_online_above_threshold) AS regions_joined_online_above_threshold,
     count(*) FILTER (WHERE r.joined_online_active) AS regions_joined_online_active,
+    count(*) FILTER (WHERE r.coverage_above_threshold) AS regions_coverage_above_threshold,
     count(*) FILTER (WHERE w.orgs_to_fix = 0) AS regions_without_worklist
 FROM mart_regions r
 CROSS JOIN params p

@@ -242,6 +242,14 @@ async fn regional_figures_are_the_decree_s() {
     assert_eq!(set(&|i| column_text(&r, "coverage_band")[i] == "100+"), sorted("coverage_100_plus"));
     assert_eq!(set(&|i| pct(&r, "joined_online_pct", i).is_some_and(|p| p > 3.0)), sorted("joined_online_over_3"));
     assert_eq!(set(&|i| column_text(&r, "all_reported")[i] == "true"), sorted("all_reported_2023-10-01"));
+    // Item 3's first list: the 29 regions with more than 95 % of their members
+    // on the registry, as the mart flags them, and regions_summary counts 29.
+    assert_eq!(sorted("coverage_over_95").len(), 29);
+    assert_eq!(set(&|i| column_text(&r, "coverage_above_threshold")[i] == "true"), sorted("coverage_over_95"));
+    assert_eq!(set(&|i| pct(&r, "coverage_pct", i).is_some_and(|p| p > 95.0)), sorted("coverage_over_95"));
+    let summary = read_mart(wh, "regions_summary", D);
+    assert_eq!(get(&summary, "regions_coverage_above_threshold", 0), 29);
+    assert_eq!(get(&summary, "regions_joined_online_active", 0), 10);
     assert_eq!(
         set(&|i| get(&r, "primary_orgs", i) > 0 && get(&r, "primary_auto_reports", i) == 0),
         sorted("no_auto_reports_2023-10-01")

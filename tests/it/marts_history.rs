@@ -138,8 +138,11 @@ async fn quarterly_kpis_by_hand() {
     let quarters: Vec<&str> = r23.iter().map(|(q, _)| q.as_str()).collect();
     assert_eq!(quarters, ["2023-01-01", "2023-04-01", "2023-07-01", "2023-10-01", "2024-01-01"]);
     let at = |quarter: &str| r23.iter().find(|(q, _)| q == quarter).unwrap().1;
-    let dates: Vec<String> = r23.iter().map(|(_, i)| column_text(&q, "as_of")[*i].clone()).collect();
+    let dates: Vec<String> = r23.iter().map(|(_, i)| column_text(&q, "snapshot_as_of")[*i].clone()).collect();
     assert_eq!(dates, ["2022-12-20", "2023-03-15", "2023-06-30", "2023-10-01", D]);
+    // as_of is D on every row, as in every mart (`reestr sql --as-of D`).
+    assert_eq!(q.schema().field(0).name(), "as_of");
+    assert!(column_text(&q, "as_of").iter().all(|d| d == D));
     let complete: Vec<String> = r23.iter().map(|(_, i)| column_text(&q, "complete")[*i].clone()).collect();
     assert_eq!(complete, ["true", "true", "true", "true", "false"]);
     assert_eq!(int(&q, "quarter_year", at("2024-01-01")), Some(2023));
@@ -206,6 +209,11 @@ async fn quarterly_quality_by_hand() {
     let chair = rows_of(&q, "region", Some("23"), Some("primary_no_chair"));
     let quarters: Vec<&str> = chair.iter().map(|(q, _)| q.as_str()).collect();
     assert_eq!(quarters, ["2023-01-01", "2023-04-01", "2023-07-01", "2023-10-01", "2024-01-01"]);
+    // Each quarter by its snapshot; as_of is D on every row.
+    let dates: Vec<String> = chair.iter().map(|(_, i)| column_text(&q, "snapshot_as_of")[*i].clone()).collect();
+    assert_eq!(dates, ["2022-12-20", "2023-03-15", "2023-06-30", "2023-10-01", D]);
+    assert_eq!(q.schema().field(0).name(), "as_of");
+    assert!(column_text(&q, "as_of").iter().all(|d| d == D));
     let d = chair[4].1;
     assert_eq!((int(&q, "affected", d), int(&q, "population", d)), (Some(0), Some(4)));
     assert!(close(pct(&q, "affected_pct", d), 0.0));

@@ -25,8 +25,9 @@ use crate::common::*;
 /// | S7 | subdivision | excluded 2022 | M10 | members_in_inactive_org |
 ///
 /// Members on record: M1, M2, M4, M5, M8, M9, M10, M11, M12 (9); M3 left
-/// before D, M13 left on D, M14 registered after D. Category missing: M8;
-/// no consent: M9; card refused: M4, M11.
+/// before D, M13 left on D, M14 registered after D. Category missing: M2 of
+/// P1 and M8 of its subdivision S1 (two members, one organization: P1); no
+/// consent: M9 (of S6, so P6); card refused: M4 (P2), M11 (P7).
 /// Registry vs the official report at B = 2023-01-01: legal entities 3 (T1,
 /// T2, P5) vs 1 + 4; territorial rights 1 (P6) vs 3; primary orgs 5 vs 6;
 /// territorial 2 vs 1; created in [2022-01-01, 2023-01-01) 2 (P7, P8) vs 5.
@@ -53,7 +54,7 @@ fn quality_snapshot() -> BTreeMap<&'static str, Rows> {
     #[rustfmt::skip]
     let members = Rows::new(MEMBER_HEADER, &[
         &["M1", "P1", "working", "2019-01-10", "", "false", "issued", "", "true", "true", "true", "true"],
-        &["M2", "P1", "student", "2020-09-01", "", "true", "ordered", "", "false", "false", "true", "false"],
+        &["M2", "P1", "", "2020-09-01", "", "true", "ordered", "", "false", "false", "true", "false"],
         &["M3", "S1", "", "2021-05-05", "2023-01-01", "false", "none", "", "false", "false", "false", "false"],
         &["M4", "P2", "pensioner", "2018-01-01", "", "false", "refused", "", "true", "false", "true", "true"],
         &["M5", "P4", "working", "2023-11-21", "", "false", "none", "", "false", "false", "true", "false"],
@@ -117,28 +118,32 @@ async fn data_quality_by_hand() {
     assert!(scopes[180..].iter().all(|s| s == "region"));
     assert!(column_text(&q, "as_of").iter().all(|d| d == D));
 
-    // (check, unit, affected, population, affected_pct)
+    // (check, unit, affected, population, affected_pct, orgs_affected): an
+    // organization check touches the organizations it counts; a member check
+    // the organizations of its members (M2 and M8 are both P1's; M4's closed
+    // P2 and M11's P7; the closed P2 and S7 hold M4 and M10).
     let counted = [
-        ("primary_without_members", "organizations", 1, 5, 20.0),
-        ("primary_under_3_members", "organizations", 3, 5, 60.0),
-        ("primary_no_chair", "organizations", 1, 5, 20.0),
-        ("territorial_no_chair", "organizations", 1, 2, 50.0),
-        ("primary_no_chair_term", "organizations", 1, 5, 20.0),
-        ("territorial_no_chair_term", "organizations", 1, 2, 50.0),
-        ("primary_chair_expired", "organizations", 1, 5, 20.0),
-        ("territorial_chair_expired", "organizations", 1, 2, 50.0),
-        ("primary_no_access", "organizations", 1, 5, 20.0),
-        ("territorial_no_access", "organizations", 1, 2, 50.0),
-        ("primary_no_inn", "organizations", 4, 5, 80.0),
-        ("members_no_category", "members", 1, 9, 100.0 / 9.0),
-        ("members_no_consent", "members", 1, 9, 100.0 / 9.0),
-        ("members_card_refused", "members", 2, 9, 200.0 / 9.0),
-        ("members_in_inactive_org", "members", 2, 9, 200.0 / 9.0),
+        ("primary_without_members", "organizations", 1, 5, 20.0, 1),
+        ("primary_under_3_members", "organizations", 3, 5, 60.0, 3),
+        ("primary_no_chair", "organizations", 1, 5, 20.0, 1),
+        ("territorial_no_chair", "organizations", 1, 2, 50.0, 1),
+        ("primary_no_chair_term", "organizations", 1, 5, 20.0, 1),
+        ("territorial_no_chair_term", "organizations", 1, 2, 50.0, 1),
+        ("primary_chair_expired", "organizations", 1, 5, 20.0, 1),
+        ("territorial_chair_expired", "organizations", 1, 2, 50.0, 1),
+        ("primary_no_access", "organizations", 1, 5, 20.0, 1),
+        ("territorial_no_access", "organizations", 1, 2, 50.0, 1),
+        ("primary_no_inn", "organizations", 4, 5, 80.0, 4),
+        ("members_no_category", "members", 2, 9, 200.0 / 9.0, 1),
+        ("members_no_consent", "members", 1, 9, 100.0 / 9.0, 1),
+        ("members_card_refused", "members", 2, 9, 200.0 / 9.0, 2),
+        ("members_in_inactive_org", "members", 2, 9, 200.0 / 9.0, 2),
     ];
     for scope in [None, Some("23")] {
-        for (check, unit, affected, population, share) in counted {
+        for (check, unit, affected, population, share, orgs) in counted {
             let i = row(&q, scope, check);
             assert_eq!(column_text(&q, "unit")[i], unit, "{check}");
+            assert_eq!(int(&q, "orgs_affected", i), Some(orgs), "{scope:?} {check} orgs_affected");
             assert_eq!(int(&q, "affected", i), Some(affected), "{scope:?} {check} affected");
             assert_eq!(int(&q, "population", i), Some(population), "{scope:?} {check} population");
             assert!(close(pct(&q, "affected_pct", i), share), "{scope:?} {check}: {:?}", pct(&q, "affected_pct", i));
@@ -156,13 +161,13 @@ async fn data_quality_by_hand() {
     ];
     // A federal district sums its regions: SFD holds region 23, the only one with data.
     let (districts, checks) = (column_text(&q, "federal_district"), column_text(&q, "check"));
-    for (check, _, affected, population, _) in counted {
+    for (check, _, affected, population, _, orgs) in counted {
         let i = (0..q.num_rows())
             .find(|&i| scopes[i] == "district" && districts[i] == "SFD" && checks[i] == check)
             .unwrap_or_else(|| panic!("no SFD row for {check}"));
         assert_eq!(
-            (int(&q, "affected", i), int(&q, "population", i)),
-            (Some(affected), Some(population)),
+            (int(&q, "affected", i), int(&q, "population", i), int(&q, "orgs_affected", i)),
+            (Some(affected), Some(population), Some(orgs)),
             "SFD {check}"
         );
     }
@@ -175,6 +180,7 @@ async fn data_quality_by_hand() {
             assert!(close(pct(&q, "affected_pct", i), share), "{scope:?} {check}: {:?}", pct(&q, "affected_pct", i));
             assert_eq!(int(&q, "registry_value", i), Some(registry), "{scope:?} {check} registry");
             assert_eq!(int(&q, "official_value", i), Some(official), "{scope:?} {check} official");
+            assert_eq!(int(&q, "orgs_affected", i), None, "{scope:?} {check}: a gap touches no organization");
         }
     }
 
@@ -182,9 +188,10 @@ async fn data_quality_by_hand() {
     // have no official figure, so no gap either.
     let i = row(&q, Some("01"), "primary_no_inn");
     assert_eq!(
-        (int(&q, "affected", i), int(&q, "population", i), pct(&q, "affected_pct", i)),
-        (Some(0), Some(0), None)
+        (int(&q, "affected", i), int(&q, "population", i), pct(&q, "affected_pct", i), int(&q, "orgs_affected", i)),
+        (Some(0), Some(0), None, Some(0))
     );
+    assert_eq!(int(&q, "orgs_affected", row(&q, Some("01"), "members_no_category")), Some(0));
     let i = row(&q, Some("01"), "legal_entity_gap");
     assert_eq!((int(&q, "affected", i), int(&q, "population", i)), (None, None));
     assert_eq!((int(&q, "registry_value", i), int(&q, "official_value", i)), (Some(0), None));

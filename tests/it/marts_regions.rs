@@ -205,6 +205,10 @@ async fn bands_ranks_and_lists_by_hand() {
     );
     assert_eq!([k, m, a].map(|i| column_text(&r, "coverage_unchanged")[i].clone()), ["false", "false", "false"]);
     assert_eq!(pct(&r, "coverage_pct_prev", k), None);
+    // Item 3's lists: above 95 % only 77 (100 %; 23 has 80 %, 01 none); more
+    // than 1 000 joined online nobody.
+    assert_eq!([k, m, a].map(|i| column_text(&r, "coverage_above_threshold")[i].clone()), ["false", "true", "false"]);
+    assert!(column_text(&r, "joined_online_active").iter().all(|v| v == "false"));
 
     // Districts are banded by the same limits: SFD holds 23 (80 %), CFD 77
     // (100 %); NWFD has no official figure.
@@ -222,10 +226,12 @@ async fn bands_ranks_and_lists_by_hand() {
     for (i, share) in [50.0, 0.0, 50.0, 0.0, 0.0].into_iter().enumerate() {
         assert!(close(pct(&b, "regions_pct", i), share), "band {i}: {:?}", pct(&b, "regions_pct", i));
     }
+    // The two bands below 70 % need attention.
+    assert_eq!(column_text(&b, "needs_attention"), ["false", "false", "false", "true", "true"]);
 
     // regions_summary: 85 regions, 2 with a baseline (83 without), 1 where
     // all reported (23: P77 has no report), 0 unchanged (with C), 1 above the
-    // threshold, 83 with an empty worklist (23's lists six organizations, see
+    // online threshold, none above 1 000 joined, 1 above 95 % (77), 83 with an empty worklist (23's lists six organizations, see
     // worklist_regions_by_hand; 77's lists P77, with fewer than 3 members).
     let s = read_mart(&wh, "regions_summary", D);
     assert_eq!(s.num_rows(), 1);
@@ -236,6 +242,8 @@ async fn bands_ranks_and_lists_by_hand() {
         ("regions_all_reported", 1),
         ("regions_coverage_unchanged", 0),
         ("regions_joined_online_above_threshold", 1),
+        ("regions_joined_online_active", 0),
+        ("regions_coverage_above_threshold", 1),
         ("regions_without_worklist", 83),
     ] {
         assert_eq!(int(&s, name, 0), Some(expected), "{name}");

@@ -52,6 +52,21 @@ async fn the_monitoring_page_shows_every_quarter_with_its_figures() {
         ["2023-01-01", "2023-10-01", "2024-01-01"],
         "one quarter per snapshot date"
     );
+    // `reestr sql --as-of D` keeps every quarter of D's quarterly marts (their
+    // as_of is D on every row; the snapshot of each quarter is snapshot_as_of).
+    for (mart, rows) in [("quarterly_kpis", 3), ("quarterly_quality", 3 * 20)] {
+        let query = format!(
+            "SELECT count(*) AS n, count(DISTINCT snapshot_as_of) AS snapshots FROM {mart} WHERE scope = 'national'"
+        );
+        let out = reestr()
+            .args(["sql", "--format", "csv", "--as-of", D, "--warehouse"])
+            .arg(&wh)
+            .arg(&query)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("n,snapshots\n{rows},3\n"), "{mart}");
+    }
     let html = std::fs::read_to_string(wh.join("site/monitoring.html")).unwrap();
     let text = visible_text(&html);
     assert!(text.contains("Мониторинг качества данных"), "{text}");
@@ -134,10 +149,15 @@ async fn a_worklist_says_how_its_counts_moved_since_the_quarter_before() {
         &header[..5],
         ["Проверка", "Организаций в перечне", "Выявлено", "Кварталом ранее", "Изменение за квартал"]
     );
-    // Each check's row agrees with quarterly_quality at D's quarter.
+    // Each check's row agrees with quarterly_quality at D's quarter (the one
+    // D itself represents; every row's as_of is D).
     let q = read_mart(&wh, "quarterly_quality", D);
-    let (scopes, regions, checks, dates) =
-        (column_text(&q, "scope"), column_text(&q, "region_code"), column_text(&q, "check"), column_text(&q, "as_of"));
+    let (scopes, regions, checks, dates) = (
+        column_text(&q, "scope"),
+        column_text(&q, "region_code"),
+        column_text(&q, "check"),
+        column_text(&q, "snapshot_as_of"),
+    );
     let mut compared = 0;
     let mut with_quarter_before = 0;
     for row in summary.rows().skip(1) {

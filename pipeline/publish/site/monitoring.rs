@@ -24,7 +24,8 @@ const LEADERS: usize = 10;
 pub struct QuarterColumn {
     pub quarter_end: NaiveDate,
     pub label: String,
-    pub as_of: String,
+    /// The snapshot that represents the quarter, as a short date.
+    pub snapshot_as_of: String,
     pub complete: bool,
 }
 
@@ -81,18 +82,18 @@ impl<'a> Site<'a> {
     pub(super) fn quarter_columns(&self) -> Vec<QuarterColumn> {
         let mut rows: BTreeMap<NaiveDate, (i64, i64, NaiveDate, bool)> = BTreeMap::new();
         for r in self.marts.quarterly_kpis.iter().filter(|r| Scope::National.holds_kpis(r)) {
-            rows.insert(r.quarter_end, (r.quarter, r.quarter_year, r.as_of, r.complete));
+            rows.insert(r.quarter_end, (r.quarter, r.quarter_year, r.snapshot_as_of, r.complete));
         }
         for r in self.marts.quarterly_quality.iter().filter(|r| Scope::National.holds_check(r)) {
-            rows.entry(r.quarter_end).or_insert((r.quarter, r.quarter_year, r.as_of, r.complete));
+            rows.entry(r.quarter_end).or_insert((r.quarter, r.quarter_year, r.snapshot_as_of, r.complete));
         }
         let rows: Vec<_> = rows.into_iter().collect();
         rows[rows.len().saturating_sub(QUARTERS_SHOWN)..]
             .iter()
-            .map(|(quarter_end, (quarter, year, as_of, complete))| QuarterColumn {
+            .map(|(quarter_end, (quarter, year, snapshot, complete))| QuarterColumn {
                 quarter_end: *quarter_end,
                 label: format!("{}{}", self.ru.quarter(*quarter, *year), if *complete { "" } else { "*" }),
-                as_of: short_date(*as_of),
+                snapshot_as_of: short_date(*snapshot),
                 complete: *complete,
             })
             .collect()
