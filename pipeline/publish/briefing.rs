@@ -17,7 +17,7 @@
 //! shares, changes, places and counts of lists included): this module only
 //! picks rows and puts them in order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -89,13 +89,14 @@ pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Res
     let mut out = Output::new(dir);
     documents.write(&mut out, "briefing", "briefing.md", figures(marts))?;
     let reference = RegionReference::embedded();
+    let listed = Listed::new(marts);
     for district in &marts.districts {
         let stem = format!("districts/{}", district.federal_district);
-        documents.write(&mut out, &stem, "district.md", district_figures(marts, district, reference))?;
+        documents.write(&mut out, &stem, "district.md", district_figures(marts, district, reference, &listed))?;
     }
     for region in &marts.regions {
         let stem = format!("regions/{}", region.region_code);
-        documents.write(&mut out, &stem, "region.md", region_figures(marts, region, reference))?;
+        documents.write(&mut out, &stem, "region.md", region_figures(marts, region, reference, &listed))?;
     }
     Ok(out.finish())
 }
@@ -163,9 +164,29 @@ struct Check<'a> {
     listed: bool,
 }
 
+/// The (region, check) pairs the worklists name organizations for, read
+/// once for all the briefings.
+struct Listed<'a>(HashSet<(&'a str, &'a str)>);
+
+impl<'a> Listed<'a> {
+    fn new(marts: &'a Marts) -> Listed<'a> {
+        Listed(marts.worklist.iter().map(|w| (w.region_code.as_str(), w.check.as_str())).collect())
+    }
+
+    /// Whether the worklist of any of `regions` names organizations for `check`.
+    fn any<'r>(&self, mut regions: impl Iterator<Item = &'r str>, check: &str) -> bool {
+        regions.any(|r| self.0.contains(&(r, check)))
+    }
+}
+
 /// The checks of one scope that find something, in the mart's order;
-/// `in_scope` says which regions' worklists are the scope's.
-fn checks<'a>(marts: &'a Marts, keep: impl Fn(&QualityRow) -> bool, in_scope: impl Fn(&str) -> bool) -> Vec<Check<'a>> {
+/// `regions` are the scope's regions, whose worklists say `listed`.
+fn checks<'a>(
+    marts: &'a Marts,
+    keep: impl Fn(&QualityRow) -> bool,
+    regions: &[&str],
+    listed: &Listed,
+) -> Vec<Check<'a>> {
     let as_of = marts.national.as_of;
     marts
         .quality
@@ -180,7 +201,7 @@ fn checks<'a>(marts: &'a Marts, keep: impl Fn(&QualityRow) -> bool, in_scope: im
                     && h.federal_district == row.federal_district
                     && h.region_code == row.region_code
             });
-            let listed = marts.worklist.iter().any(|w| w.check == row.check && in_scope(&w.region_code));
+            let listed = listed.any(regions.iter().copied(), &row.check);
             Some(Check { row, title: &check.title, action: &check.action, quarter, listed })
         })
         .collect()
@@ -193,7 +214,7 @@ fn quarter(marts: &Marts, keep: impl Fn(&QuarterKpis) -> bool) -> Option<&Quarte
 
 /// Everything a district briefing speaks of: the district's row, the union's
 /// and its regions, ranked within the district.
-fn district_figures(marts: &Marts, district: &District, reference: &RegionReference) -> Value {
+fn district_figures(marts: &Marts, district: &District, reference: &RegionReference, listed: &Listed) -> Value {
     let code = &district.federal_district;
     let mut regions: Vec<Named> =
         marts.regions.iter().filter(|r| &r.federal_district == code).map(|r| named(r, reference)).collect();
@@ -217,6 +238,9 @@ fn district_figures(marts: &Marts, district: &District, reference: &RegionRefere
         .filter(|b| !b.list.is_empty())
         .collect();
     let reference_district = reference.districts.iter().find(|d| &d.district_code == code);
+    let district_codes: Vec<&str> = regions.iter().map(|r| r.row.region_code.as_str()).collect();
+    let checks =
+        checks(marts, |q| q.scope == "district" && q.federal_district.as_ref() == Some(code), &district_codes, listed);
     context! {
         d => district,
         name => reference_district.map_or(district.district_name.as_str(), |d| d.name.as_str()),
@@ -231,17 +255,13 @@ fn district_figures(marts: &Marts, district: &District, reference: &RegionRefere
         online => online,
         profcards => profcards,
         cards => cards,
-        checks => checks(
-            marts,
-            |q| q.scope == "district" && q.federal_district.as_ref() == Some(code),
-            |r| marts.regions.iter().any(|x| x.region_code == r && &x.federal_district == code),
-        ),
+        checks => checks,
     }
 }
 
 /// Everything a regional summary speaks of: the region's row, its district's
 /// and the union's, its checks and its worklist.
-fn region_figures(marts: &Marts, region: &Region, reference: &RegionReference) -> Value {
+fn region_figures(marts: &Marts, region: &Region, reference: &RegionReference, listed: &Listed) -> Value {
     let code = &region.region_code;
     let district = marts.districts.iter().find(|d| d.federal_district == region.federal_district);
     let band = band_views(marts).into_iter().find(|b| region.coverage_band.as_ref() == Some(&b.row.band));
@@ -253,7 +273,7 @@ fn region_figures(marts: &Marts, region: &Region, reference: &RegionReference) -
         counts => &marts.regions_summary,
         band => band,
         quarter => quarter(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code)),
-        checks => checks(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code), |r| r == code),
+        checks => checks(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code), &[code], listed),
         worklist => marts.worklist_regions.iter().find(|w| &w.region_code == code),
     }
 }
