@@ -89,6 +89,10 @@ pub struct PublishArgs {
     /// run log with your user and host, and shown on the pages).
     #[arg(long, value_name = "REASON", requires = "as_of", value_parser = reason_arg)]
     pub accept: Option<String>,
+    /// Leave out the bundles of each federal district and regional
+    /// organization (bundles/<D>/*.zip).
+    #[arg(long)]
+    pub no_bundles: bool,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +105,10 @@ pub struct RunArgs {
     /// up older snapshots, or benchmarking the data work alone).
     #[arg(long)]
     pub no_publish: bool,
+    /// Publish without the bundles of each federal district and regional
+    /// organization (bundles/<D>/*.zip).
+    #[arg(long)]
+    pub no_bundles: bool,
 }
 
 #[derive(Debug, Args)]

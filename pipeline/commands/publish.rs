@@ -7,7 +7,7 @@ use crate::cli::PublishArgs;
 use crate::publish::PublishSummary;
 
 pub async fn run(args: PublishArgs, env: Env) -> Result<(), Error> {
-    let job = env.begin(&args.warehouse).await?;
+    let job = env.begin(&args.warehouse).await?.without_bundles(args.no_bundles);
     let summary = match (&args.accept, args.as_of) {
         (Some(reason), Some(as_of)) => job.accept(as_of, reason).await?,
         _ => job.publish(args.as_of).await?,
@@ -29,4 +29,12 @@ pub fn report(summary: &PublishSummary) {
     println!("Open {}", summary.index.display());
     println!("Exports: {} files in {}", summary.export_files, summary.exports.display());
     println!("Briefing: {} (and .docx)", summary.briefing.display());
+    if let Some(bundles) = &summary.bundles {
+        println!(
+            "Bundles: {} zips, {:.1} MB in {} (one per federal district and regional organization)",
+            summary.bundle_files,
+            summary.bundle_bytes as f64 / 1e6,
+            bundles.display()
+        );
+    }
 }

@@ -11,7 +11,11 @@ use crate::nightly::{NightlyError, Notifier, NotifySettings, PublishAfter, Snaps
 
 pub async fn run(args: RunArgs, env: Env) -> Result<(), Error> {
     let notify = NotifySettings::load(None).map_err(|detail| NightlyError::Config { file: None, detail })?;
-    let job = env.begin(&args.input.warehouse).await?.notify_with(Notifier::new(notify, &args.input.warehouse));
+    let job = env
+        .begin(&args.input.warehouse)
+        .await?
+        .notify_with(Notifier::new(notify, &args.input.warehouse))
+        .without_bundles(args.no_bundles);
     let snapshot = SnapshotJob {
         snapshot: args.input.snapshot,
         as_of: args.input.as_of,

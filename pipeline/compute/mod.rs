@@ -15,6 +15,7 @@ mod definitions;
 mod explore;
 pub mod gate;
 mod output;
+pub use output::mart_files;
 mod schema;
 
 use std::sync::Arc;

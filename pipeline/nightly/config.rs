@@ -1,6 +1,6 @@
 //! `reestr.toml`, with every setting overridable from the environment
 //! (`REESTR_INBOX`, `REESTR_WAREHOUSE`, `REESTR_SCHEDULE`, `REESTR_TIMEZONE`,
-//! `REESTR_KEEP_DAYS`; `[notify]` from `REESTR_NOTIFY_*`, see `notify`).
+//! `REESTR_KEEP_DAYS`, `REESTR_BUNDLES`; `[notify]` from `REESTR_NOTIFY_*`, see `notify`).
 //! Object-store credentials are never read from here: only the standard
 //! `AWS_*` variables carry them; nor is a webhook's secret.
 
@@ -23,6 +23,7 @@ struct File {
     schedule: Option<String>,
     timezone: Option<String>,
     keep_days: Option<u32>,
+    bundles: Option<bool>,
     gate: Option<GateConfig>,
     notify: Option<NotifyFile>,
 }
@@ -38,6 +39,9 @@ pub struct Config {
     /// Registry partitions older than this many days before the newest
     /// snapshot are pruned; marts, manifests and the run log are kept.
     pub keep_days: u32,
+    /// Whether publishing makes the districts' and regions' bundles
+    /// (`bundles = false` saves their time and space).
+    pub bundles: bool,
     /// When the nightly job holds a date instead of publishing it.
     pub gate: GateConfig,
     /// Whom to tell of a change of state (nobody when unset).
@@ -76,6 +80,13 @@ impl Config {
             file.keep_days =
                 Some(days.parse().map_err(|_| bad(format!("REESTR_KEEP_DAYS is not a number of days: {days}")))?);
         }
+        if let Some(flag) = env("REESTR_BUNDLES") {
+            file.bundles = Some(match flag.trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => return Err(bad(format!("REESTR_BUNDLES is not true or false: {flag}"))),
+            });
+        }
         let inbox = file.inbox.ok_or_else(|| bad("`inbox` is not set (in the file or REESTR_INBOX)".into()))?;
         let warehouse =
             file.warehouse.ok_or_else(|| bad("`warehouse` is not set (in the file or REESTR_WAREHOUSE)".into()))?;
@@ -95,6 +106,7 @@ impl Config {
             schedule_text,
             timezone,
             keep_days: file.keep_days.unwrap_or(400),
+            bundles: file.bundles.unwrap_or(true),
             gate,
             notify,
         })

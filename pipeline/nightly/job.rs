@@ -114,6 +114,8 @@ pub struct Job {
     gate: GateConfig,
     /// Told of every attempt logged (the scheduler's and `run`'s, not the demo's).
     notifier: Option<Notifier>,
+    /// Publish without the bundles (`--no-bundles`, `bundles = false`).
+    no_bundles: bool,
     _lock: WarehouseLock,
 }
 
@@ -124,7 +126,7 @@ impl Job {
         let warehouse = Warehouse::open(warehouse)?;
         let lock = WarehouseLock::acquire(warehouse.location(), clock.clone()).await?;
         warehouse.recover().await?;
-        Ok(Job { warehouse, clock, stop, gate: GateConfig::default(), notifier: None, _lock: lock })
+        Ok(Job { warehouse, clock, stop, gate: GateConfig::default(), notifier: None, no_bundles: false, _lock: lock })
     }
 
     /// The gate's limits (`[gate]` of reestr.toml); the defaults otherwise.
@@ -134,6 +136,12 @@ impl Job {
     }
 
     /// Sends notifications of a change of state through `notifier`.
+    /// Publishes without the bundles when `no` (their time and space).
+    pub fn without_bundles(mut self, no: bool) -> Job {
+        self.no_bundles = no;
+        self
+    }
+
     pub fn notify_with(mut self, notifier: Option<Notifier>) -> Job {
         self.notifier = notifier;
         self
@@ -270,7 +278,12 @@ impl Job {
                 at: a.started,
             })
         });
-        Ok(publish(&self.warehouse, &PublishRequest { as_of: Some(as_of), release }, self.clock.as_ref()).await?)
+        Ok(publish(
+            &self.warehouse,
+            &PublishRequest { as_of: Some(as_of), release, no_bundles: self.no_bundles },
+            self.clock.as_ref(),
+        )
+        .await?)
     }
 
     /// Publishes a date the gate held, on purpose: the acceptance (reason,

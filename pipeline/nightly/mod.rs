@@ -118,6 +118,7 @@ pub async fn catch_up(config: &Config, clock: SharedClock, stop: StopToken) -> R
     let job = Job::begin(&config.warehouse, clock, stop)
         .await?
         .with_gate(config.gate)
+        .without_bundles(!config.bundles)
         .notify_with(Notifier::new(config.notify.clone(), &config.warehouse));
     let inbox = Location::open(&config.inbox, Missing::Fail)?;
     let log = RunLog::read(job.warehouse().location()).await?;

@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
@@ -84,21 +83,24 @@ pub struct Block {
 /// Renders the national briefing, one briefing per federal district
 /// (`districts/<code>`) and one summary per regional organization
 /// (`regions/<code>`) into `dir`; returns the files written.
-pub fn write_briefing(dir: &Path, marts: &Marts, built_at: DateTime<Utc>) -> Result<Vec<String>, PublishError> {
+pub fn write_briefing(out: &mut Output, marts: &Marts, built_at: DateTime<Utc>) -> Result<(), PublishError> {
     let documents = Documents::new(marts, built_at);
-    let mut out = Output::new(dir);
-    documents.write(&mut out, "briefing", "briefing.md", figures(marts))?;
-    let reference = RegionReference::embedded();
-    let listed = Listed::new(marts);
-    for district in &marts.districts {
-        let stem = format!("districts/{}", district.federal_district);
-        documents.write(&mut out, &stem, "district.md", district_figures(marts, district, reference, &listed))?;
-    }
-    for region in &marts.regions {
-        let stem = format!("regions/{}", region.region_code);
-        documents.write(&mut out, &stem, "region.md", region_figures(marts, region, reference, &listed))?;
-    }
-    Ok(out.finish())
+    documents.write(out, "briefing", "briefing.md", figures(marts))?;
+    let districts: Vec<&str> = marts.districts.iter().map(|d| d.federal_district.as_str()).collect();
+    let regions: Vec<&str> = marts.regions.iter().map(|r| r.region_code.as_str()).collect();
+    documents.write_parts(out, &districts, &regions)
+}
+
+/// Renders the briefing of `district` (if any) and the summaries of
+/// `regions` into `dir`, named as in the briefings' folder; for a bundle.
+pub fn write_documents(
+    out: &mut Output,
+    marts: &Marts,
+    built_at: DateTime<Utc>,
+    district: Option<&str>,
+    regions: &[&str],
+) -> Result<(), PublishError> {
+    Documents::new(marts, built_at).write_parts(out, district.as_slice(), regions)
 }
 
 /// Renders a text-block template into an HTML page and a DOCX of the same
@@ -112,6 +114,21 @@ struct Documents<'a> {
 impl<'a> Documents<'a> {
     fn new(marts: &'a Marts, built_at: DateTime<Utc>) -> Documents<'a> {
         Documents { env: templates::environment(), marts, built_at: moscow_time(built_at) }
+    }
+
+    /// The briefings of `districts` and the summaries of `regions` (by code).
+    fn write_parts(&self, out: &mut Output, districts: &[&str], regions: &[&str]) -> Result<(), PublishError> {
+        let reference = RegionReference::embedded();
+        let listed = Listed::new(self.marts);
+        for district in self.marts.districts.iter().filter(|d| districts.contains(&d.federal_district.as_str())) {
+            let stem = format!("districts/{}", district.federal_district);
+            self.write(out, &stem, "district.md", district_figures(self.marts, district, reference, &listed))?;
+        }
+        for region in self.marts.regions.iter().filter(|r| regions.contains(&r.region_code.as_str())) {
+            let stem = format!("regions/{}", region.region_code);
+            self.write(out, &stem, "region.md", region_figures(self.marts, region, reference, &listed))?;
+        }
+        Ok(())
     }
 
     fn render(&self, name: &str, ctx: Value) -> Result<String, PublishError> {

@@ -15,7 +15,6 @@
 //! spreadsheet would take for a formula; machine files keep values exact.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
 
@@ -40,16 +39,29 @@ const WORKBOOK: &[(&str, &str)] = &[
     ("worklist_regions", "Замечания по регионам"),
 ];
 
-/// Writes every export of the marts into `dir` (a fresh folder). Returns the
-/// files written, relative to `dir`.
+/// The marts the workbook has no sheet of, as people call them.
+const OTHER_MARTS: &[(&str, &str)] = &[
+    ("national_changes", "Изменения за год"),
+    ("history_kpis", "Показатели на дату снимка"),
+    ("quarterly_kpis", "Показатели по кварталам"),
+    ("quarterly_quality", "Качество данных по кварталам"),
+    ("monitoring_regions", "Мониторинг по регионам"),
+    ("worklist", "Рабочий список"),
+];
+
+/// A mart's name in Russian: its workbook sheet's, or how people call it.
+pub fn mart_title(mart: &str) -> Option<&'static str> {
+    WORKBOOK.iter().chain(OTHER_MARTS).find(|(m, _)| *m == mart).map(|(_, title)| *title)
+}
+
+/// Writes every export of the marts into `out` (a fresh folder).
 pub fn write_exports(
-    dir: &Path,
+    out: &mut Output,
     as_of: chrono::NaiveDate,
     marts: &[RawMart],
     typed: &Marts,
-) -> Result<Vec<String>, PublishError> {
+) -> Result<(), PublishError> {
     let (worklist, manifest) = (&typed.worklist, typed.manifest.as_ref());
-    let mut out = Output::new(dir);
     let xlsx = |e: XlsxError| PublishError::Export { what: "XLSX".into(), detail: e.to_string() };
 
     // Machine files: the marts exactly as computed.
@@ -100,7 +112,7 @@ pub fn write_exports(
         out.put(layout::worklist_in_exports(region), &worklist_xlsx(region, &rows, &movement).map_err(xlsx)?)?;
         out.put(format!("worklists/{region}.csv"), worklist_csv(&rows))?;
     }
-    Ok(out.finish())
+    Ok(())
 }
 
 fn json(mart: &RawMart) -> Result<Vec<u8>, PublishError> {
@@ -371,6 +383,10 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
             Some(((key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
         })
         .collect();
+    // Only the scopes the marts have rows of (a bundle's have its own).
+    let present: std::collections::HashSet<String> =
+        kpis.iter().map(|k| key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref())).collect();
+    scopes.retain(|(_, k)| present.contains(k));
     let checks: HashMap<(&str, String, chrono::NaiveDate), f64> = quality
         .iter()
         .filter_map(|k| {

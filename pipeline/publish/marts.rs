@@ -408,11 +408,6 @@ impl Marts {
     /// The typed rows of `raw` (the marts of `as_of`, read once by
     /// `load_raw`), and of earlier dates what the pages compare with.
     pub async fn load(warehouse: &Warehouse, as_of: NaiveDate, raw: &[RawMart]) -> Result<Marts, PublishError> {
-        fn typed<T: DeserializeOwned>(raw: &[RawMart], mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
-            let batches = raw.iter().find(|m| m.name == mart).map_or(&[][..], |m| &m.batches[..]);
-            rows_from_batches(batches).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
-        }
-        let national: National = one(typed(raw, "national", as_of)?, "national", as_of)?;
         let regions: Vec<Region> = typed(raw, "regions", as_of)?;
         // The trend is a picture of the past: a date whose mart cannot be
         // read (an older engine's) is left out of it, not fatal. The marts of
@@ -429,12 +424,21 @@ impl Marts {
                 Err(e) => tracing::warn!("the regions' trends leave out {date}: {e}"),
             }
         }
-        history.push(national.clone());
         region_history.push((as_of, regions.iter().map(|r| (r.region_code.clone(), r.members)).collect()));
+        let past = Past { history, region_history, manifest: warehouse.read_manifest(as_of).await? };
+        Marts::from_raw(as_of, raw, past)
+    }
+
+    /// The marts of `raw` with what `past` holds beside them.
+    fn from_raw(as_of: NaiveDate, raw: &[RawMart], past: Past) -> Result<Marts, PublishError> {
+        let national: National = one(typed(raw, "national", as_of)?, "national", as_of)?;
+        let Past { mut history, region_history, manifest } = past;
+        history.retain(|h| h.as_of < as_of);
+        history.push(national.clone());
         let national_prev = national.compared_to.and_then(|c| history.iter().find(|h| h.as_of == c).cloned());
         Ok(Marts {
             national,
-            regions,
+            regions: typed(raw, "regions", as_of)?,
             districts: typed(raw, "federal_districts", as_of)?,
             quality: typed(raw, "data_quality", as_of)?,
             worklist: typed(raw, "worklist", as_of)?,
@@ -451,9 +455,74 @@ impl Marts {
             national_prev,
             history,
             region_history,
-            manifest: warehouse.read_manifest(as_of).await?,
+            manifest,
         })
     }
+
+    /// The marts as a part of the union may hold them: the rows that `keep`
+    /// keeps, given each row's region and district (both null for the
+    /// union's rows; a district's total has no region), in `raw`'s form and
+    /// typed, with the regions' trends of the regions kept. Every mart with
+    /// rows of a region or district is cut (the struct literal below makes
+    /// a new one be thought about); the union's own marts stay whole.
+    pub fn part(
+        &self,
+        raw: &[RawMart],
+        keep: &dyn Fn(Option<&str>, Option<&str>) -> bool,
+    ) -> Result<(Vec<RawMart>, Marts), PublishError> {
+        fn cut<T: Clone>(rows: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+            rows.iter().filter(|r| keep(r)).cloned().collect()
+        }
+        let as_of = self.national.as_of;
+        let raw = raw.iter().map(|m| m.only(keep, as_of)).collect::<Result<Vec<_>, _>>()?;
+        let marts = Marts {
+            national: self.national.clone(),
+            regions: cut(&self.regions, |r| keep(Some(&r.region_code), Some(&r.federal_district))),
+            districts: cut(&self.districts, |d| keep(None, Some(&d.federal_district))),
+            quality: cut(&self.quality, |q| keep(q.region_code.as_deref(), q.federal_district.as_deref())),
+            worklist: cut(&self.worklist, |w| keep(Some(&w.region_code), None)),
+            worklist_regions: cut(&self.worklist_regions, |w| keep(Some(&w.region_code), None)),
+            profcards_monthly: self.profcards_monthly.clone(),
+            profcards_yearly: self.profcards_yearly.clone(),
+            profcards_summary: self.profcards_summary.clone(),
+            coverage_bands: self.coverage_bands.clone(),
+            regions_summary: self.regions_summary.clone(),
+            national_changes: self.national_changes.clone(),
+            quarterly_kpis: cut(&self.quarterly_kpis, |q| {
+                keep(q.region_code.as_deref(), q.federal_district.as_deref())
+            }),
+            quarterly_quality: cut(&self.quarterly_quality, |q| {
+                keep(q.region_code.as_deref(), q.federal_district.as_deref())
+            }),
+            monitoring_regions: cut(&self.monitoring_regions, |m| {
+                keep(Some(&m.region_code), Some(&m.federal_district))
+            }),
+            national_prev: self.national_prev.clone(),
+            history: self.history.clone(),
+            region_history: self
+                .region_history
+                .iter()
+                .map(|(date, members)| {
+                    let kept = members.iter().filter(|(code, _)| keep(Some(code), None));
+                    (*date, kept.map(|(c, m)| (c.clone(), *m)).collect())
+                })
+                .collect(),
+            manifest: self.manifest.clone(),
+        };
+        Ok((raw, marts))
+    }
+}
+
+/// What the pages show of dates before D.
+struct Past {
+    history: Vec<National>,
+    region_history: Vec<(NaiveDate, std::collections::BTreeMap<String, i64>)>,
+    manifest: Option<Manifest>,
+}
+
+fn typed<T: DeserializeOwned>(raw: &[RawMart], mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
+    let batches = raw.iter().find(|m| m.name == mart).map_or(&[][..], |m| &m.batches[..]);
+    rows_from_batches(batches).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
 }
 
 /// The two columns of a regions mart a trend needs.
@@ -473,6 +542,46 @@ pub struct RawMart {
     /// The mart's columns (also when it has no rows).
     pub schema: arrow::datatypes::SchemaRef,
     pub batches: Vec<arrow::array::RecordBatch>,
+}
+
+impl RawMart {
+    /// The rows `keep` keeps, given each row's `region_code` and
+    /// `federal_district` (null, or no such column, for the union's rows),
+    /// with their files made again.
+    pub fn only(
+        &self,
+        keep: &dyn Fn(Option<&str>, Option<&str>) -> bool,
+        as_of: NaiveDate,
+    ) -> Result<RawMart, PublishError> {
+        let bad = |detail: String| PublishError::BadMart { mart: self.name.to_string(), as_of, detail };
+        let placed = ["region_code", "federal_district"].iter().any(|c| self.schema.column_with_name(c).is_some());
+        if !placed {
+            // The union's own rows: all kept, the files as they are.
+            return Ok(self.clone());
+        }
+        let mut batches = Vec::with_capacity(self.batches.len());
+        for batch in &self.batches {
+            let column = |name: &str| -> Result<Option<arrow::array::ArrayRef>, String> {
+                match batch.column_by_name(name) {
+                    Some(c) => {
+                        arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).map(Some).map_err(|e| e.to_string())
+                    }
+                    None => Ok(None),
+                }
+            };
+            let (region, district) = (column("region_code").map_err(bad)?, column("federal_district").map_err(bad)?);
+            fn text(c: &Option<arrow::array::ArrayRef>, i: usize) -> Option<&str> {
+                let c = c.as_ref()?.as_any().downcast_ref::<arrow::array::StringArray>()?;
+                (!arrow::array::Array::is_null(c, i)).then(|| c.value(i))
+            }
+            let mask: arrow::array::BooleanArray =
+                (0..batch.num_rows()).map(|i| Some(keep(text(&region, i), text(&district, i)))).collect();
+            batches.push(arrow::compute::filter_record_batch(batch, &mask).map_err(|e| bad(e.to_string()))?);
+        }
+        // Uncompressed: the part travels in a zip.
+        let (parquet, csv) = crate::compute::mart_files(&self.schema, &batches, false).map_err(bad)?;
+        Ok(RawMart { name: self.name, parquet: parquet.into(), csv: csv.into(), schema: self.schema.clone(), batches })
+    }
 }
 
 /// Every mart of `as_of`, in the order compute writes them.

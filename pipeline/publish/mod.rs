@@ -1,10 +1,12 @@
 //! Publish: what people read, made from the marts of one date — the static
 //! site (`<wh>/site/`), the exports (`<wh>/exports/<D>/`) and the executive
-//! briefing (`<wh>/briefings/<D>/`). Every figure shown is read from a mart; publishing
+//! briefing (`<wh>/briefings/<D>/`), and the bundles sent to each district and
+//! region (`<wh>/bundles/<D>/`). Every figure shown is read from a mart; publishing
 //! computes nothing new. `russian` is the one place numbers, percentages,
 //! dates and plural forms are written the way the union's staff read them.
 
 mod briefing;
+mod bundles;
 mod charts;
 mod exports;
 pub mod marts;
@@ -72,6 +74,9 @@ pub struct PublishRequest {
     /// The date is published on purpose although the gate held it: said on
     /// every page's provenance line.
     pub release: Option<ManualRelease>,
+    /// Leave out the bundles (`--no-bundles`): the site lists none, and any
+    /// of D's from an earlier publish are removed (they would not match).
+    pub no_bundles: bool,
 }
 
 /// A held date published deliberately: why, by whom and when. The reason
@@ -95,6 +100,10 @@ pub struct PublishSummary {
     pub exports: PathBuf,
     pub export_files: usize,
     pub briefing: PathBuf,
+    /// The bundles' folder, how many and their size (none with `--no-bundles`).
+    pub bundles: Option<PathBuf>,
+    pub bundle_files: usize,
+    pub bundle_bytes: u64,
     pub seconds: f64,
 }
 
@@ -126,13 +135,53 @@ pub async fn publish(
     // Each output folder is built aside and swapped in whole; the exports
     // first, so the site never links to worklists that are not there yet.
     let exports_rel = layout::exports_dir(as_of);
-    let export_files = target.publish(&exports_rel, |dir| exports::write_exports(dir, as_of, &raw, &marts)).await?;
+    let export_files = target
+        .publish(&exports_rel, |dir| {
+            let mut out = Output::new(dir);
+            exports::write_exports(&mut out, as_of, &raw, &marts)?;
+            Ok(out.finish())
+        })
+        .await?;
+    // Then the bundles, which the site lists with their checksums.
+    let mut bundles = Vec::new();
+    let bundles_rel = layout::bundles_dir(as_of);
+    if !request.no_bundles {
+        let bundles_started = Instant::now();
+        target
+            .publish(&bundles_rel, |dir| {
+                bundles::write_bundles(dir, &raw, &marts, built_at, request.release.as_ref(), &mut bundles)
+            })
+            .await?;
+        info!(
+            "bundles of {as_of}: {} zips, {} KB in {:.2} s",
+            bundles.len(),
+            bundles.iter().map(|b| b.bytes).sum::<u64>() / 1024,
+            bundles_started.elapsed().as_secs_f64()
+        );
+    }
+    if request.no_bundles {
+        // Bundles of an earlier publish of D would no longer match its marts.
+        warehouse.location().delete_all(&bundles_rel).await?;
+        warehouse.location().remove_empty_folder(&bundles_rel);
+    }
+    let bundle_files = bundles.len();
+    let bundle_bytes = bundles.iter().map(|b| b.bytes).sum();
     let site_files = target
-        .publish(layout::SITE_DIR, |dir| site::Site::new(&marts, built_at, request.release.as_ref()).render_into(dir))
+        .publish(layout::SITE_DIR, |dir| {
+            let mut out = Output::new(dir);
+            site::Site::new(&marts, built_at, request.release.as_ref()).with_bundles(bundles).render_into(&mut out)?;
+            Ok(out.finish())
+        })
         .await?;
     let briefing_rel = layout::briefings_dir(as_of);
     let briefing_started = Instant::now();
-    let briefing_files = target.publish(&briefing_rel, |dir| briefing::write_briefing(dir, &marts, built_at)).await?;
+    let briefing_files = target
+        .publish(&briefing_rel, |dir| {
+            let mut out = Output::new(dir);
+            briefing::write_briefing(&mut out, &marts, built_at)?;
+            Ok(out.finish())
+        })
+        .await?;
     info!(
         "briefings of {as_of}: {} files (national, districts, regions) in {:.2} s",
         briefing_files.len(),
@@ -149,6 +198,9 @@ pub async fn publish(
         exports: shown(&exports_rel),
         briefing: shown(&layout::briefing_html(as_of)),
         export_files: export_files.len(),
+        bundles: (!request.no_bundles).then(|| shown(&bundles_rel)),
+        bundle_files,
+        bundle_bytes,
         seconds: started.elapsed().as_secs_f64(),
     };
     info!(
@@ -160,32 +212,60 @@ pub async fn publish(
     Ok(summary)
 }
 
-/// The files of one folder being built, written as they are made.
+/// The files of one output being made: written into a folder as they are
+/// made, or kept in memory (a bundle, zipped whole).
 struct Output<'a> {
-    dir: &'a Path,
+    dir: Option<&'a Path>,
+    /// Prepended to every name put (`exports/` in a bundle).
+    prefix: String,
     written: Vec<String>,
+    kept: Vec<Vec<u8>>,
 }
 
 impl<'a> Output<'a> {
     fn new(dir: &'a Path) -> Output<'a> {
-        Output { dir, written: Vec::new() }
+        Output { dir: Some(dir), prefix: String::new(), written: Vec::new(), kept: Vec::new() }
+    }
+
+    fn in_memory() -> Output<'static> {
+        Output { dir: None, prefix: String::new(), written: Vec::new(), kept: Vec::new() }
+    }
+
+    /// Puts the next files under `prefix` (`""` for the top).
+    fn under(&mut self, prefix: &str) {
+        self.prefix = prefix.to_string();
     }
 
     /// Writes `name` (a `/`-separated path under the folder).
-    fn put(&mut self, name: impl Into<String>, bytes: impl AsRef<[u8]>) -> Result<(), PublishError> {
-        let name = name.into();
-        let path = self.dir.join(&name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| PublishError::io(parent, e))?;
+    fn put(&mut self, name: impl AsRef<str>, bytes: impl AsRef<[u8]>) -> Result<(), PublishError> {
+        let name = format!("{}{}", self.prefix, name.as_ref());
+        match self.dir {
+            Some(dir) => {
+                let path = dir.join(&name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| PublishError::io(parent, e))?;
+                }
+                std::fs::write(&path, bytes).map_err(|e| PublishError::io(&path, e))?;
+            }
+            None => self.kept.push(bytes.as_ref().to_vec()),
         }
-        std::fs::write(&path, bytes).map_err(|e| PublishError::io(&path, e))?;
         self.written.push(name);
         Ok(())
+    }
+
+    /// Whether `name` (the whole name, prefix included) was put.
+    fn has(&self, name: &str) -> bool {
+        self.written.iter().any(|w| w == name)
     }
 
     /// The files written, relative to the folder.
     fn finish(self) -> Vec<String> {
         self.written
+    }
+
+    /// The files kept in memory, by name.
+    fn into_files(self) -> Vec<(String, Vec<u8>)> {
+        self.written.into_iter().zip(self.kept).collect()
     }
 }
 

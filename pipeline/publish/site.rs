@@ -6,7 +6,6 @@ mod monitoring;
 mod pages;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use minijinja::{Environment, Value, context};
@@ -83,6 +82,27 @@ struct Common {
     districts: Vec<NavItem>,
     /// Published on purpose although the gate held the date.
     release: Option<ReleaseView>,
+    /// In a bundle: its title and the pages it holds (links to any other
+    /// page are left out, so every link resolves inside the bundle).
+    bundle: Option<BundleNav>,
+}
+
+/// What a bundle's pages link to: its contents page and its own pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleNav {
+    /// «Центральный федеральный округ», «Башкирская республиканская организация».
+    pub title: String,
+    /// Its pages, relative to its root (`districts/CFD.html`, `regions/02.html`).
+    pub pages: Vec<String>,
+}
+
+/// A bundle as the site lists it (`build.json`) and links to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleFile {
+    /// Relative to the warehouse: `bundles/<D>/district-CFD.zip`.
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// A deliberate release as the provenance line words it.
@@ -147,6 +167,10 @@ pub struct Site<'a> {
     bands: Vec<BandView<'a>>,
     /// Formats the numbers the Rust side writes (chart labels).
     ru: Russian,
+    /// The exports folder of the date, relative to the site's root.
+    exports: String,
+    /// The bundles published beside the site.
+    bundles: Vec<BundleFile>,
 }
 
 impl<'a> Site<'a> {
@@ -176,14 +200,74 @@ impl<'a> Site<'a> {
                 by: format!("{}@{}", r.user, r.host),
                 at: moscow_time(r.at),
             }),
+            bundle: None,
         };
-        Site { marts, reference, env: templates::environment(), common, bands: band_views(marts), ru: Russian::new() }
+        Site {
+            marts,
+            reference,
+            env: templates::environment(),
+            common,
+            bands: band_views(marts),
+            ru: Russian::new(),
+            // The site sits beside the exports in the warehouse.
+            exports: format!("../{}/", layout::exports_dir(n.as_of)),
+            bundles: Vec::new(),
+        }
+    }
+
+    /// The site listing the bundles published beside it.
+    pub fn with_bundles(mut self, bundles: Vec<BundleFile>) -> Site<'a> {
+        self.bundles = bundles;
+        self
+    }
+
+    /// The pages of a bundle: `marts` are the bundle's part of the marts,
+    /// `nav` its pages, and its exports are in its folder `exports/`.
+    pub fn for_bundle(
+        marts: &'a Marts,
+        built_at: DateTime<Utc>,
+        release: Option<&ManualRelease>,
+        nav: BundleNav,
+    ) -> Site<'a> {
+        let mut site = Site::new(marts, built_at, release);
+        site.common.bundle = Some(nav);
+        site.exports = "exports/".into();
+        site
+    }
+
+    /// A bundle's pages and assets; `index` is what its contents page
+    /// (`index.html`) lists.
+    pub fn render_bundle_into(&self, out: &mut Output, index: Value) -> Result<(), PublishError> {
+        let Some(nav) = &self.common.bundle else { return self.render_into(out) };
+        for (name, text) in ASSETS {
+            out.put(*name, text)?;
+        }
+        out.put("index.html", self.render("bundle.html", "", index)?)?;
+        let regions = self.region_views();
+        for district in &self.marts.districts {
+            let page = format!("districts/{}.html", district.federal_district);
+            if nav.pages.contains(&page) {
+                out.put(page, self.render("district.html", "../", self.district(district, &regions))?)?;
+            }
+        }
+        for region in &regions {
+            let page = format!("regions/{}.html", region.row.region_code);
+            if nav.pages.contains(&page) {
+                out.put(page, self.render("region.html", "../", self.region(region))?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The bundle of a district or region, relative to a page one folder
+    /// below the site's root; none in a bundle.
+    fn bundle_link(&self, name: &str) -> Option<String> {
+        self.bundles.iter().find(|b| b.file.ends_with(&format!("/{name}"))).map(|b| format!("../../{}", b.file))
     }
 
     /// Every page and asset, written under `dir`. Returns the files written,
     /// relative to `dir`.
-    pub fn render_into(&self, dir: &Path) -> Result<Vec<String>, PublishError> {
-        let mut out = Output::new(dir);
+    pub fn render_into(&self, out: &mut Output) -> Result<(), PublishError> {
         for (name, text) in ASSETS {
             out.put(*name, text)?;
         }
@@ -204,7 +288,7 @@ impl<'a> Site<'a> {
             let page = format!("regions/{}.html", region.row.region_code);
             out.put(page, self.render("region.html", "../", self.region(region))?)?;
         }
-        Ok(out.finish())
+        Ok(())
     }
 
     /// What the site shows, for the scheduler and for operators.
@@ -215,6 +299,7 @@ impl<'a> Site<'a> {
             "snapshot_sha256": self.common.checksum,
             "built": self.common.built_at,
             "accepted": self.common.release,
+            "bundles": self.bundles,
         });
         serde_json::to_string_pretty(&build).unwrap_or_default()
     }
@@ -226,7 +311,6 @@ impl<'a> Site<'a> {
     }
 
     fn region_views(&self) -> Vec<RegionView<'a>> {
-        let as_of = self.marts.national.as_of;
         self.marts
             .regions
             .iter()
@@ -244,8 +328,9 @@ impl<'a> Site<'a> {
                     band_label: band.map(|b| b.label.clone()),
                     fix,
                     orgs_to_fix,
-                    // Relative to the site folder.
-                    worklist: (orgs_to_fix > 0).then(|| layout::worklist_from_site(as_of, &row.region_code)),
+                    // Relative to the site's root.
+                    worklist: (orgs_to_fix > 0)
+                        .then(|| format!("{}{}", self.exports, layout::worklist_in_exports(&row.region_code))),
                 }
             })
             .collect()

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("monitoring.html", include_str!("../../dashboards/templates/monitoring.html")),
     ("district.html", include_str!("../../dashboards/templates/district.html")),
     ("region.html", include_str!("../../dashboards/templates/region.html")),
+    ("bundle.html", include_str!("../../dashboards/templates/bundle.html")),
     ("briefing.md", include_str!("../../dashboards/briefing/briefing.md")),
     ("district.md", include_str!("../../dashboards/briefing/district.md")),
     ("region.md", include_str!("../../dashboards/briefing/region.md")),

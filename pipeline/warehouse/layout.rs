@@ -9,7 +9,7 @@
 //! runs/log/<started>-<D>.json                  one attempt at a snapshot (the run log)
 //! marts/<mart>/as_of=<D>/<mart>.parquet|.csv   the KPI marts
 //! site/ (site/build.json)                      the published dashboards, and what they show
-//! exports/<D>/, briefings/<D>/                the published files of a date
+//! exports/<D>/, briefings/<D>/, bundles/<D>/  the published files of a date
 //! _staging/<run>/…                             a run in progress (never read by users)
 //! _lock, _lock.json                            the lock (local disk) or lease (object store)
 //! ```
@@ -94,14 +94,18 @@ pub fn worklist_in_exports(region_code: &str) -> String {
     format!("worklists/{region_code}.xlsx")
 }
 
-/// A region's worklist, relative to the site folder (which sits beside the
-/// exports in the warehouse).
-pub fn worklist_from_site(as_of: NaiveDate, region_code: &str) -> String {
-    format!("{}/{}", exports_dir(as_of), worklist_in_exports(region_code))
-}
-
 pub fn briefings_dir(as_of: NaiveDate) -> String {
     format!("briefings/{as_of}")
+}
+
+/// The bundles of a date: one zip per federal district and regional organization.
+pub fn bundles_dir(as_of: NaiveDate) -> String {
+    format!("bundles/{as_of}")
+}
+
+/// `bundles/<D>/<kind>-<code>.zip`, `kind` being `district` or `region`.
+pub fn bundle_file(as_of: NaiveDate, kind: &str, code: &str) -> String {
+    format!("{}/{kind}-{code}.zip", bundles_dir(as_of))
 }
 
 pub fn briefing_html(as_of: NaiveDate) -> String {
@@ -125,7 +129,7 @@ mod tests {
         let d = parse_iso_date("2023-11-21").unwrap();
         assert_eq!(registry_file("members", d), "registry/members/as_of=2023-11-21/members.parquet");
         assert_eq!(mart_file("regions", d, "csv"), "marts/regions/as_of=2023-11-21/regions.csv");
-        assert_eq!(worklist_from_site(d, "77"), "exports/2023-11-21/worklists/77.xlsx");
+        assert_eq!(bundle_file(d, "district", "CFD"), "bundles/2023-11-21/district-CFD.zip");
         assert_eq!(partition_date("as_of=2023-11-21"), Some(d));
         assert_eq!(partition_date("2023-11-21"), None);
         let started = DateTime::parse_from_rfc3339("2026-12-03T01:02:03.456Z").unwrap().with_timezone(&Utc);

@@ -568,3 +568,43 @@ pub fn reestr() -> std::process::Command {
     }
     command
 }
+
+/// The full-scale demo's warehouse (`reestr demo --scale 1`: six snapshots,
+/// the newest published), made once for every test of the binary that needs
+/// the union's size. It lives in cargo's scratch folder for integration
+/// tests, replaced by the next run: a `TempDir` in a static is never
+/// dropped, and every run would leave a full-size demo behind in the
+/// system's temp folder.
+pub async fn full_demo() -> &'static Path {
+    use clap::Parser;
+    static DEMO: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    DEMO.get_or_init(|| async {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("full-demo");
+        let _ = std::fs::remove_dir_all(&out);
+        let cli =
+            reestr::cli::Cli::parse_from(["reestr", "-q", "demo", "--scale", "1", "--out", out.to_str().unwrap()]);
+        reestr::commands::run(cli).await.unwrap();
+        out.join("warehouse")
+    })
+    .await
+}
+
+/// A test that recomputes the full demo's marts of D takes this for writing;
+/// the others read under it.
+pub static FULL_DEMO_MARTS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Values of `href="…"` and `src="…"` attributes.
+pub fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap();
+            // Attribute values are escaped like text (`/` as `&#x2f;`).
+            out.push(rest[..end].replace("&#x2f;", "/").replace("&amp;", "&"));
+            rest = &rest[end..];
+        }
+    }
+    out
+}

@@ -1,15 +1,13 @@
 //! `reestr demo` at full scale reproduces the Executive Committee decree of
 //! 6 December 2023 No 19-8: every figure below is computed by the engine from
 //! the generated rows and compared with the project's copy of the decree's
-//! figures (schemas/reference/decree/). One demo run serves every check.
+//! figures (schemas/reference/decree/). One demo run (`full_demo`) serves
+//! every check.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
-use clap::Parser;
 use reestr::nightly::DateChoices;
-use tokio::sync::{OnceCell, RwLock};
 
 use crate::common::*;
 
@@ -40,27 +38,6 @@ fn region_rows() -> Vec<DecreeRegionRow> {
         .collect()
 }
 
-/// The demo's warehouse, made once for all the tests of this file. It lives
-/// in cargo's scratch folder for integration tests, replaced by the next
-/// run: a `TempDir` in a static is never dropped, and every run would leave
-/// a full-size demo behind in the system's temp folder.
-async fn demo() -> &'static Path {
-    static DEMO: OnceCell<PathBuf> = OnceCell::const_new();
-    DEMO.get_or_init(|| async {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("decree-calibration-demo");
-        let _ = std::fs::remove_dir_all(&out);
-        let cli =
-            reestr::cli::Cli::parse_from(["reestr", "-q", "demo", "--scale", "1", "--out", out.to_str().unwrap()]);
-        reestr::commands::run(cli).await.unwrap();
-        out.join("warehouse")
-    })
-    .await
-}
-
-/// The period test recomputes D's marts: the others read them under this lock.
-static MARTS: RwLock<()> = RwLock::const_new(());
-
-/// Column `name` of row `i` as an integer, whatever its integer type.
 fn get(b: &RecordBatch, name: &str, i: usize) -> i64 {
     int(b, name, i).unwrap_or_else(|| panic!("{name} is null"))
 }
@@ -71,8 +48,8 @@ fn round1(x: Option<f64>) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn national_figures_are_the_decree_s() {
-    let wh = demo().await;
-    let _reading = MARTS.read().await;
+    let wh = full_demo().await;
+    let _reading = FULL_DEMO_MARTS.read().await;
     let f = figures();
     let n = read_mart(wh, "national", D);
     for (column, figure) in [
@@ -135,8 +112,8 @@ async fn national_figures_are_the_decree_s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_quality_and_purchases_are_the_decree_s() {
-    let wh = demo().await;
-    let _reading = MARTS.read().await;
+    let wh = full_demo().await;
+    let _reading = FULL_DEMO_MARTS.read().await;
     let f = figures();
     let q = read_mart(wh, "data_quality", D);
     let checks = column_text(&q, "check");
@@ -199,8 +176,8 @@ async fn data_quality_and_purchases_are_the_decree_s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regional_figures_are_the_decree_s() {
-    let wh = demo().await;
-    let _reading = MARTS.read().await;
+    let wh = full_demo().await;
+    let _reading = FULL_DEMO_MARTS.read().await;
     let r = read_mart(wh, "regions", D);
     let names = column_text(&r, "region_name");
     let at = |name: &str| names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name}"));
@@ -281,8 +258,8 @@ async fn regional_figures_are_the_decree_s() {
 /// computed again as they were).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn earlier_periods_are_the_decree_s() {
-    let wh = demo().await;
-    let _writing = MARTS.write().await;
+    let wh = full_demo().await;
+    let _writing = FULL_DEMO_MARTS.write().await;
     let f = figures();
     let as_of = chrono::NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap();
     let choices = |period: Option<&str>| DateChoices {
@@ -335,7 +312,7 @@ async fn earlier_periods_are_the_decree_s() {
 /// The briefing the demo publishes speaks the decree's figures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_briefing_states_the_decree_s_figures() {
-    let wh = demo().await;
+    let wh = full_demo().await;
     let html = std::fs::read_to_string(wh.join(format!("briefings/{D}/briefing.html"))).unwrap();
     let text = crate::briefing::briefing_text(&html);
     for figure in [
@@ -375,7 +352,7 @@ async fn the_briefing_states_the_decree_s_figures() {
     }
     assert!(crate::briefing::check_agreement(&text) > 30);
     // And every number it states is a mart's, at the union's full size.
-    let _reading = MARTS.read().await;
+    let _reading = FULL_DEMO_MARTS.read().await;
     let stated = crate::briefing::stated_numbers(&html);
     assert!(stated.len() > 300, "{} numbers read", stated.len());
     let missing = crate::briefing::not_in_marts(&stated, &crate::briefing::mart_numbers(wh));

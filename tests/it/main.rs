@@ -5,6 +5,7 @@
 mod common;
 
 mod briefing;
+mod bundles;
 mod cli;
 mod decree_calibration;
 mod exports;

@@ -135,6 +135,18 @@ async fn run_reads_a_bucket_and_writes_the_warehouse_to_another() {
     {
         store.head(&ObjectPath::from(published)).await.unwrap_or_else(|e| panic!("{published}: {e}"));
     }
+    // The bundles are uploaded too, each as build.json lists it.
+    let build = store.get(&ObjectPath::from("wh/site/build.json")).await.unwrap().bytes().await.unwrap();
+    let build: serde_json::Value = serde_json::from_slice(&build).unwrap();
+    let bundles = build["bundles"].as_array().unwrap();
+    assert_eq!(bundles.len(), 8 + 85);
+    for bundle in bundles.iter().step_by(10) {
+        let key = ObjectPath::from(format!("wh/{}", bundle["file"].as_str().unwrap()));
+        let zip = store.get(&key).await.unwrap_or_else(|e| panic!("{key}: {e}")).bytes().await.unwrap();
+        assert_eq!(zip.len() as u64, bundle["bytes"].as_u64().unwrap(), "{key}");
+        let sha = <sha2::Sha256 as sha2::Digest>::digest(&zip);
+        assert_eq!(hex::encode(sha), bundle["sha256"].as_str().unwrap(), "{key}");
+    }
     assert!(store.head(&ObjectPath::from("wh/_lock.json")).await.is_err(), "the lease is released");
     assert_no_staging(&store).await;
 

@@ -31,22 +31,6 @@ fn pages(site: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Values of `href="…"` and `src="…"` attributes.
-fn links(html: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in ["href=\"", "src=\""] {
-        let mut rest = html;
-        while let Some(i) = rest.find(attr) {
-            rest = &rest[i + attr.len()..];
-            let end = rest.find('"').unwrap();
-            // Attribute values are escaped like text (`/` as `&#x2f;`).
-            out.push(rest[..end].replace("&#x2f;", "/").replace("&amp;", "&"));
-            rest = &rest[end..];
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
     let tmp = tempfile::tempdir().unwrap();
@@ -103,6 +87,9 @@ async fn the_site_has_every_page_in_russian_with_links_that_resolve() {
             if path.contains("exports/") {
                 // A region's worklist, written beside the site by the exports.
                 assert!(path.contains(&format!("exports/{D}/worklists/")), "{name}: {link}");
+            } else if path.contains("bundles/") {
+                // A district's or region's bundle, published beside the site.
+                assert!(path.contains(&format!("bundles/{D}/")) && path.ends_with(".zip"), "{name}: {link}");
             } else {
                 assert!(resolved.starts_with(site.canonicalize().unwrap()), "{name}: {link} leaves the site");
             }

@@ -222,7 +222,14 @@ impl<'a> Site<'a> {
             district.coverage_pct.map(|p| (p, format!("Округ: {}", ru.percent(p, 1)))),
         );
         let quarterly = self.quarterly_section(Scope::District(&district.federal_district));
-        context! { d => district, n => &self.marts.national, regions => own, chart => chart, quarterly => quarterly }
+        context! {
+            d => district,
+            n => &self.marts.national,
+            regions => own,
+            chart => chart,
+            quarterly => quarterly,
+            bundle_zip => self.bundle_link(&format!("district-{}.zip", district.federal_district)),
+        }
     }
 
     pub(super) fn region(&self, region: &RegionView<'a>) -> Value {
@@ -251,6 +258,7 @@ impl<'a> Site<'a> {
             trend => trend,
             reports_rank => region.row.auto_reports_rank,
             quarterly => self.quarterly_section(Scope::Region(code)),
+            bundle_zip => self.bundle_link(&format!("region-{code}.zip")),
         }
     }
 }
