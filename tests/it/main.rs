@@ -21,6 +21,7 @@ mod ingest_rejects;
 mod ingest_safety;
 mod layers;
 mod marts_files;
+mod marts_flows;
 mod marts_history;
 mod marts_national;
 mod marts_profcards;
