@@ -8,18 +8,17 @@ WITH at_c AS (
     SELECT m.member_id, m.org_id, m.category, o.region_code
     FROM members_prev m
     JOIN organizations_prev o ON o.org_id = m.org_id
-    CROSS JOIN params p
-    WHERE m.registered_on <= p.c
-      AND (m.left_on IS NULL OR m.left_on > p.c)
+    WHERE m.registered_on <= (SELECT c FROM params)
+      AND (m.left_on IS NULL OR m.left_on > (SELECT c FROM params))
 ),
 in_d AS (
     SELECT
         m.member_id, m.org_id, m.category, o.region_code,
-        m.registered_on <= p.d AND (m.left_on IS NULL OR m.left_on > p.d) AS on_record,
-        m.registered_on > p.c AS after_c
+        m.registered_on <= (SELECT d FROM params)
+            AND (m.left_on IS NULL OR m.left_on > (SELECT d FROM params)) AS on_record,
+        m.registered_on > (SELECT c FROM params) AS after_c
     FROM members m
     JOIN organizations o ON o.org_id = m.org_id
-    CROSS JOIN params p
 ),
 paired AS (
     SELECT
