@@ -45,11 +45,11 @@ enum Recipient {
 }
 
 impl Recipient {
-    /// `district-CFD`, `region-02`.
-    fn stem(&self) -> String {
+    /// Its kind and code: `("district", "CFD")`, `("region", "02")`.
+    fn kind_code(&self) -> (&'static str, &str) {
         match self {
-            Recipient::District { code, .. } => format!("district-{code}"),
-            Recipient::Region { code, .. } => format!("region-{code}"),
+            Recipient::District { code, .. } => ("district", code),
+            Recipient::Region { code, .. } => ("region", code),
         }
     }
 
@@ -146,7 +146,7 @@ pub fn write_bundles(
         bundles.extend(result?);
     }
     bundles.sort_by_key(|(i, _)| *i);
-    let written = bundles.iter().map(|(_, b)| b.file.rsplit('/').next().unwrap_or_default().to_string()).collect();
+    let written = recipients.iter().map(|r| layout::bundle_name(r.kind_code().0, r.kind_code().1)).collect();
     listed.extend(bundles.into_iter().map(|(_, b)| b));
     Ok(written)
 }
@@ -160,7 +160,8 @@ fn zip_bundle(
     built_at: DateTime<Utc>,
     release: Option<&ManualRelease>,
 ) -> Result<BundleFile, PublishError> {
-    let name = format!("{}.zip", recipient.stem());
+    let (kind, code) = recipient.kind_code();
+    let name = layout::bundle_name(kind, code);
     let mut out = Output::in_memory();
     write_bundle(&mut out, recipient, raw, marts, built_at, release)?;
     let bytes =
@@ -168,7 +169,7 @@ fn zip_bundle(
     let path = dir.join(&name);
     std::fs::write(&path, &bytes).map_err(|e| PublishError::io(&path, e))?;
     Ok(BundleFile {
-        file: format!("{}/{name}", layout::bundles_dir(marts.national.as_of)),
+        file: layout::bundle_file(marts.national.as_of, kind, code),
         bytes: bytes.len() as u64,
         sha256: hex::encode(Sha256::digest(&bytes)),
     })

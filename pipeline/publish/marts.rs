@@ -408,6 +408,11 @@ impl Marts {
     /// The typed rows of `raw` (the marts of `as_of`, read once by
     /// `load_raw`), and of earlier dates what the pages compare with.
     pub async fn load(warehouse: &Warehouse, as_of: NaiveDate, raw: &[RawMart]) -> Result<Marts, PublishError> {
+        fn typed<T: DeserializeOwned>(raw: &[RawMart], mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
+            let batches = raw.iter().find(|m| m.name == mart).map_or(&[][..], |m| &m.batches[..]);
+            rows_from_batches(batches).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
+        }
+        let national: National = one(typed(raw, "national", as_of)?, "national", as_of)?;
         let regions: Vec<Region> = typed(raw, "regions", as_of)?;
         // The trend is a picture of the past: a date whose mart cannot be
         // read (an older engine's) is left out of it, not fatal. The marts of
@@ -424,21 +429,12 @@ impl Marts {
                 Err(e) => tracing::warn!("the regions' trends leave out {date}: {e}"),
             }
         }
-        region_history.push((as_of, regions.iter().map(|r| (r.region_code.clone(), r.members)).collect()));
-        let past = Past { history, region_history, manifest: warehouse.read_manifest(as_of).await? };
-        Marts::from_raw(as_of, raw, past)
-    }
-
-    /// The marts of `raw` with what `past` holds beside them.
-    fn from_raw(as_of: NaiveDate, raw: &[RawMart], past: Past) -> Result<Marts, PublishError> {
-        let national: National = one(typed(raw, "national", as_of)?, "national", as_of)?;
-        let Past { mut history, region_history, manifest } = past;
-        history.retain(|h| h.as_of < as_of);
         history.push(national.clone());
+        region_history.push((as_of, regions.iter().map(|r| (r.region_code.clone(), r.members)).collect()));
         let national_prev = national.compared_to.and_then(|c| history.iter().find(|h| h.as_of == c).cloned());
         Ok(Marts {
             national,
-            regions: typed(raw, "regions", as_of)?,
+            regions,
             districts: typed(raw, "federal_districts", as_of)?,
             quality: typed(raw, "data_quality", as_of)?,
             worklist: typed(raw, "worklist", as_of)?,
@@ -455,7 +451,7 @@ impl Marts {
             national_prev,
             history,
             region_history,
-            manifest,
+            manifest: warehouse.read_manifest(as_of).await?,
         })
     }
 
@@ -511,18 +507,6 @@ impl Marts {
         };
         Ok((raw, marts))
     }
-}
-
-/// What the pages show of dates before D.
-struct Past {
-    history: Vec<National>,
-    region_history: Vec<(NaiveDate, std::collections::BTreeMap<String, i64>)>,
-    manifest: Option<Manifest>,
-}
-
-fn typed<T: DeserializeOwned>(raw: &[RawMart], mart: &str, as_of: NaiveDate) -> Result<Vec<T>, PublishError> {
-    let batches = raw.iter().find(|m| m.name == mart).map_or(&[][..], |m| &m.batches[..]);
-    rows_from_batches(batches).map_err(|detail| PublishError::BadMart { mart: mart.into(), as_of, detail })
 }
 
 /// The two columns of a regions mart a trend needs.

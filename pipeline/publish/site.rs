@@ -238,21 +238,26 @@ impl<'a> Site<'a> {
     /// A bundle's pages and assets; `index` is what its contents page
     /// (`index.html`) lists.
     pub fn render_bundle_into(&self, out: &mut Output, index: Value) -> Result<(), PublishError> {
-        let Some(nav) = &self.common.bundle else { return self.render_into(out) };
         for (name, text) in ASSETS {
             out.put(*name, text)?;
         }
         out.put("index.html", self.render("bundle.html", "", index)?)?;
-        let regions = self.region_views();
+        self.render_places(out, &self.region_views())
+    }
+
+    /// The district and region pages: all of them, or in a bundle those
+    /// its nav lists.
+    fn render_places(&self, out: &mut Output, regions: &[RegionView<'a>]) -> Result<(), PublishError> {
+        let wanted = |page: &String| self.common.bundle.as_ref().is_none_or(|nav| nav.pages.contains(page));
         for district in &self.marts.districts {
             let page = format!("districts/{}.html", district.federal_district);
-            if nav.pages.contains(&page) {
-                out.put(page, self.render("district.html", "../", self.district(district, &regions))?)?;
+            if wanted(&page) {
+                out.put(page, self.render("district.html", "../", self.district(district, regions))?)?;
             }
         }
-        for region in &regions {
+        for region in regions {
             let page = format!("regions/{}.html", region.row.region_code);
-            if nav.pages.contains(&page) {
+            if wanted(&page) {
                 out.put(page, self.render("region.html", "../", self.region(region))?)?;
             }
         }
@@ -261,12 +266,12 @@ impl<'a> Site<'a> {
 
     /// The bundle of a district or region, relative to a page one folder
     /// below the site's root; none in a bundle.
-    fn bundle_link(&self, name: &str) -> Option<String> {
-        self.bundles.iter().find(|b| b.file.ends_with(&format!("/{name}"))).map(|b| format!("../../{}", b.file))
+    fn bundle_link(&self, kind: &str, code: &str) -> Option<String> {
+        let file = layout::bundle_file(self.common.as_of, kind, code);
+        self.bundles.iter().any(|b| b.file == file).then(|| format!("../../{file}"))
     }
 
-    /// Every page and asset, written under `dir`. Returns the files written,
-    /// relative to `dir`.
+    /// Every page and asset of the site.
     pub fn render_into(&self, out: &mut Output) -> Result<(), PublishError> {
         for (name, text) in ASSETS {
             out.put(*name, text)?;
@@ -280,15 +285,7 @@ impl<'a> Site<'a> {
         out.put("online.html", self.render("online.html", "", self.online(&regions))?)?;
         out.put("quality.html", self.render("quality.html", "", self.quality(&regions))?)?;
         out.put("monitoring.html", self.render("monitoring.html", "", self.monitoring(&regions))?)?;
-        for district in &self.marts.districts {
-            let page = format!("districts/{}.html", district.federal_district);
-            out.put(page, self.render("district.html", "../", self.district(district, &regions))?)?;
-        }
-        for region in &regions {
-            let page = format!("regions/{}.html", region.row.region_code);
-            out.put(page, self.render("region.html", "../", self.region(region))?)?;
-        }
-        Ok(())
+        self.render_places(out, &regions)
     }
 
     /// What the site shows, for the scheduler and for operators.

@@ -103,9 +103,14 @@ pub fn bundles_dir(as_of: NaiveDate) -> String {
     format!("bundles/{as_of}")
 }
 
-/// `bundles/<D>/<kind>-<code>.zip`, `kind` being `district` or `region`.
+/// A bundle's file name, `<kind>-<code>.zip`, `kind` being `district` or `region`.
+pub fn bundle_name(kind: &str, code: &str) -> String {
+    format!("{kind}-{code}.zip")
+}
+
+/// `bundles/<D>/<kind>-<code>.zip`.
 pub fn bundle_file(as_of: NaiveDate, kind: &str, code: &str) -> String {
-    format!("{}/{kind}-{code}.zip", bundles_dir(as_of))
+    format!("{}/{}", bundles_dir(as_of), bundle_name(kind, code))
 }
 
 pub fn briefing_html(as_of: NaiveDate) -> String {

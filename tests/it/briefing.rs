@@ -414,21 +414,8 @@ async fn a_district_briefing_ranks_and_names_its_regions_as_worked_out_by_hand()
     let tmp = tempfile::tempdir().unwrap();
     let wh = published(tmp.path(), &[D], |tables| {
         tables.get_mut("official_stats").unwrap().set(0, "members", "1021");
-        let orgs = tables.get_mut("organizations").unwrap();
-        let (regional, primary) = (orgs.rows[0].clone(), orgs.rows[2].clone());
-        for (code, name) in [("61", "Ростовская областная организация Профсоюза"), ("01", "Адыгейская организация")]
-        {
-            let mut r = regional.clone();
-            r[0] = format!("R{code}");
-            r[3] = code.into();
-            r[4] = name.into();
-            orgs.rows.push(r);
-            let mut p = primary.clone();
-            p[0] = format!("P{code}");
-            p[1] = format!("R{code}");
-            p[3] = code.into();
-            orgs.rows.push(p);
-        }
+        add_region(tables, "61", "Ростовская областная организация Профсоюза");
+        add_region(tables, "01", "Адыгейская организация");
         let members = tables.get_mut("members").unwrap();
         for (id, org) in [("M61a", "P61"), ("M61b", "P61"), ("M01a", "P01")] {
             let mut m = members.rows[0].clone();

@@ -27,17 +27,6 @@ fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-/// Entities the escapers write (minijinja, the XLSX and DOCX writers), decoded.
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&apos;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&")
-}
-
 /// Checks that an XML part is well-formed (tags balanced, names matched).
 fn well_formed(xml: &str, name: &str) {
     let mut reader = quick_xml::Reader::from_str(xml);

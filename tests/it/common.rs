@@ -500,6 +500,34 @@ pub fn rename_org(tables: &mut BTreeMap<&'static str, Rows>, org_id: &str, name:
     orgs.set(row, "name", name);
 }
 
+/// Adds a regional organization `R<code>` of region `code` named `name`
+/// and a primary organization `P<code>` under it, both copied from the
+/// snapshot's first regional and primary organizations.
+pub fn add_region(tables: &mut BTreeMap<&'static str, Rows>, code: &str, name: &str) {
+    let orgs = tables.get_mut("organizations").unwrap();
+    let mut regional = orgs.rows[0].clone();
+    regional[0] = format!("R{code}");
+    regional[3] = code.into();
+    regional[4] = name.into();
+    let mut primary = orgs.rows[2].clone();
+    primary[0] = format!("P{code}");
+    primary[1] = format!("R{code}");
+    primary[3] = code.into();
+    orgs.rows.push(regional);
+    orgs.rows.push(primary);
+}
+
+/// The entities the escapers write (minijinja, the XLSX and DOCX writers), decoded.
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&apos;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
 /// The text a reader sees: tags dropped, entities of the escaper decoded,
 /// blank runs collapsed.
 pub fn visible_text(html: &str) -> String {
@@ -516,14 +544,7 @@ pub fn visible_text(html: &str) -> String {
             _ => {}
         }
     }
-    let text = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    unescape(&text).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A table as a typed Parquet export: dates as Date32, flags as Boolean, the

@@ -66,20 +66,7 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
     let tmp = tempfile::tempdir().unwrap();
     let wh = tmp.path().join("wh");
     let mut c = marts_snapshot();
-    {
-        let orgs = c.get_mut("organizations").unwrap();
-        let (regional, primary) = (orgs.rows[0].clone(), orgs.rows[2].clone());
-        let mut r = regional.clone();
-        r[0] = "R61".into();
-        r[3] = "61".into();
-        r[4] = "Ростовская областная организация Профсоюза".into();
-        orgs.rows.push(r);
-        let mut p = primary.clone();
-        p[0] = "P61".into();
-        p[1] = "R61".into();
-        p[3] = "61".into();
-        orgs.rows.push(p);
-    }
+    add_region(&mut c, "61", "Ростовская областная организация Профсоюза");
     let mut d = c.clone();
     {
         let members = d.get_mut("members").unwrap();

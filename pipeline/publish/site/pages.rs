@@ -228,7 +228,7 @@ impl<'a> Site<'a> {
             regions => own,
             chart => chart,
             quarterly => quarterly,
-            bundle_zip => self.bundle_link(&format!("district-{}.zip", district.federal_district)),
+            bundle_zip => self.bundle_link("district", &district.federal_district),
         }
     }
 
@@ -258,7 +258,7 @@ impl<'a> Site<'a> {
             trend => trend,
             reports_rank => region.row.auto_reports_rank,
             quarterly => self.quarterly_section(Scope::Region(code)),
-            bundle_zip => self.bundle_link(&format!("region-{code}.zip")),
+            bundle_zip => self.bundle_link("region", code),
         }
     }
 }
