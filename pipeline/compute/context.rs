@@ -37,6 +37,9 @@ pub struct Dates {
     pub p: NaiveDate,
     pub b: Option<NaiveDate>,
     pub c: Option<NaiveDate>,
+    /// The snapshot representing the quarter before D's (member_flows'
+    /// quarterly comparison), if any.
+    pub q: Option<NaiveDate>,
 }
 
 pub fn new_session(warehouse: &Warehouse) -> Result<SessionContext, ComputeError> {
@@ -76,7 +79,7 @@ pub async fn register_snapshot(
     Ok(())
 }
 
-/// `params(d, p, b, c)`: one row of dates every view and mart joins to, so
+/// `params(d, p, b, c, q)`: one row of dates every view and mart joins to, so
 /// the values are bound as data, never formatted into SQL text.
 pub fn register_params(ctx: &SessionContext, dates: &Dates) -> Result<(), ComputeError> {
     let date = |d: Option<NaiveDate>| -> ArrayRef { Arc::new(Date32Array::from(vec![d.map(days_from_date)])) };
@@ -85,10 +88,11 @@ pub fn register_params(ctx: &SessionContext, dates: &Dates) -> Result<(), Comput
         Field::new("p", DataType::Date32, false),
         Field::new("b", DataType::Date32, true),
         Field::new("c", DataType::Date32, true),
+        Field::new("q", DataType::Date32, true),
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![date(Some(dates.d)), date(Some(dates.p)), date(dates.b), date(dates.c)],
+        vec![date(Some(dates.d)), date(Some(dates.p)), date(dates.b), date(dates.c), date(dates.q)],
     )
     .expect("params batch matches its schema");
     let _ = ctx.deregister_table("params");

@@ -22,19 +22,21 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::StringArray;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::array::{Array, Date32Array};
+use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use thiserror::Error;
 use tracing::info;
 
 use crate::clock::Clock;
-use crate::contract::values::date_from_days;
 #[cfg(test)]
 use crate::contract::values::parse_iso_date;
+use crate::contract::values::{date_from_days, days_from_date};
 use crate::warehouse::{QueryRun, Warehouse, WarehouseError, layout};
 pub use context::Dates;
 pub use definitions::{Definitions, Query};
@@ -47,6 +49,7 @@ pub use schema::{Format, MartColumn, MartSchema};
 pub const MARTS: &[(&str, &str)] = definitions::MART_FILES;
 
 const BASELINE: &str = include_str!("../../queries/dates/baseline.sql");
+const MEMBER_PAIRS: &str = include_str!("../../queries/pairs/member_pairs.sql");
 
 #[derive(Debug, Error)]
 pub enum ComputeError {
@@ -125,6 +128,18 @@ pub fn comparison_date(d: NaiveDate, snapshots: &[NaiveDate]) -> Option<NaiveDat
     snapshots.iter().copied().filter(|s| *s <= year_before).max()
 }
 
+/// The snapshot that represents the quarter before D's, as the quarterly
+/// marts reckon quarters (`context::quarter_end`): the latest date of that
+/// quarter, never one the gate held.
+pub fn previous_quarter_date(d: NaiveDate, snapshots: &[NaiveDate], leave_out: &[NaiveDate]) -> Option<NaiveDate> {
+    let previous_end = context::quarter_end(d).checked_sub_months(Months::new(3))?;
+    snapshots
+        .iter()
+        .copied()
+        .filter(|s| *s < d && context::quarter_end(*s) == previous_end && !leave_out.contains(s))
+        .max()
+}
+
 /// Snapshot dates the warehouse holds (those with a members partition).
 pub async fn snapshot_dates(warehouse: &Warehouse) -> Result<Vec<NaiveDate>, ComputeError> {
     Ok(warehouse.partition_dates(&layout::registry_table_dir("members")).await?)
@@ -143,18 +158,20 @@ pub async fn compute(
     }
     let p = request.dates.period.unwrap_or_else(|| report_period(d));
     let c = request.dates.compare_to.or_else(|| comparison_date(d, &snapshots));
+    let q = previous_quarter_date(d, &snapshots, &request.leave_out);
 
     let definitions = Definitions::embedded()?;
     let ctx = context::new_session(warehouse)?;
     context::register_snapshot(&ctx, warehouse, Some(d), "").await?;
     context::register_snapshot(&ctx, warehouse, c, "_prev").await?;
+    context::register_snapshot(&ctx, warehouse, q, "_quarter").await?;
     let national = definitions.required_schema("national")?;
     context::register_prev_national(&ctx, warehouse, c, national).await?;
     for mart in ["history_kpis", "data_quality"] {
         context::register_past(&ctx, warehouse, definitions.required_schema(mart)?, d, &request.leave_out).await?;
     }
     context::register_reference(&ctx, "")?;
-    let mut dates = Dates { d, p, b: None, c };
+    let mut dates = Dates { d, p, b: None, c, q };
     context::register_params(&ctx, &dates)?;
     dates.b = match request.dates.baseline {
         Some(b) => Some(b),
@@ -173,6 +190,20 @@ pub async fn compute(
         let duration_ms = started.elapsed().as_millis() as u64;
         queries.push(QueryRun { name: format!("views/{name}"), duration_ms, rows: None });
     }
+    // member_pairs: each comparison's join runs alone, one after the other,
+    // so its memory is needed once; the marts read the small result.
+    let (mut pairs, mut pairs_schema) = (Vec::new(), None);
+    for (period, then, suffix) in [("year", c, "_prev"), ("quarter", q, "_quarter")] {
+        let started = Instant::now();
+        let (schema, batches) = member_pairs(&ctx, period, then, suffix).await?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        pairs.extend(batches);
+        pairs_schema = Some(schema);
+        let duration_ms = started.elapsed().as_millis() as u64;
+        queries.push(QueryRun { name: format!("pairs/member_pairs_{period}"), duration_ms, rows: Some(rows as u64) });
+    }
+    let pairs = MemTable::try_new(pairs_schema.expect("two comparisons"), vec![pairs]).map_err(ComputeError::engine)?;
+    ctx.register_table("member_pairs", Arc::new(pairs)).map_err(ComputeError::engine)?;
 
     let run_id = layout::run_id(clock.now(), "compute", Some(d));
     let mut stage = warehouse.begin(&run_id);
@@ -240,6 +271,51 @@ fn check(definitions: &Definitions, name: &str, mart: &Mart) -> Result<(), Compu
     let schema = definitions.required_schema(name)?;
     let differences = schema.differences(&mart.schema, &mart.batches);
     if differences.is_empty() { Ok(()) } else { Err(ComputeError::MartSchema { mart: name.to_string(), differences }) }
+}
+
+/// D's members paired with those of `then` (`queries/pairs/member_pairs.sql`,
+/// with the snapshot registered under `suffix` as `members_then` /
+/// `organizations_then`), tagged `period`: the planned schema and, when
+/// there is such a date, the rows.
+async fn member_pairs(
+    ctx: &SessionContext,
+    period: &str,
+    then: Option<NaiveDate>,
+    suffix: &str,
+) -> Result<(SchemaRef, Vec<RecordBatch>), ComputeError> {
+    let engine = ComputeError::engine;
+    for table in ["members", "organizations"] {
+        let provider = ctx.table_provider(format!("{table}{suffix}").as_str()).await.map_err(engine)?;
+        ctx.register_table(format!("{table}_then").as_str(), provider).map_err(engine)?;
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("compared_period", DataType::Utf8, false),
+        Field::new("then_date", DataType::Date32, true),
+    ]));
+    let row = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StringArray::from(vec![period])), Arc::new(Date32Array::from(vec![then.map(days_from_date)]))],
+    )
+    .map_err(ComputeError::arrow)?;
+    ctx.register_table("comparison", Arc::new(MemTable::try_new(schema, vec![vec![row]]).map_err(engine)?))
+        .map_err(engine)?;
+    let query = |source| ComputeError::Query { name: format!("member_pairs ({period})"), source };
+    let frame = ctx.sql(MEMBER_PAIRS).await.map_err(query)?;
+    let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let batches = match then {
+        Some(_) => frame.collect().await.map_err(query)?,
+        None => Vec::new(),
+    };
+    for table in ["members_then", "organizations_then", "comparison"] {
+        ctx.deregister_table(table).map_err(engine)?;
+    }
+    // One schema for every comparison (a batch's nullability may differ
+    // from the plan's).
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(planned.clone(), b.columns().to_vec()).map_err(ComputeError::arrow))
+        .collect::<Result<_, _>>()?;
+    Ok((planned, batches))
 }
 
 async fn baseline(ctx: &SessionContext) -> Result<Option<NaiveDate>, ComputeError> {

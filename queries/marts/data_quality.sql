@@ -22,6 +22,14 @@
 -- national and district gaps are computed from their sums, not summed from
 -- regional gaps.
 -- The organization checks come from org_check_failures (see its header).
+-- members_gone_from_export: members on record at C that D's snapshot lacks
+-- altogether (member_flows' gone_from_export; population: members on record
+-- at C). member_ids_recycled: ids on record at C and at D whose
+-- registered_on at D is after C — not the same membership, so the id was
+-- given again or its date rewritten (population: members at D). Both are
+-- about the export, never counted as members joining or leaving; zero
+-- without C. (An id twice in one snapshot is rejected by ingest as
+-- duplicate_id and counted in the rejects.)
 -- orgs_affected: how many organizations a check touches, what the regional
 -- summaries tell the chair to fix: for an organization check the failing
 -- organizations (= affected); for members_in_inactive_org the closed
@@ -47,11 +55,13 @@ WITH checks ("check", unit, population_of, position) AS (
         ('members_no_consent', 'members', 'members', 13),
         ('members_card_refused', 'members', 'members', 14),
         ('members_in_inactive_org', 'members', 'members', 15),
-        ('legal_entity_gap', 'gap', 'official', 16),
-        ('territorial_rights_gap', 'gap', 'official', 17),
-        ('primary_count_gap', 'gap', 'official', 18),
-        ('territorial_count_gap', 'gap', 'official', 19),
-        ('primary_created_gap', 'gap', 'official', 20)
+        ('members_gone_from_export', 'members', 'members_prev', 16),
+        ('member_ids_recycled', 'members', 'members', 17),
+        ('legal_entity_gap', 'gap', 'official', 18),
+        ('territorial_rights_gap', 'gap', 'official', 19),
+        ('primary_count_gap', 'gap', 'official', 20),
+        ('territorial_count_gap', 'gap', 'official', 21),
+        ('primary_created_gap', 'gap', 'official', 22)
 ),
 org_counts AS (
     SELECT
@@ -88,6 +98,32 @@ failures AS (
     FROM org_check_failures
     GROUP BY region_code, "check"
 ),
+-- Against C (member_pairs, compared_period 'year'): members on record at C
+-- gone from D's export, by C's region and organization; ids on record at both
+-- whose registration at D is after C (recycled), by D's. Zero without C.
+paired AS (
+    SELECT
+        region_then AS region_code,
+        sum(n) AS members_prev,
+        sum(n) FILTER (WHERE flow = 'gone_from_export') AS gone,
+        count(DISTINCT org_then) AS gone_orgs,
+        0 AS recycled,
+        0 AS recycled_orgs
+    FROM member_pairs
+    WHERE compared_period = 'year' AND region_then IS NOT NULL
+    GROUP BY region_then
+    UNION ALL
+    SELECT region_now, 0, 0, 0, sum(n) FILTER (WHERE recycled), count(DISTINCT org_now)
+    FROM member_pairs
+    WHERE compared_period = 'year' AND region_now IS NOT NULL
+    GROUP BY region_now
+),
+compared AS (
+    SELECT region_code, sum(members_prev) AS members_prev, sum(gone) AS gone, sum(gone_orgs) AS gone_orgs,
+           sum(recycled) AS recycled, sum(recycled_orgs) AS recycled_orgs
+    FROM paired
+    GROUP BY region_code
+),
 member_orgs AS (
     SELECT
         region_code,
@@ -111,18 +147,23 @@ by_region AS (
             WHEN c."check" = 'members_no_category' THEN coalesce(m.category_missing, 0)
             WHEN c."check" = 'members_no_consent' THEN coalesce(m.no_consent, 0)
             WHEN c."check" = 'members_card_refused' THEN coalesce(m.cards_refused, 0)
+            WHEN c."check" = 'members_gone_from_export' THEN coalesce(cp.gone, 0)
+            WHEN c."check" = 'member_ids_recycled' THEN coalesce(cp.recycled, 0)
             WHEN c.unit = 'organizations' THEN coalesce(f.orgs, 0)
         END AS affected,
         CASE
             WHEN c."check" = 'members_no_category' THEN coalesce(mo.no_category, 0)
             WHEN c."check" = 'members_no_consent' THEN coalesce(mo.no_consent, 0)
             WHEN c."check" = 'members_card_refused' THEN coalesce(mo.cards_refused, 0)
+            WHEN c."check" = 'members_gone_from_export' THEN coalesce(cp.gone_orgs, 0)
+            WHEN c."check" = 'member_ids_recycled' THEN coalesce(cp.recycled_orgs, 0)
             WHEN c.unit <> 'gap' THEN coalesce(f.orgs, 0)
         END AS orgs_affected,
         CASE c.population_of
             WHEN 'primary' THEN coalesce(oc.primary_orgs, 0)
             WHEN 'territorial' THEN coalesce(oc.territorial_orgs, 0)
             WHEN 'members' THEN coalesce(m.members, 0)
+            WHEN 'members_prev' THEN coalesce(cp.members_prev, 0)
         END AS population,
         CASE c."check"
             WHEN 'legal_entity_gap' THEN coalesce(oc.legal_entities, 0)
@@ -143,6 +184,7 @@ by_region AS (
     LEFT JOIN failures f ON f.region_code = g.region_code AND f."check" = c."check"
     LEFT JOIN member_counts m ON m.region_code = g.region_code
     LEFT JOIN member_orgs mo ON mo.region_code = g.region_code
+    LEFT JOIN compared cp ON cp.region_code = g.region_code
     LEFT JOIN org_counts oc ON oc.region_code = g.region_code
     LEFT JOIN created cr ON cr.region_code = g.region_code
     LEFT JOIN official s ON s.region_code = g.region_code

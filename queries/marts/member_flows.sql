@@ -1,70 +1,100 @@
--- member_flows: where each scope's net change in members on record between
--- the comparison snapshot C and D came from, member by member (member_id is
--- pseudonymous and stable across snapshots). One row for the union, one per
--- federal district, one per regional organization of the reference list.
+-- member_flows: where each scope's net change in members on record came
+-- from, member by member (member_id is pseudonymous and stable across
+-- snapshots), against two earlier snapshots: compared_period 'year' (C, the
+-- comparison date of every mart) and 'quarter' (q: the snapshot representing
+-- the quarter before D's, as quarterly_kpis picks it). One row per period
+-- and scope: the union, each federal district, each regional organization
+-- of the reference list.
 --
 -- "On record" is snapshot.md's, each date judged by its own snapshot, and a
 -- member's region is its organization's region in that snapshot. A member
--- on record at D but not at C joined (registered_on after C) or was
--- registered late (registered_on on or before C: the registry catching up,
--- not a new member). One on record at C left when D's snapshot has the
--- member off the record, or is gone from the export when D's snapshot lacks
--- the member altogether (a data-quality signal, not a resignation). One on
--- record at both moved in or out when the scope differs between the dates,
--- or moved within it when only the organization differs. category_changed
--- counts those on record at both whose category differs (null = none).
+-- on record at D but not at T (the earlier date) joined (registered_on after
+-- T) or was registered late (registered_on on or before T: the registry
+-- catching up, not a new member). One on record at T left when D's snapshot
+-- has the member off the record, or is gone from the export when D's
+-- snapshot lacks the member altogether (a data-quality signal, not a
+-- resignation; data_quality counts it too). One on record at both moved in
+-- or out when the scope differs between the dates, or moved within it when
+-- only the organization differs. category_changed counts those on record at
+-- both whose category differs (a category given or removed counts);
+-- member_category_flows has the from/to matrix.
 --
 -- On every row: members_prev + joined + registered_late - left_record -
--- gone_from_export + moved_in - moved_out = members. Without a comparison
--- snapshot (C null) every flow is null; members is still D's count.
--- The pairs are member_pairs (queries/views/), counted once.
-WITH sided AS (
+-- gone_from_export + moved_in - moved_out = members, and net_change =
+-- members - members_prev. Without the earlier snapshot (compared_to null)
+-- every flow is null; members is still D's count.
+-- The pairs are member_pairs (queries/pairs/), counted once per comparison.
+WITH periods AS (
+    SELECT 0 AS period_order, 'year' AS compared_period, c AS compared_to FROM params
+    UNION ALL
+    SELECT 1, 'quarter', q FROM params
+),
+sided AS (
     SELECT
-        'national' AS scope,
-        CASE WHEN region_c IS NOT NULL THEN '' END AS key_c,
-        CASE WHEN region_d IS NOT NULL THEN '' END AS key_d,
-        flow, category_changed, n
+        compared_period, 'national' AS scope,
+        CASE WHEN region_then IS NOT NULL THEN '' END AS key_then,
+        CASE WHEN region_now IS NOT NULL THEN '' END AS key_now,
+        flow, category_then IS DISTINCT FROM category_now AS category_changed, n
     FROM member_pairs
     UNION ALL
-    SELECT 'district', district_c, district_d, flow, category_changed, n FROM member_pairs
+    SELECT compared_period, 'district', district_then, district_now, flow,
+           category_then IS DISTINCT FROM category_now, n
+    FROM member_pairs
     UNION ALL
-    SELECT 'region', region_c, region_d, flow, category_changed, n FROM member_pairs
+    SELECT compared_period, 'region', region_then, region_now, flow,
+           category_then IS DISTINCT FROM category_now, n
+    FROM member_pairs
 ),
 stays AS (
     SELECT * FROM sided WHERE flow IN ('moved', 'stayed')
 ),
-from_c AS (
+from_then AS (
     SELECT
-        scope, key_c AS scope_key,
+        compared_period, scope, key_then AS scope_key,
         sum(n) AS members_prev,
         sum(n) FILTER (WHERE flow = 'left_record') AS left_record,
         sum(n) FILTER (WHERE flow = 'gone_from_export') AS gone_from_export
     FROM sided
-    WHERE key_c IS NOT NULL
-    GROUP BY scope, key_c
+    WHERE key_then IS NOT NULL
+    GROUP BY compared_period, scope, key_then
 ),
-to_d AS (
+to_now AS (
     SELECT
-        scope, key_d AS scope_key,
-        sum(n) FILTER (WHERE flow NOT IN ('left_record', 'gone_from_export')) AS members,
+        compared_period, scope, key_now AS scope_key,
         sum(n) FILTER (WHERE flow = 'joined') AS joined,
         sum(n) FILTER (WHERE flow = 'registered_late') AS registered_late,
         sum(n) FILTER (WHERE flow IN ('moved', 'stayed') AND category_changed) AS category_changed
     FROM sided
-    WHERE key_d IS NOT NULL
-    GROUP BY scope, key_d
+    WHERE key_now IS NOT NULL
+    GROUP BY compared_period, scope, key_now
 ),
-moves_in AS (
-    SELECT scope, key_d AS scope_key, sum(n) AS moved_in
-    FROM stays WHERE key_c <> key_d GROUP BY scope, key_d
+moves AS (
+    SELECT
+        compared_period, scope, key_now AS scope_key,
+        sum(n) AS moved_in, CAST(NULL AS BIGINT) AS moved_out, CAST(NULL AS BIGINT) AS moved_within
+    FROM stays WHERE key_then <> key_now GROUP BY compared_period, scope, key_now
+    UNION ALL
+    SELECT compared_period, scope, key_then, NULL, sum(n), NULL
+    FROM stays WHERE key_then <> key_now GROUP BY compared_period, scope, key_then
+    UNION ALL
+    SELECT compared_period, scope, key_then, NULL, NULL, sum(n)
+    FROM stays WHERE key_then = key_now AND flow = 'moved' GROUP BY compared_period, scope, key_then
 ),
-moves_out AS (
-    SELECT scope, key_c AS scope_key, sum(n) AS moved_out
-    FROM stays WHERE key_c <> key_d GROUP BY scope, key_c
+moved AS (
+    SELECT compared_period, scope, scope_key,
+           sum(moved_in) AS moved_in, sum(moved_out) AS moved_out, sum(moved_within) AS moved_within
+    FROM moves
+    GROUP BY compared_period, scope, scope_key
 ),
-moves_within AS (
-    SELECT scope, key_c AS scope_key, sum(n) AS moved_within
-    FROM stays WHERE key_c = key_d AND flow = 'moved' GROUP BY scope, key_c
+-- D's own count, also without an earlier snapshot.
+counts AS (
+    SELECT 'region' AS scope, mc.region_code AS scope_key, mc.members FROM member_counts mc
+    UNION ALL
+    SELECT 'district', g.federal_district, sum(mc.members)
+    FROM member_counts mc JOIN regions g ON g.region_code = mc.region_code
+    GROUP BY g.federal_district
+    UNION ALL
+    SELECT 'national', '', sum(members) FROM member_counts
 ),
 scopes AS (
     SELECT 0 AS scope_order, 'national' AS scope, CAST(NULL AS VARCHAR) AS federal_district,
@@ -73,28 +103,45 @@ scopes AS (
     SELECT 1, 'district', federal_district, CAST(NULL AS VARCHAR), federal_district AS scope_key FROM federal_districts
     UNION ALL
     SELECT 2, 'region', federal_district, region_code, region_code AS scope_key FROM regions
+),
+flows AS (
+    SELECT
+        pr.period_order, pr.compared_period, pr.compared_to, s.scope_order, s.scope, s.federal_district, s.region_code,
+        CAST(coalesce(k.members, 0) AS BIGINT) AS members,
+        CAST(coalesce(t.members_prev, 0) AS BIGINT) AS members_prev,
+        CAST(coalesce(n.joined, 0) AS BIGINT) AS joined,
+        CAST(coalesce(n.registered_late, 0) AS BIGINT) AS registered_late,
+        CAST(coalesce(t.left_record, 0) AS BIGINT) AS left_record,
+        CAST(coalesce(t.gone_from_export, 0) AS BIGINT) AS gone_from_export,
+        CAST(coalesce(m.moved_in, 0) AS BIGINT) AS moved_in,
+        CAST(coalesce(m.moved_out, 0) AS BIGINT) AS moved_out,
+        CAST(coalesce(m.moved_within, 0) AS BIGINT) AS moved_within,
+        CAST(coalesce(n.category_changed, 0) AS BIGINT) AS category_changed
+    FROM periods pr
+    CROSS JOIN scopes s
+    LEFT JOIN counts k ON k.scope = s.scope AND k.scope_key = s.scope_key
+    LEFT JOIN from_then t ON t.compared_period = pr.compared_period AND t.scope = s.scope AND t.scope_key = s.scope_key
+    LEFT JOIN to_now n ON n.compared_period = pr.compared_period AND n.scope = s.scope AND n.scope_key = s.scope_key
+    LEFT JOIN moved m ON m.compared_period = pr.compared_period AND m.scope = s.scope AND m.scope_key = s.scope_key
 )
 SELECT
     p.d AS as_of,
-    p.c AS compared_to,
-    CAST(s.scope AS VARCHAR) AS scope,
-    s.federal_district,
-    s.region_code,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(c.members_prev, 0) AS BIGINT) END AS members_prev,
-    CAST(coalesce(d.members, 0) AS BIGINT) AS members,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(d.joined, 0) AS BIGINT) END AS joined,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(d.registered_late, 0) AS BIGINT) END AS registered_late,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(c.left_record, 0) AS BIGINT) END AS left_record,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(c.gone_from_export, 0) AS BIGINT) END AS gone_from_export,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(mi.moved_in, 0) AS BIGINT) END AS moved_in,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(mo.moved_out, 0) AS BIGINT) END AS moved_out,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(mw.moved_within, 0) AS BIGINT) END AS moved_within,
-    CASE WHEN p.c IS NOT NULL THEN CAST(coalesce(d.category_changed, 0) AS BIGINT) END AS category_changed
-FROM scopes s
+    CAST(f.compared_period AS VARCHAR) AS compared_period,
+    f.compared_to,
+    CAST(f.scope AS VARCHAR) AS scope,
+    f.federal_district,
+    f.region_code,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.members_prev END AS members_prev,
+    f.members,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.members - f.members_prev END AS net_change,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.joined END AS joined,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.registered_late END AS registered_late,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.left_record END AS left_record,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.gone_from_export END AS gone_from_export,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.moved_in END AS moved_in,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.moved_out END AS moved_out,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.moved_within END AS moved_within,
+    CASE WHEN f.compared_to IS NOT NULL THEN f.category_changed END AS category_changed
+FROM flows f
 CROSS JOIN params p
-LEFT JOIN from_c c ON c.scope = s.scope AND c.scope_key = s.scope_key
-LEFT JOIN to_d d ON d.scope = s.scope AND d.scope_key = s.scope_key
-LEFT JOIN moves_in mi ON mi.scope = s.scope AND mi.scope_key = s.scope_key
-LEFT JOIN moves_out mo ON mo.scope = s.scope AND mo.scope_key = s.scope_key
-LEFT JOIN moves_within mw ON mw.scope = s.scope AND mw.scope_key = s.scope_key
-ORDER BY s.scope_order, s.federal_district NULLS FIRST, s.region_code NULLS FIRST;
+ORDER BY f.period_order, f.scope_order, f.federal_district NULLS FIRST, f.region_code NULLS FIRST;

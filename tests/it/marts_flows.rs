@@ -1,6 +1,8 @@
-//! member_flows: the net change of members on record between C and D
-//! explained member by member, on a hand-made pair of snapshots whose every
-//! flow is worked out by hand, and the identity on the full-scale demo.
+//! member_flows: the net change of members on record between C (and the
+//! quarter before D's) and D explained member by member, with its category
+//! matrix, its groups of regions and the export's checks, on hand-made
+//! snapshots whose every flow is worked out by hand, and the identity on
+//! the full-scale demo.
 
 use arrow::array::RecordBatch;
 
@@ -21,22 +23,24 @@ const FLOWS: [&str; 11] = [
     "scope",
 ];
 
-/// The row of a scope: `("national", None)`, `("district", Some("SFD"))`,
-/// `("region", Some("23"))`.
-fn row(b: &RecordBatch, scope: &str, code: Option<&str>) -> usize {
+/// The row of a comparison ("year" or "quarter") and scope:
+/// `("national", None)`, `("district", Some("SFD"))`, `("region", Some("23"))`.
+fn row(b: &RecordBatch, period: &str, scope: &str, code: Option<&str>) -> usize {
+    let periods = column_text(b, "compared_period");
     let scopes = column_text(b, "scope");
     let districts = column_text(b, "federal_district");
     let regions = column_text(b, "region_code");
     (0..b.num_rows())
         .find(|&i| {
-            scopes[i] == scope
+            periods[i] == period
+                && scopes[i] == scope
                 && match scope {
                     "national" => true,
-                    "district" => Some(districts[i].as_str()) == code,
+                    "district" => Some(districts[i].as_str()) == code && regions[i] == "∅",
                     _ => Some(regions[i].as_str()) == code,
                 }
         })
-        .unwrap_or_else(|| panic!("no row {scope} {code:?}"))
+        .unwrap_or_else(|| panic!("no row {period} {scope} {code:?}"))
 }
 
 fn flows(b: &RecordBatch, i: usize) -> Vec<i64> {
@@ -48,34 +52,66 @@ fn identity_holds(f: &[i64]) -> bool {
     f[0] + f[1] + f[2] - f[3] - f[4] + f[5] - f[6] == f[9]
 }
 
+const Q: &str = "2023-09-30";
+
 /// C is the marts' snapshot; D differs from it by one member of each flow.
-/// On record at C (2022-11-21), region 23: M1, M2, M3, M4, M6 (M5 registers
-/// on D, M7 after it). At D:
+/// On record at C (2022-11-21), region 23: M1, M2, M3, M4, M6, M9 (M5
+/// registers on D, M7 after it). At D:
 /// - M5 registered on D: joined;
 /// - M8 added at D, registered 2022-06-01 (before C), absent at C: registered late;
 /// - M3 (left 2023-01-01) and M6 (left on D): left the record;
 /// - M2 missing from D's export: gone from the export;
 /// - M4 moves from P2 (region 23) to P61 (region 61, the same district SFD);
-/// - M1 moves from P1 to P5 (both region 23) and from working to student.
+/// - M1 moves from P1 to P5 (both region 23) and from working to student;
+/// - M9 (P6, pensioner, registered 2015) is at D registered 2023-03-01,
+///   after C though on record at C: a recycled id, staying where it is.
 ///
-/// Region 23: 5 + 1 + 1 − 2 − 1 + 0 − 1 = 3 (M1, M5, M8); region 61:
-/// 0 + 1 (M4 moved in) = 1; SFD and the union: 5 + 1 + 1 − 2 − 1 = 4, the
+/// Region 23: 6 + 1 + 1 − 2 − 1 + 0 − 1 = 4 (M1, M5, M8, M9); region 61:
+/// 0 + 1 (M4 moved in) = 1; SFD and the union: 6 + 1 + 1 − 2 − 1 = 5, the
 /// move to Rostov being inside them (moved within: M1 and M4).
+///
+/// The quarter before D's is represented by Q (2023-09-30), whose snapshot
+/// is D's but for: M1 at P5 still working, M4 still at P2, M2 present, M5
+/// and M8 absent. On record at Q: M1, M2, M4, M6 (leaves on D), M9
+/// (registered 2023-03-01); M3 left 2023-01-01. From Q to D, region 23:
+/// 5 + 1 (M5) + 1 (M8, registered before Q) − 1 (M6) − 1 (M2) − 1 (M4 out)
+/// = 4, M1's category changing; M9 is no recycled id against Q.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_flow_is_the_one_worked_out_by_hand() {
     let tmp = tempfile::tempdir().unwrap();
     let wh = tmp.path().join("wh");
     let mut c = marts_snapshot();
     add_region(&mut c, "61", "Ростовская областная организация Профсоюза");
+    {
+        let members = c.get_mut("members").unwrap();
+        let m4 = members.rows.iter().position(|r| r[0] == "M4").unwrap();
+        let mut m9 = members.rows[m4].clone();
+        m9[0] = "M9".into();
+        m9[1] = "P6".into();
+        m9[3] = "2015-01-01".into();
+        members.rows.push(m9);
+    }
+    let at = |members: &Rows, id: &str| members.rows.iter().position(|r| r[0] == id).unwrap();
+    let mut q = c.clone();
+    {
+        let members = q.get_mut("members").unwrap();
+        let m1 = at(members, "M1");
+        members.set(m1, "org_id", "P5");
+        let m9 = at(members, "M9");
+        members.set(m9, "registered_on", "2023-03-01");
+        let m5 = at(members, "M5");
+        members.rows.remove(m5);
+    }
     let mut d = c.clone();
     {
         let members = d.get_mut("members").unwrap();
-        let at = |members: &Rows, id: &str| members.rows.iter().position(|r| r[0] == id).unwrap();
         let m1 = at(members, "M1");
         members.set(m1, "org_id", "P5");
         members.set(m1, "category", "student");
         let m4 = at(members, "M4");
         members.set(m4, "org_id", "P61");
+        let m9 = at(members, "M9");
+        members.set(m9, "registered_on", "2023-03-01");
         let mut late = members.rows[m1].clone();
         late[0] = "M8".into();
         late[1] = "P1".into();
@@ -84,46 +120,156 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
         let m2 = at(members, "M2");
         members.rows.remove(m2);
     }
-    for (date, tables) in [(C, &c), (D, &d)] {
+    for (date, tables) in [(C, &c), (Q, &q), (D, &d)] {
         let snap = write_snapshot(&tmp.path().join(date), date, tables, PLAIN);
         run_ingest(&snap, &wh).await.unwrap();
         compute_mart(&wh, date, "national").await;
     }
     let b = read_mart(&wh, "member_flows", D);
-    assert_eq!(b.num_rows(), 1 + 8 + 85, "the union, 8 districts, 85 regions");
-    //                          prev joined late left gone in out within cat members
-    let region_23 = vec![5, 1, 1, 2, 1, 0, 1, 1, 1, 3];
-    let region_61 = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 1];
-    let sfd = vec![5, 1, 1, 2, 1, 0, 0, 2, 1, 4];
+    assert_eq!(b.num_rows(), 2 * (1 + 8 + 85), "two comparisons: the union, 8 districts, 85 regions");
+    let compared_to = column_text(&b, "compared_to");
+    assert_eq!(compared_to[row(&b, "year", "national", None)], C);
+    assert_eq!(compared_to[row(&b, "quarter", "national", None)], Q);
+    //                                  prev joined late left gone in out within cat members
+    let year_23 = vec![6, 1, 1, 2, 1, 0, 1, 1, 1, 4];
+    let year_sfd = vec![6, 1, 1, 2, 1, 0, 0, 2, 1, 5];
+    let quarter_23 = vec![5, 1, 1, 1, 1, 0, 1, 0, 1, 4];
+    let quarter_sfd = vec![5, 1, 1, 1, 1, 0, 0, 1, 1, 5];
+    let rostov = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 1];
     let untouched = vec![0; 10];
-    for (scope, code, expected) in [
-        ("region", Some("23"), region_23),
-        ("region", Some("61"), region_61),
-        ("district", Some("SFD"), sfd.clone()),
-        ("national", None, sfd),
-        ("region", Some("77"), untouched.clone()),
-        ("district", Some("CFD"), untouched),
+    for (period, scope, code, expected) in [
+        ("year", "region", Some("23"), year_23),
+        ("year", "region", Some("61"), rostov.clone()),
+        ("year", "district", Some("SFD"), year_sfd.clone()),
+        ("year", "national", None, year_sfd),
+        ("year", "region", Some("77"), untouched.clone()),
+        ("year", "district", Some("CFD"), untouched.clone()),
+        ("quarter", "region", Some("23"), quarter_23),
+        ("quarter", "region", Some("61"), rostov),
+        ("quarter", "district", Some("SFD"), quarter_sfd.clone()),
+        ("quarter", "national", None, quarter_sfd),
+        ("quarter", "region", Some("77"), untouched),
     ] {
-        let i = row(&b, scope, code);
-        assert_eq!(flows(&b, i), expected, "{scope} {code:?}");
+        let i = row(&b, period, scope, code);
+        assert_eq!(flows(&b, i), expected, "{period} {scope} {code:?}");
     }
     for i in 0..b.num_rows() {
-        assert!(identity_holds(&flows(&b, i)), "row {i}: {:?}", flows(&b, i));
+        let f = flows(&b, i);
+        assert!(identity_holds(&f), "row {i}: {f:?}");
+        assert_eq!(int(&b, "net_change", i), Some(f[9] - f[0]), "row {i}: net change");
     }
     // The regions mart counts the same members on record at C and D.
     let regions = read_mart(&wh, "regions", D);
     let codes = column_text(&regions, "region_code");
     let krasnodar = codes.iter().position(|c| c == "23").unwrap();
-    assert_eq!(int(&regions, "members", krasnodar), Some(3));
-    assert_eq!(int(&regions, "members_prev", krasnodar), Some(5));
+    assert_eq!(int(&regions, "members", krasnodar), Some(4));
+    assert_eq!(int(&regions, "members_prev", krasnodar), Some(6));
+
+    // The category matrix: M1 working → student; M9 and M4 pensioners
+    // throughout (M4 counted in Rostov, its region at D).
+    let m = read_mart(&wh, "member_category_flows", D);
+    let cells: Vec<String> = (0..m.num_rows())
+        .map(|i| {
+            let t = |c: &str| column_text(&m, c)[i].clone();
+            format!(
+                "{} {} {} {}→{} {} {}",
+                t("compared_period"),
+                t("scope"),
+                if t("scope") == "region" { t("region_code") } else { t("federal_district") },
+                t("category_prev"),
+                t("category"),
+                t("members"),
+                t("changed")
+            )
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            "year national ∅ pensioner→pensioner 2 false",
+            "year national ∅ working→student 1 true",
+            "year district SFD pensioner→pensioner 2 false",
+            "year district SFD working→student 1 true",
+            "year region 23 pensioner→pensioner 1 false",
+            "year region 23 working→student 1 true",
+            "year region 61 pensioner→pensioner 1 false",
+            "quarter national ∅ pensioner→pensioner 2 false",
+            "quarter national ∅ working→student 1 true",
+            "quarter district SFD pensioner→pensioner 2 false",
+            "quarter district SFD working→student 1 true",
+            "quarter region 23 pensioner→pensioner 1 false",
+            "quarter region 23 working→student 1 true",
+            "quarter region 61 pensioner→pensioner 1 false",
+        ]
+    );
+
+    // Groups by the sign of the net change: Krasnodar fell (6 → 4), Rostov
+    // grew (0 → 1), the other 83 regions (8 of SFD's 10) unchanged at 0.
+    let g = read_mart(&wh, "member_flow_groups", D);
+    let groups: Vec<String> = (0..g.num_rows())
+        .filter(|&i| column_text(&g, "compared_period")[i] == "year")
+        .filter(|&i| {
+            ["national", "SFD"].contains(&column_text(&g, "federal_district")[i].replace('∅', "national").as_str())
+        })
+        .map(|i| {
+            let t = |c: &str| column_text(&g, c)[i].clone();
+            [
+                "scope",
+                "change_group",
+                "regions",
+                "members_prev",
+                "members",
+                "net_change",
+                "joined",
+                "registered_late",
+                "left_record",
+                "gone_from_export",
+                "moved_in",
+                "moved_out",
+            ]
+            .map(t)
+            .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "national grew 1 0 1 1 0 0 0 0 1 0",
+            "national fell 1 6 4 -2 1 1 2 1 0 1",
+            "national unchanged 83 0 0 0 0 0 0 0 0 0",
+            "district grew 1 0 1 1 0 0 0 0 1 0",
+            "district fell 1 6 4 -2 1 1 2 1 0 1",
+            "district unchanged 8 0 0 0 0 0 0 0 0 0",
+        ]
+    );
+    assert_eq!(g.num_rows(), 2 * 3 * (1 + 8), "two comparisons × three groups × the union and 8 districts");
+
+    // The export's checks: M2 gone from the export (of 6 on record at C in
+    // region 23, in one organization); M9's id recycled (of 4 at D, in P6).
+    let dq = read_mart(&wh, "data_quality", D);
+    for (check, expected) in [("members_gone_from_export", [1, 6, 1]), ("member_ids_recycled", [1, 4, 1])] {
+        let i = (0..dq.num_rows())
+            .find(|&i| column_text(&dq, "check")[i] == check && column_text(&dq, "region_code")[i] == "23")
+            .unwrap_or_else(|| panic!("no {check} row of region 23"));
+        let got = ["affected", "population", "orgs_affected"].map(|c| int(&dq, c, i).unwrap());
+        assert_eq!(got, expected, "{check}: affected, population, organizations");
+        let national = (0..dq.num_rows())
+            .find(|&i| column_text(&dq, "check")[i] == check && column_text(&dq, "scope")[i] == "national")
+            .unwrap();
+        assert_eq!(int(&dq, "affected", national), Some(1), "{check}: the union");
+    }
 
     // Without a comparison snapshot every flow is null, members still counted.
     let first = read_mart(&wh, "member_flows", C);
-    let i = row(&first, "region", Some("23"));
-    assert_eq!(int(&first, "members", i), Some(5));
-    for column in &FLOWS[..9] {
-        assert_eq!(int(&first, column, i), None, "{column} without C");
+    for period in ["year", "quarter"] {
+        let i = row(&first, period, "region", Some("23"));
+        assert_eq!(int(&first, "members", i), Some(6));
+        for column in FLOWS[..9].iter().chain(&["net_change"]) {
+            assert_eq!(int(&first, column, i), None, "{column} without an earlier snapshot");
+        }
     }
+    assert_eq!(read_mart(&wh, "member_category_flows", C).num_rows(), 0);
+    assert_eq!(read_mart(&wh, "member_flow_groups", C).num_rows(), 0);
 }
 
 /// On the full-scale demo (3.1 million members at D, 2.7 million at C): the
@@ -136,6 +282,11 @@ async fn the_identity_holds_on_the_full_demo() {
     let b = read_mart(wh, "member_flows", D);
     let regions = read_mart(wh, "regions", D);
     let codes = column_text(&regions, "region_code");
+    // The quarter's earlier members are the regions mart of its snapshot.
+    let quarter = read_mart(wh, "regions", "2023-09-30");
+    let quarter_codes = column_text(&quarter, "region_code");
+    let periods = column_text(&b, "compared_period");
+    assert_eq!(column_text(&b, "compared_to")[row(&b, "quarter", "national", None)], "2023-09-30");
     for i in 0..b.num_rows() {
         let f = flows(&b, i);
         assert!(identity_holds(&f), "row {i}: {f:?}");
@@ -143,10 +294,15 @@ async fn the_identity_holds_on_the_full_demo() {
             let code = &column_text(&b, "region_code")[i];
             let r = codes.iter().position(|c| c == code).unwrap();
             assert_eq!(Some(f[9]), int(&regions, "members", r), "{code}: members");
-            assert_eq!(Some(f[0]), int(&regions, "members_prev", r), "{code}: members at C");
+            if periods[i] == "year" {
+                assert_eq!(Some(f[0]), int(&regions, "members_prev", r), "{code}: members at C");
+            } else {
+                let r = quarter_codes.iter().position(|c| c == code).unwrap();
+                assert_eq!(Some(f[0]), int(&quarter, "members", r), "{code}: members at the quarter's snapshot");
+            }
         }
     }
-    let n = flows(&b, row(&b, "national", None));
+    let n = flows(&b, row(&b, "year", "national", None));
     assert!(n[1] > 100_000 && n[3] > 10_000, "joined {} and left {}", n[1], n[3]);
     assert_eq!((n[5], n[6]), (0, 0), "nobody moves into or out of the union");
 }

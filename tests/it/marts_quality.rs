@@ -110,12 +110,12 @@ async fn data_quality_by_hand() {
     let wh = quality_warehouse(tmp.path()).await;
     let q = compute_mart(&wh, D, "data_quality").await;
 
-    // 20 checks, nationally and for each of the 85 regional organizations.
-    assert_eq!(q.num_rows(), 20 * (1 + 8 + 85));
+    // 22 checks, for the union, each federal district and each of the 85 regional organizations.
+    assert_eq!(q.num_rows(), 22 * (1 + 8 + 85));
     let scopes = column_text(&q, "scope");
-    assert!(scopes[..20].iter().all(|s| s == "national"));
-    assert!(scopes[20..180].iter().all(|s| s == "district"));
-    assert!(scopes[180..].iter().all(|s| s == "region"));
+    assert!(scopes[..22].iter().all(|s| s == "national"));
+    assert!(scopes[22..198].iter().all(|s| s == "district"));
+    assert!(scopes[198..].iter().all(|s| s == "region"));
     assert!(column_text(&q, "as_of").iter().all(|d| d == D));
 
     // (check, unit, affected, population, affected_pct, orgs_affected): an

@@ -54,7 +54,7 @@ async fn the_monitoring_page_shows_every_quarter_with_its_figures() {
     );
     // `reestr sql --as-of D` keeps every quarter of D's quarterly marts (their
     // as_of is D on every row; the snapshot of each quarter is snapshot_as_of).
-    for (mart, rows) in [("quarterly_kpis", 3), ("quarterly_quality", 3 * 20)] {
+    for (mart, rows) in [("quarterly_kpis", 3), ("quarterly_quality", 3 * 22)] {
         let query = format!(
             "SELECT count(*) AS n, count(DISTINCT snapshot_as_of) AS snapshots FROM {mart} WHERE scope = 'national'"
         );
