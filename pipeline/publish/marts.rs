@@ -202,6 +202,51 @@ pub struct QuarterKpis {
     pub primary_auto_reports_pct_change_year: Option<f64>,
 }
 
+/// A row of member_flows: where one scope's change in members since an
+/// earlier snapshot came from. The flows are null without that snapshot.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MemberFlow {
+    /// `year` (against C) or `quarter` (against the quarter before D's).
+    pub compared_period: String,
+    pub compared_to: Option<NaiveDate>,
+    pub scope: String,
+    pub federal_district: Option<String>,
+    pub region_code: Option<String>,
+    pub members_prev: Option<i64>,
+    pub members: i64,
+    pub net_change: Option<i64>,
+    pub joined: Option<i64>,
+    pub registered_late: Option<i64>,
+    pub left_record: Option<i64>,
+    pub gone_from_export: Option<i64>,
+    pub moved_in: Option<i64>,
+    pub moved_out: Option<i64>,
+    pub moved_within: Option<i64>,
+    pub category_changed: Option<i64>,
+}
+
+/// A row of member_flow_groups: the regions of the union or of a district
+/// whose members grew, fell or stayed the same, with their flows summed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MemberFlowGroup {
+    pub compared_period: String,
+    pub compared_to: NaiveDate,
+    pub scope: String,
+    pub federal_district: Option<String>,
+    /// `grew`, `fell` or `unchanged`.
+    pub change_group: String,
+    pub regions: i64,
+    pub members_prev: i64,
+    pub members: i64,
+    pub net_change: i64,
+    pub joined: i64,
+    pub registered_late: i64,
+    pub left_record: i64,
+    pub gone_from_export: i64,
+    pub moved_in: i64,
+    pub moved_out: i64,
+}
+
 /// A row of quarterly_quality: one check of one scope at one quarter end.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct QuarterCheck {
@@ -394,6 +439,8 @@ pub struct Marts {
     pub quarterly_kpis: Vec<QuarterKpis>,
     pub quarterly_quality: Vec<QuarterCheck>,
     pub monitoring_regions: Vec<MonitoringRegion>,
+    pub member_flows: Vec<MemberFlow>,
+    pub member_flow_groups: Vec<MemberFlowGroup>,
     /// The national mart of C, when the warehouse has it.
     pub national_prev: Option<National>,
     /// The national mart of every date computed so far, oldest first.
@@ -405,6 +452,20 @@ pub struct Marts {
 }
 
 impl Marts {
+    /// member_flows' row of `period` (`year`, `quarter`) for a scope: the
+    /// union (`None, None`), a district (`None, Some(code)`) or a region
+    /// (`Some(code), _`).
+    pub fn member_flow(&self, period: &str, region: Option<&str>, district: Option<&str>) -> Option<&MemberFlow> {
+        self.member_flows.iter().find(|f| {
+            f.compared_period == period
+                && match (region, district) {
+                    (Some(r), _) => f.region_code.as_deref() == Some(r),
+                    (None, Some(d)) => f.scope == "district" && f.federal_district.as_deref() == Some(d),
+                    (None, None) => f.scope == "national",
+                }
+        })
+    }
+
     /// The typed rows of `raw` (the marts of `as_of`, read once by
     /// `load_raw`), and of earlier dates what the pages compare with.
     pub async fn load(warehouse: &Warehouse, as_of: NaiveDate, raw: &[RawMart]) -> Result<Marts, PublishError> {
@@ -448,6 +509,8 @@ impl Marts {
             quarterly_kpis: typed(raw, "quarterly_kpis", as_of)?,
             quarterly_quality: typed(raw, "quarterly_quality", as_of)?,
             monitoring_regions: typed(raw, "monitoring_regions", as_of)?,
+            member_flows: typed(raw, "member_flows", as_of)?,
+            member_flow_groups: typed(raw, "member_flow_groups", as_of)?,
             national_prev,
             history,
             region_history,
@@ -493,6 +556,8 @@ impl Marts {
             monitoring_regions: cut(&self.monitoring_regions, |m| {
                 keep(Some(&m.region_code), Some(&m.federal_district))
             }),
+            member_flows: cut(&self.member_flows, |f| keep(f.region_code.as_deref(), f.federal_district.as_deref())),
+            member_flow_groups: cut(&self.member_flow_groups, |g| keep(None, g.federal_district.as_deref())),
             national_prev: self.national_prev.clone(),
             history: self.history.clone(),
             region_history: self
