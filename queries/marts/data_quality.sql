@@ -26,7 +26,7 @@
 -- altogether (member_flows' gone_from_export; population: members on record
 -- at C). member_ids_recycled: ids on record at C and at D whose
 -- registered_on at D is after C — not the same membership, so the id was
--- given again or its date rewritten (population: members at D). Both are
+-- given again or its date rewritten (population: members at D, 0 without C). Both are
 -- about the export, never counted as members joining or leaving; zero
 -- without C. (An id twice in one snapshot is rejected by ingest as
 -- duplicate_id and counted in the rejects.)
@@ -56,7 +56,7 @@ WITH checks ("check", unit, population_of, position) AS (
         ('members_card_refused', 'members', 'members', 14),
         ('members_in_inactive_org', 'members', 'members', 15),
         ('members_gone_from_export', 'members', 'members_prev', 16),
-        ('member_ids_recycled', 'members', 'members', 17),
+        ('member_ids_recycled', 'members', 'members_compared', 17),
         ('legal_entity_gap', 'gap', 'official', 18),
         ('territorial_rights_gap', 'gap', 'official', 19),
         ('primary_count_gap', 'gap', 'official', 20),
@@ -164,6 +164,8 @@ by_region AS (
             WHEN 'territorial' THEN coalesce(oc.territorial_orgs, 0)
             WHEN 'members' THEN coalesce(m.members, 0)
             WHEN 'members_prev' THEN coalesce(cp.members_prev, 0)
+            -- Without C no id could be checked: no population, no share.
+            WHEN 'members_compared' THEN CASE WHEN (SELECT c FROM params) IS NOT NULL THEN coalesce(m.members, 0) ELSE 0 END
         END AS population,
         CASE c."check"
             WHEN 'legal_entity_gap' THEN coalesce(oc.legal_entities, 0)
