@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use arrow::array::StringArray;
+use arrow::array::{Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use chrono::{Datelike, Months, NaiveDate};
@@ -273,10 +273,14 @@ fn check(definitions: &Definitions, name: &str, mart: &Mart) -> Result<(), Compu
     if differences.is_empty() { Ok(()) } else { Err(ComputeError::MartSchema { mart: name.to_string(), differences }) }
 }
 
+/// How many parts member_pairs splits the members into: the join holds one
+/// part of the earlier snapshot's members at a time.
+const PAIR_BUCKETS: i64 = 2;
+
 /// D's members paired with those of `then` (`queries/pairs/member_pairs.sql`,
 /// with the snapshot registered under `suffix` as `members_then` /
 /// `organizations_then`), tagged `period`: the planned schema and, when
-/// there is such a date, the rows.
+/// there is such a date, the rows, one bucket of member ids after another.
 async fn member_pairs(
     ctx: &SessionContext,
     period: &str,
@@ -291,31 +295,43 @@ async fn member_pairs(
     let schema = Arc::new(Schema::new(vec![
         Field::new("compared_period", DataType::Utf8, false),
         Field::new("then_date", DataType::Date32, true),
+        Field::new("bucket", DataType::Int64, false),
+        Field::new("buckets", DataType::Int64, false),
     ]));
-    let row = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(StringArray::from(vec![period])), Arc::new(Date32Array::from(vec![then.map(days_from_date)]))],
-    )
-    .map_err(ComputeError::arrow)?;
-    ctx.register_table("comparison", Arc::new(MemTable::try_new(schema, vec![vec![row]]).map_err(engine)?))
-        .map_err(engine)?;
     let query = |source| ComputeError::Query { name: format!("member_pairs ({period})"), source };
-    let frame = ctx.sql(MEMBER_PAIRS).await.map_err(query)?;
-    let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-    let batches = match then {
-        Some(_) => frame.collect().await.map_err(query)?,
-        None => Vec::new(),
-    };
+    let (mut planned, mut batches) = (None, Vec::new());
+    for bucket in 0..PAIR_BUCKETS {
+        let row = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![period])),
+                Arc::new(Date32Array::from(vec![then.map(days_from_date)])),
+                Arc::new(Int64Array::from(vec![bucket])),
+                Arc::new(Int64Array::from(vec![PAIR_BUCKETS])),
+            ],
+        )
+        .map_err(ComputeError::arrow)?;
+        let _ = ctx.deregister_table("comparison");
+        ctx.register_table("comparison", Arc::new(MemTable::try_new(schema.clone(), vec![vec![row]]).map_err(engine)?))
+            .map_err(engine)?;
+        let frame = ctx.sql(MEMBER_PAIRS).await.map_err(query)?;
+        let plan: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        if then.is_some() {
+            // One schema for every bucket and comparison (a batch's
+            // nullability may differ from the plan's).
+            for b in frame.collect().await.map_err(query)? {
+                batches.push(RecordBatch::try_new(plan.clone(), b.columns().to_vec()).map_err(ComputeError::arrow)?);
+            }
+        }
+        planned = Some(plan);
+        if then.is_none() {
+            break;
+        }
+    }
     for table in ["members_then", "organizations_then", "comparison"] {
         ctx.deregister_table(table).map_err(engine)?;
     }
-    // One schema for every comparison (a batch's nullability may differ
-    // from the plan's).
-    let batches = batches
-        .into_iter()
-        .map(|b| RecordBatch::try_new(planned.clone(), b.columns().to_vec()).map_err(ComputeError::arrow))
-        .collect::<Result<_, _>>()?;
-    Ok((planned, batches))
+    Ok((planned.expect("at least one bucket"), batches))
 }
 
 async fn baseline(ctx: &SessionContext) -> Result<Option<NaiveDate>, ComputeError> {

@@ -766,8 +766,9 @@ impl Calibration {
                 for k in 0..4 {
                     let (d, c) = (categories_d[i][k], categories_c[i][k]);
                     let both = d.min(c);
-                    let stay =
-                        if unchanged.contains(&i) { both } else { both - (both as f64 * TURNOVER).round() as u64 };
+                    // The decree's "unchanged" regions too: the same count
+                    // at both dates, but members still join and leave.
+                    let stay = both - (both as f64 * TURNOVER).round() as u64;
                     groups.stay[k] = stay;
                     groups.join[k] = d - stay;
                     groups.leave[k] = c - stay;

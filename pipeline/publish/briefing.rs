@@ -24,7 +24,9 @@ use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::marts::{District, Marts, ProfcardsSpan, ProfcardsYear, QualityRow, QuarterCheck, QuarterKpis, Region};
+use super::marts::{
+    District, Marts, MemberFlowGroup, ProfcardsSpan, ProfcardsYear, QualityRow, QuarterCheck, QuarterKpis, Region,
+};
 use super::site::{BandView, band_views, by_rank, moscow_time};
 use super::templates;
 use super::{Output, PublishError};
@@ -273,6 +275,8 @@ fn district_figures(marts: &Marts, district: &District, reference: &RegionRefere
         profcards => profcards,
         cards => cards,
         checks => checks,
+        flow => marts.member_flow("year", None, Some(code)),
+        flow_groups => flow_groups(marts, Some(code)),
     }
 }
 
@@ -292,6 +296,7 @@ fn region_figures(marts: &Marts, region: &Region, reference: &RegionReference, l
         quarter => quarter(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code)),
         checks => checks(marts, |q| q.scope == "region" && q.region_code.as_ref() == Some(code), &[code], listed),
         worklist => marts.worklist_regions.iter().find(|w| &w.region_code == code),
+        flow => marts.member_flow("year", Some(code), None),
     }
 }
 
@@ -326,7 +331,25 @@ fn figures(marts: &Marts) -> Value {
         ptd_prev => ptd.and(span("year_to_period_prev")),
         total => span("all"),
         years => full_years,
+        flow => marts.member_flow("year", None, None),
+        flow_groups => flow_groups(marts, None),
+        region_flows => marts
+            .member_flows
+            .iter()
+            .filter(|f| f.compared_period == "year" && f.scope == "region")
+            .filter_map(|f| Some((f.region_code.as_deref()?, f)))
+            .collect::<BTreeMap<_, _>>(),
     }
+}
+
+/// member_flow_groups' year rows of the union (`None`) or of a district.
+fn flow_groups<'a>(marts: &'a Marts, district: Option<&str>) -> Vec<&'a MemberFlowGroup> {
+    let scope = if district.is_some() { "district" } else { "national" };
+    marts
+        .member_flow_groups
+        .iter()
+        .filter(|g| g.compared_period == "year" && g.scope == scope && g.federal_district.as_deref() == district)
+        .collect()
 }
 
 /// The coverage bands with their regions; none when no region has a

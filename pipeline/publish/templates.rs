@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("briefing.md", include_str!("../../dashboards/briefing/briefing.md")),
     ("district.md", include_str!("../../dashboards/briefing/district.md")),
     ("region.md", include_str!("../../dashboards/briefing/region.md")),
+    ("flows.md", include_str!("../../dashboards/briefing/flows.md")),
     ("briefing.html", include_str!("../../dashboards/briefing/briefing.html")),
     ("briefing-document.xml", include_str!("../../dashboards/briefing/document.xml")),
 ];

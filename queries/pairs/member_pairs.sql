@@ -6,7 +6,7 @@
 -- compute runs this once per comparison (compared_period 'year': T = C;
 -- 'quarter': T = the snapshot of the quarter before D's), with T's tables
 -- registered as members_then and organizations_then and the one-row
--- `comparison` (compared_period, then_date); the results together are the
+-- `comparison` (compared_period, then_date, bucket, buckets); the results together are the
 -- table member_pairs the marts read. The flows' definitions are
 -- member_flows'.
 --
@@ -14,6 +14,11 @@
 -- be the same membership: the id was given again (recycled) or its date
 -- rewritten. It stays where the registry puts it (staying or moving, so the
 -- identity holds) and is flagged `recycled` for data_quality's check.
+-- The join's memory is the earlier snapshot's members held in a hash table;
+-- compute runs the query once per bucket of member ids (`comparison.bucket`
+-- of `comparison.buckets`, by the id's last character: any split is correct,
+-- this one even for the ids the registry uses), so only a bucket is held at
+-- a time. The counts of the buckets add up.
 -- org_then / org_now are kept only for members gone from the export and
 -- recycled ids, so the checks can count organizations without the pairs
 -- growing with the members.
@@ -27,6 +32,7 @@ WITH at_then AS (
     JOIN organizations_then o ON o.org_id = m.org_id
     WHERE m.registered_on <= (SELECT then_date FROM comparison)
       AND (m.left_on IS NULL OR m.left_on > (SELECT then_date FROM comparison))
+      AND ascii(right(m.member_id, 1)) % (SELECT buckets FROM comparison) = (SELECT bucket FROM comparison)
 ),
 in_d AS (
     SELECT
@@ -37,6 +43,7 @@ in_d AS (
         m.registered_on > (SELECT then_date FROM comparison) AS after_then
     FROM members m
     JOIN organizations o ON o.org_id = m.org_id
+    WHERE ascii(right(m.member_id, 1)) % (SELECT buckets FROM comparison) = (SELECT bucket FROM comparison)
 ),
 paired AS (
     SELECT

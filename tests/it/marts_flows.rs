@@ -305,4 +305,32 @@ async fn the_identity_holds_on_the_full_demo() {
     let n = flows(&b, row(&b, "year", "national", None));
     assert!(n[1] > 100_000 && n[3] > 10_000, "joined {} and left {}", n[1], n[3]);
     assert_eq!((n[5], n[6]), (0, 0), "nobody moves into or out of the union");
+    // The demo's world also has members entered late and members missing
+    // from D's export; the latter are data_quality's check too.
+    assert!(n[2] > 1_000 && n[4] > 1_000, "registered late {} and gone {}", n[2], n[4]);
+    let dq = read_mart(wh, "data_quality", D);
+    let gone = (0..dq.num_rows())
+        .find(|&i| {
+            column_text(&dq, "check")[i] == "members_gone_from_export" && column_text(&dq, "scope")[i] == "national"
+        })
+        .unwrap();
+    assert_eq!(int(&dq, "affected", gone), Some(n[4]));
+
+    // The decree's three regions whose figures "did not change" (Kabardino-
+    // Balkaria, Kamchatka, Magadan): the same count at C and D, with members
+    // joining and leaving all the same.
+    for code in ["07", "41", "49"] {
+        let f = flows(&b, row(&b, "year", "region", Some(code)));
+        assert_eq!(f[0], f[9], "{code}: unchanged");
+        assert!(f[1] > 0 && f[3] > 0, "{code}: joined {} and left {}", f[1], f[3]);
+    }
+    let groups = read_mart(wh, "member_flow_groups", D);
+    let unchanged = (0..groups.num_rows())
+        .find(|&i| {
+            column_text(&groups, "compared_period")[i] == "year"
+                && column_text(&groups, "scope")[i] == "national"
+                && column_text(&groups, "change_group")[i] == "unchanged"
+        })
+        .unwrap();
+    assert_eq!(int(&groups, "regions", unchanged), Some(3));
 }
