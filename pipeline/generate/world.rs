@@ -784,7 +784,7 @@ impl Snapshot {
         let spread = xxhash_rust::xxh3::xxh3_64(&number.to_le_bytes());
         let left_since_c = m.left.filter(|l| *l > c && *l <= self.as_of);
         // Never a PROFCARDS buyer: their purchases must find them.
-        if left_since_c.is_some() && spread % GONE_EVERY == 0 && !m.profcards {
+        if left_since_c.is_some() && spread.is_multiple_of(GONE_EVERY) && !m.profcards {
             return Ok(());
         }
         let registered =
