@@ -285,16 +285,15 @@ async fn the_identity_holds_on_the_full_demo() {
     // The quarter's earlier members are the regions mart of its snapshot.
     let quarter = read_mart(wh, "regions", "2023-09-30");
     let quarter_codes = column_text(&quarter, "region_code");
-    let periods = column_text(&b, "compared_period");
     assert_eq!(column_text(&b, "compared_to")[row(&b, "quarter", "national", None)], "2023-09-30");
-    for i in 0..b.num_rows() {
+    for (i, period) in column_text(&b, "compared_period").iter().enumerate() {
         let f = flows(&b, i);
         assert!(identity_holds(&f), "row {i}: {f:?}");
         if column_text(&b, "scope")[i] == "region" {
             let code = &column_text(&b, "region_code")[i];
             let r = codes.iter().position(|c| c == code).unwrap();
             assert_eq!(Some(f[9]), int(&regions, "members", r), "{code}: members");
-            if periods[i] == "year" {
+            if period == "year" {
                 assert_eq!(Some(f[0]), int(&regions, "members_prev", r), "{code}: members at C");
             } else {
                 let r = quarter_codes.iter().position(|c| c == code).unwrap();
