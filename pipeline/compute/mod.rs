@@ -184,14 +184,8 @@ pub async fn compute(
         c.map_or("none".into(), |c| c.to_string())
     );
     let mut queries = Vec::new();
-    for &Query { name, sql } in &definitions.views {
-        let started = Instant::now();
-        run(&ctx, name, sql).await?;
-        let duration_ms = started.elapsed().as_millis() as u64;
-        queries.push(QueryRun { name: format!("views/{name}"), duration_ms, rows: None });
-    }
     // member_pairs: each comparison's join runs alone, one after the other,
-    // so its memory is needed once; the marts read the small result.
+    // so its memory is needed once; the views and marts read the small result.
     let (mut pairs, mut pairs_schema) = (Vec::new(), None);
     for (period, then, suffix) in [("year", c, "_prev"), ("quarter", q, "_quarter")] {
         let started = Instant::now();
@@ -204,6 +198,12 @@ pub async fn compute(
     }
     let pairs = MemTable::try_new(pairs_schema.expect("two comparisons"), vec![pairs]).map_err(ComputeError::engine)?;
     ctx.register_table("member_pairs", Arc::new(pairs)).map_err(ComputeError::engine)?;
+    for &Query { name, sql } in &definitions.views {
+        let started = Instant::now();
+        run(&ctx, name, sql).await?;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        queries.push(QueryRun { name: format!("views/{name}"), duration_ms, rows: None });
+    }
 
     let run_id = layout::run_id(clock.now(), "compute", Some(d));
     let mut stage = warehouse.begin(&run_id);

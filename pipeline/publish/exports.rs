@@ -447,6 +447,10 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
 }
 
 /// The worklist columns people see, in order.
+/// Member checks the worklist lists organizations for (the organization
+/// checks all are): worklist.sql's source, org_check_failures, has them.
+const MEMBER_CHECKS_LISTED: [&str; 3] = ["members_in_inactive_org", "members_gone_from_export", "member_ids_recycled"];
+
 const WORKLIST_HEADER: [&str; 7] = [
     "Код организации",
     "Наименование",
@@ -510,7 +514,7 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow], movement: &[&QuarterCheck]
     // Fixed since the quarter before: a check the worklist lists organizations
     // for (the organization checks and members in closed organizations), none
     // found now, some then.
-    let listed = |q: &QuarterCheck| q.unit == "organizations" || q.check == "members_in_inactive_org";
+    let listed = |q: &QuarterCheck| q.unit == "organizations" || MEMBER_CHECKS_LISTED.contains(&q.check.as_str());
     let fixed: Vec<&&QuarterCheck> = movement
         .iter()
         .filter(|q| {

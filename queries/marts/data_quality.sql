@@ -98,31 +98,13 @@ failures AS (
     FROM org_check_failures
     GROUP BY region_code, "check"
 ),
--- Against C (member_pairs, compared_period 'year'): members on record at C
--- gone from D's export, by C's region and organization; ids on record at both
--- whose registration at D is after C (recycled), by D's. Zero without C.
-paired AS (
-    SELECT
-        region_then AS region_code,
-        sum(n) AS members_prev,
-        sum(n) FILTER (WHERE flow = 'gone_from_export') AS gone,
-        count(DISTINCT org_then) AS gone_orgs,
-        0 AS recycled,
-        0 AS recycled_orgs
+-- Members on record at C per region (member_pairs, the year's comparison):
+-- members_gone_from_export's population. Empty without C.
+compared AS (
+    SELECT region_then AS region_code, sum(n) AS members_prev
     FROM member_pairs
     WHERE compared_period = 'year' AND region_then IS NOT NULL
     GROUP BY region_then
-    UNION ALL
-    SELECT region_now, 0, 0, 0, sum(n) FILTER (WHERE recycled), count(DISTINCT org_now)
-    FROM member_pairs
-    WHERE compared_period = 'year' AND region_now IS NOT NULL
-    GROUP BY region_now
-),
-compared AS (
-    SELECT region_code, sum(members_prev) AS members_prev, sum(gone) AS gone, sum(gone_orgs) AS gone_orgs,
-           sum(recycled) AS recycled, sum(recycled_orgs) AS recycled_orgs
-    FROM paired
-    GROUP BY region_code
 ),
 member_orgs AS (
     SELECT
@@ -143,20 +125,17 @@ by_region AS (
         c.unit,
         c.position,
         CASE
-            WHEN c."check" = 'members_in_inactive_org' THEN coalesce(f.members, 0)
+            WHEN c."check" IN ('members_in_inactive_org', 'members_gone_from_export', 'member_ids_recycled')
+                THEN coalesce(f.members, 0)
             WHEN c."check" = 'members_no_category' THEN coalesce(m.category_missing, 0)
             WHEN c."check" = 'members_no_consent' THEN coalesce(m.no_consent, 0)
             WHEN c."check" = 'members_card_refused' THEN coalesce(m.cards_refused, 0)
-            WHEN c."check" = 'members_gone_from_export' THEN coalesce(cp.gone, 0)
-            WHEN c."check" = 'member_ids_recycled' THEN coalesce(cp.recycled, 0)
             WHEN c.unit = 'organizations' THEN coalesce(f.orgs, 0)
         END AS affected,
         CASE
             WHEN c."check" = 'members_no_category' THEN coalesce(mo.no_category, 0)
             WHEN c."check" = 'members_no_consent' THEN coalesce(mo.no_consent, 0)
             WHEN c."check" = 'members_card_refused' THEN coalesce(mo.cards_refused, 0)
-            WHEN c."check" = 'members_gone_from_export' THEN coalesce(cp.gone_orgs, 0)
-            WHEN c."check" = 'member_ids_recycled' THEN coalesce(cp.recycled_orgs, 0)
             WHEN c.unit <> 'gap' THEN coalesce(f.orgs, 0)
         END AS orgs_affected,
         CASE c.population_of

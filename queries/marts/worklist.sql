@@ -10,13 +10,18 @@ SELECT
     f.region_code,
     f."check",
     f.org_id,
-    o.name,
+    coalesce(o.name, op.name) AS name,
     f.level,
-    o.parent_id,
-    parent.name AS parent_name,
+    coalesce(o.parent_id, op.parent_id) AS parent_id,
+    coalesce(parent.name, parent_prev.name) AS parent_name,
     f.members
 FROM org_check_failures f
-JOIN organizations o ON o.org_id = f.org_id
-LEFT JOIN organizations parent ON parent.org_id = o.parent_id
+-- An organization whose members are gone from D's export may be gone from
+-- it too: then it is named as C's export had it.
+LEFT JOIN organizations o ON o.org_id = f.org_id
+LEFT JOIN organizations_prev op ON op.org_id = f.org_id AND o.org_id IS NULL
+LEFT JOIN organizations parent ON parent.org_id = coalesce(o.parent_id, op.parent_id)
+LEFT JOIN organizations_prev parent_prev
+    ON parent_prev.org_id = coalesce(o.parent_id, op.parent_id) AND parent.org_id IS NULL
 CROSS JOIN params p
-ORDER BY f.region_code, f."check", o.name, f.org_id;
+ORDER BY f.region_code, f."check", coalesce(o.name, op.name), f.org_id;

@@ -4,7 +4,11 @@
 -- choices made), named <level>_<flag>; members_in_inactive_org has one row
 -- per inactive organization that still has members on record.
 -- `members` is the organization's count of members on record (with its active
--- subdivisions' for a primary org), shown in worklists.
+-- subdivisions' for a primary org), shown in worklists; for the checks
+-- against C (member_pairs, the year's comparison) the members concerned:
+-- members_gone_from_export lists each organization at C whose members D's
+-- export lacks (the organization may be gone from D's export too),
+-- member_ids_recycled each organization at D holding a recycled id.
 -- A table, not a view: data_quality and the worklist both read it.
 CREATE TABLE org_check_failures AS
 SELECT org_id, region_code, level, 'primary_without_members' AS "check", members FROM org_flags WHERE without_members
@@ -24,4 +28,17 @@ UNION ALL
 SELECT om.org_id, om.region_code, om.org_level, 'members_in_inactive_org', CAST(om.members AS BIGINT)
 FROM org_members om
 LEFT JOIN active_orgs a ON a.org_id = om.org_id
-WHERE a.org_id IS NULL;
+WHERE a.org_id IS NULL
+UNION ALL
+SELECT x.org_then, x.region_then, coalesce(o.level, op.level), 'members_gone_from_export', CAST(sum(x.n) AS BIGINT)
+FROM member_pairs x
+LEFT JOIN organizations o ON o.org_id = x.org_then
+LEFT JOIN organizations_prev op ON op.org_id = x.org_then
+WHERE x.compared_period = 'year' AND x.flow = 'gone_from_export'
+GROUP BY x.org_then, x.region_then, coalesce(o.level, op.level)
+UNION ALL
+SELECT x.org_now, x.region_now, o.level, 'member_ids_recycled', CAST(sum(x.n) AS BIGINT)
+FROM member_pairs x
+JOIN organizations o ON o.org_id = x.org_now
+WHERE x.compared_period = 'year' AND x.recycled
+GROUP BY x.org_now, x.region_now, o.level;

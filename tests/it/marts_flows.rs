@@ -60,7 +60,8 @@ const Q: &str = "2023-09-30";
 /// - M5 registered on D: joined;
 /// - M8 added at D, registered 2022-06-01 (before C), absent at C: registered late;
 /// - M3 (left 2023-01-01) and M6 (left on D): left the record;
-/// - M2 missing from D's export: gone from the export;
+/// - M2 (of P7, an organization D's export lacks too) missing from D's
+///   export: gone from the export;
 /// - M4 moves from P2 (region 23) to P61 (region 61, the same district SFD);
 /// - M1 moves from P1 to P5 (both region 23) and from working to student;
 /// - M9 (P6, pensioner, registered 2015) is at D registered 2023-03-01,
@@ -90,6 +91,15 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
         m9[1] = "P6".into();
         m9[3] = "2015-01-01".into();
         members.rows.push(m9);
+        // M2 is in P7, an organization D's export lacks altogether.
+        let m2 = members.rows.iter().position(|r| r[0] == "M2").unwrap();
+        members.set(m2, "org_id", "P7");
+        let orgs = c.get_mut("organizations").unwrap();
+        let p5 = orgs.rows.iter().position(|r| r[0] == "P5").unwrap();
+        let mut p7 = orgs.rows[p5].clone();
+        p7[0] = "P7".into();
+        p7[4] = "ППО школы № 7".into();
+        orgs.rows.push(p7);
     }
     let at = |members: &Rows, id: &str| members.rows.iter().position(|r| r[0] == id).unwrap();
     let mut q = c.clone();
@@ -119,6 +129,8 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
         members.rows.push(late);
         let m2 = at(members, "M2");
         members.rows.remove(m2);
+        let orgs = d.get_mut("organizations").unwrap();
+        orgs.rows.retain(|r| r[0] != "P7");
     }
     for (date, tables) in [(C, &c), (Q, &q), (D, &d)] {
         let snap = write_snapshot(&tmp.path().join(date), date, tables, PLAIN);
@@ -258,6 +270,21 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
             .unwrap();
         assert_eq!(int(&dq, "affected", national), Some(1), "{check}: the union");
     }
+
+    // The worklist names the organizations to fix: P7, whose M2 is missing
+    // from D's export (P7 itself too: named as C's export had it), and P6,
+    // holding M9's recycled id.
+    let w = read_mart(&wh, "worklist", D);
+    let listed: Vec<String> = (0..w.num_rows())
+        .filter(|&i| column_text(&w, "check")[i].starts_with("member"))
+        .map(|i| ["check", "org_id", "name", "region_code", "members"].map(|c| column_text(&w, c)[i].clone()).join(" "))
+        .collect();
+    let p6 =
+        column_text(&w, "name")[(0..w.num_rows()).find(|&i| column_text(&w, "org_id")[i] == "P6").unwrap()].clone();
+    assert_eq!(
+        listed,
+        [format!("member_ids_recycled P6 {p6} 23 1"), "members_gone_from_export P7 ППО школы № 7 23 1".to_string()]
+    );
 
     // Without a comparison snapshot every flow is null, members still counted.
     let first = read_mart(&wh, "member_flows", C);
