@@ -189,6 +189,129 @@ pub fn sparkline(values: &[Option<f64>]) -> Option<Sparkline> {
     Some(Sparkline { width, height, lines, last })
 }
 
+/// A waterfall: a total, the steps that changed it, the total they came
+/// to; one horizontal bar each, a step's bar running from where the one
+/// before ended. The words of each bar are the template's (by `key`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Waterfall {
+    pub width: f64,
+    pub height: f64,
+    pub label_width: f64,
+    pub bars: Vec<WaterfallBar>,
+    pub ticks: Vec<WaterfallTick>,
+    /// The value where the axis starts: 0, or above it when the steps are
+    /// small beside the totals (whose bars are then drawn cut).
+    pub axis_from: i64,
+    pub cut: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaterfallBar {
+    pub key: &'static str,
+    pub class: &'static str,
+    pub total: bool,
+    /// A total, or a step's change (negative for an outflow).
+    pub value: i64,
+    pub y: f64,
+    pub x: f64,
+    pub width: f64,
+    /// Where the running total stands after this bar, for the connector to
+    /// the next one; none after the last.
+    pub next_x: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaterfallTick {
+    pub at: f64,
+    pub value: i64,
+}
+
+/// A step of a waterfall before layout.
+pub struct WaterfallStep {
+    pub key: &'static str,
+    pub class: &'static str,
+    pub change: i64,
+}
+
+/// The steps from `start` (its key and total) to `end` (the total the data
+/// give, which the steps reach when the data are consistent). The axis
+/// spans the running totals; it starts at 0 unless the steps would take
+/// under a quarter of the width, when it starts a little below the lowest
+/// running total, so that a change of a few hundred in fifty thousand
+/// still shows.
+pub fn waterfall(start: (&'static str, i64), steps: Vec<WaterfallStep>, end: (&'static str, i64)) -> Waterfall {
+    let (width, label_width) = (720.0, 260.0);
+    let plot = width - label_width - VALUE_SPACE;
+    let mut running = vec![start.1];
+    for s in &steps {
+        running.push(running.last().copied().unwrap_or(0) + s.change);
+    }
+    running.push(end.1);
+    let lo = running.iter().copied().min().unwrap_or(0);
+    let hi = running.iter().copied().max().unwrap_or(0).max(1);
+    let span = (hi - lo) as f64;
+    // Whole numbers of members: a step of at least 1.
+    let step = nice_step(span.max(1.0) / 4.0).max(1.0);
+    let truncate = lo > 0 && lo as f64 > 3.0 * span;
+    let from = if truncate { ((lo as f64 / step).floor() - 1.0) * step } else { 0.0 };
+    // About four ticks over what the axis spans, on round values.
+    let tick = nice_step((hi as f64 - from) / 4.0).max(1.0);
+    let axis_from = ((from / tick).floor() * tick).max(0.0);
+    let axis_to = ((hi as f64 / tick).ceil() * tick).max(axis_from + tick);
+    let scale = plot / (axis_to - axis_from);
+    let x = |v: i64| ((v as f64 - axis_from) * scale).clamp(0.0, plot);
+    let row_y = |i: usize| TOP + i as f64 * (BAR_HEIGHT + BAR_GAP);
+    let n = steps.len() + 2;
+    let mut bars = Vec::with_capacity(n);
+    bars.push(WaterfallBar {
+        key: start.0,
+        class: "wf-total",
+        total: true,
+        value: start.1,
+        y: row_y(0),
+        x: 0.0,
+        width: x(start.1),
+        next_x: Some(x(start.1)),
+    });
+    for (i, s) in steps.iter().enumerate() {
+        let (from, to) = (running[i], running[i + 1]);
+        let width = (x(from) - x(to)).abs();
+        bars.push(WaterfallBar {
+            key: s.key,
+            class: s.class,
+            total: false,
+            value: s.change,
+            y: row_y(i + 1),
+            x: x(from.min(to)),
+            // A change of one member is still a mark.
+            width: if s.change != 0 { width.max(1.0) } else { 0.0 },
+            next_x: Some(x(to)),
+        });
+    }
+    bars.push(WaterfallBar {
+        key: end.0,
+        class: "wf-total",
+        total: true,
+        value: end.1,
+        y: row_y(n - 1),
+        x: 0.0,
+        width: x(end.1),
+        next_x: None,
+    });
+    let ticks = (0..=(((axis_to - axis_from) / tick).round() as usize))
+        .map(|k| WaterfallTick { at: k as f64 * tick * scale, value: (axis_from + k as f64 * tick) as i64 })
+        .collect();
+    Waterfall {
+        width,
+        height: row_y(n) + AXIS,
+        label_width,
+        bars,
+        ticks,
+        axis_from: axis_from as i64,
+        cut: axis_from > 0.0,
+    }
+}
+
 /// Vertical bars over months (PROFCARDS purchases).
 #[derive(Debug, Clone, Serialize)]
 pub struct ColumnChart {
@@ -352,6 +475,48 @@ mod tests {
         assert!((chart.bars[0].width - plot / 2.0).abs() < 1e-9);
         assert_eq!(chart.ticks.len(), 5);
         assert!(chart.bars[1].y > chart.bars[0].y);
+    }
+
+    fn steps(changes: &[i64]) -> Vec<WaterfallStep> {
+        changes.iter().map(|&change| WaterfallStep { key: "s", class: "x", change }).collect()
+    }
+
+    #[test]
+    fn a_waterfall_runs_from_total_to_total() {
+        // 6 → +1 → +1 → −2 → −1 → +0 → −1 → 4: from 0 to 8 (the span 4 is half of it, no cut).
+        let w = waterfall(("start", 6), steps(&[1, 1, -2, -1, 0, -1]), ("end", 4));
+        let plot = w.width - w.label_width - VALUE_SPACE;
+        assert_eq!(w.bars.len(), 8, "one bar per step and the two totals");
+        assert!(!w.cut && w.axis_from == 0);
+        let unit = plot / 8.0;
+        let xs: Vec<(f64, f64)> = w.bars.iter().map(|b| (b.x / unit, b.width / unit)).collect();
+        let expected = [(0.0, 6.0), (6.0, 1.0), (7.0, 1.0), (6.0, 2.0), (5.0, 1.0), (5.0, 0.0), (4.0, 1.0), (0.0, 4.0)];
+        for (got, want) in xs.iter().zip(expected) {
+            assert!((got.0 - want.0).abs() < 1e-9 && (got.1 - want.1).abs() < 1e-9, "{xs:?}");
+        }
+        assert!(w.bars.windows(2).all(|p| p[1].y > p[0].y));
+        assert_eq!(w.bars[3].value, -2);
+        assert_eq!(w.ticks.iter().map(|t| t.value).collect::<Vec<_>>(), [0, 2, 4, 6, 8]);
+        // A region of 190 000 growing by 50 000: five round ticks, not eleven.
+        let w = waterfall(("start", 141_533), steps(&[49_832, -18_652]), ("end", 172_713));
+        assert!(!w.cut);
+        assert_eq!(w.ticks.iter().map(|t| t.value).collect::<Vec<_>>(), [0, 50_000, 100_000, 150_000, 200_000]);
+    }
+
+    #[test]
+    fn small_steps_beside_large_totals_cut_the_axis() {
+        // 50 000 → +1 200 → −900 → 50 300: the span 1 200 is small beside 50 000.
+        let w = waterfall(("start", 50_000), steps(&[1_200, -900]), ("end", 50_300));
+        assert!(w.cut);
+        // The axis from a step (1 200 / 4 → 500) below 50 000, ticks every 500.
+        assert_eq!((w.axis_from, w.ticks[1].value - w.ticks[0].value), (49_500, 500));
+        assert_eq!(w.ticks.last().unwrap().value, 51_500);
+        let plot = w.width - w.label_width - VALUE_SPACE;
+        assert!((w.bars[1].width - plot * 1_200.0 / 2_000.0).abs() < 1e-9, "steps keep their scale");
+        assert!((w.bars[0].width - plot * 500.0 / 2_000.0).abs() < 1e-9);
+        // Nothing to show: the totals still draw.
+        let flat = waterfall(("start", 0), steps(&[0, 0]), ("end", 0));
+        assert!(!flat.cut && flat.bars.iter().all(|b| b.width == 0.0));
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! ```
 //!
 //! The workbook ends with «Мониторинг»: the regions by quarter for the
-//! monitored checks (quarterly_quality), and each worklist's summary says how
-//! its counts moved since the previous quarter.
+//! monitored checks (quarterly_quality), and «Движение членов»: where each
+//! scope's change in members came from (member_flows, both comparisons).
+//! Each worklist's summary says how its counts moved since the previous
+//! quarter.
 //!
 //! People's files (XLSX and the Excel CSVs) neutralise text that a
 //! spreadsheet would take for a formula; machine files keep values exact.
@@ -18,9 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::marts::{Marts, QuarterCheck, QuarterKpis, RawMart, WorklistRow};
+use super::marts::{Marts, MemberFlow, QuarterCheck, QuarterKpis, RawMart, WorklistRow};
 use super::russian::Russian;
-use super::tables::{Cell, ColumnTitle, Format, Table, level_in_words, neutralise};
+use super::tables::{Cell, ColumnTitle, Format, Table, column_title, level_in_words, neutralise};
 use super::{Output, PublishError};
 use crate::contract::{QualityCheck, RegionReference};
 use crate::warehouse::{Manifest, layout};
@@ -46,6 +48,9 @@ const OTHER_MARTS: &[(&str, &str)] = &[
     ("quarterly_kpis", "Показатели по кварталам"),
     ("quarterly_quality", "Качество данных по кварталам"),
     ("monitoring_regions", "Мониторинг по регионам"),
+    ("member_flows", "Движение членов"),
+    ("member_category_flows", "Смена категорий учёта членов"),
+    ("member_flow_groups", "Движение членов по группам регионов"),
     ("worklist", "Рабочий список"),
 ];
 
@@ -91,6 +96,9 @@ pub fn write_exports(
     let sheet = book.add_worksheet();
     sheet.set_name("Мониторинг").map_err(xlsx)?;
     write_monitoring(sheet, &typed.quarterly_kpis, &typed.quarterly_quality).map_err(xlsx)?;
+    let sheet = book.add_worksheet();
+    sheet.set_name(FLOWS_SHEET).map_err(xlsx)?;
+    write_flows(sheet, as_of, &typed.member_flows).map_err(xlsx)?;
     if let Some(m) = manifest {
         let sheet = book.add_worksheet();
         sheet.set_name("Источник").map_err(xlsx)?;
@@ -350,7 +358,6 @@ fn write_provenance(sheet: &mut Worksheet, as_of: chrono::NaiveDate, manifest: &
 /// (columns) for coverage and each monitored check, as numbers.
 fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[QuarterCheck]) -> Result<(), XlsxError> {
     let formats = Formats::new();
-    let reference = RegionReference::embedded();
     let ru = Russian::new();
     let mut quarters: Vec<(chrono::NaiveDate, String)> = kpis
         .iter()
@@ -362,20 +369,7 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
         })
         .collect();
     quarters.dedup();
-    // Rows: the union, the districts in their order, the regions by code.
-    let mut districts: Vec<_> = reference.districts.iter().collect();
-    districts.sort_by_key(|d| d.sort_order);
-    let mut scopes: Vec<(String, String)> = vec![("Профсоюз".into(), "national".into())];
-    scopes.extend(districts.iter().map(|d| (d.name.clone(), format!("district:{}", d.district_code))));
-    scopes.extend(reference.regions.iter().map(|r| (r.name.clone(), format!("region:{}", r.region_code))));
-    // A row's key: its scope and code, as the marts' rows give them.
-    let key = |scope: &str, fd: Option<&str>, rc: Option<&str>| -> String {
-        match scope {
-            "national" => "national".into(),
-            "district" => format!("district:{}", fd.unwrap_or("")),
-            _ => format!("region:{}", rc.unwrap_or("")),
-        }
-    };
+    let key = scope_key;
     let coverage: HashMap<(String, chrono::NaiveDate), f64> = kpis
         .iter()
         .filter_map(|k| {
@@ -383,10 +377,10 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
             Some(((key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
         })
         .collect();
-    // Only the scopes the marts have rows of (a bundle's have its own).
-    let present: std::collections::HashSet<String> =
-        kpis.iter().map(|k| key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref())).collect();
-    scopes.retain(|(_, k)| present.contains(k));
+    // Rows: the union, the districts in their order, the regions by code.
+    let scopes = scopes_present(
+        &kpis.iter().map(|k| key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref())).collect(),
+    );
     let checks: HashMap<(&str, String, chrono::NaiveDate), f64> = quality
         .iter()
         .filter_map(|k| {
@@ -438,6 +432,125 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
         sheet.set_column_width(c, 12)?;
     }
     sheet.set_row_height(0, 45)?;
+    sheet.set_freeze_panes(2, 1)?;
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_repeat_rows(0, 1)?;
+    sheet.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+/// The sheet of member_flows.
+pub const FLOWS_SHEET: &str = "Движение членов";
+
+/// member_flows' columns on «Движение членов», for each comparison, in the
+/// identity's order and then the moves that leave the count as it is.
+const FLOW_COLUMNS: [&str; 11] = [
+    "members_prev",
+    "joined",
+    "registered_late",
+    "left_record",
+    "gone_from_export",
+    "moved_in",
+    "moved_out",
+    "members",
+    "net_change",
+    "moved_within",
+    "category_changed",
+];
+
+/// A column of FLOW_COLUMNS of a member_flows row.
+fn flow_value(f: &MemberFlow, column: &str) -> Option<i64> {
+    match column {
+        "members_prev" => f.members_prev,
+        "joined" => f.joined,
+        "registered_late" => f.registered_late,
+        "left_record" => f.left_record,
+        "gone_from_export" => f.gone_from_export,
+        "moved_in" => f.moved_in,
+        "moved_out" => f.moved_out,
+        "members" => Some(f.members),
+        "net_change" => f.net_change,
+        "moved_within" => f.moved_within,
+        "category_changed" => f.category_changed,
+        _ => None,
+    }
+}
+
+/// A row's key for the scope lists of the people's sheets: its scope and
+/// code, as the marts' rows give them.
+fn scope_key(scope: &str, district: Option<&str>, region: Option<&str>) -> String {
+    match scope {
+        "national" => "national".into(),
+        "district" => format!("district:{}", district.unwrap_or("")),
+        _ => format!("region:{}", region.unwrap_or("")),
+    }
+}
+
+/// The union, the districts in their order and the regions by code, as
+/// (name, key), of those `present` holds (a bundle's marts have its own).
+fn scopes_present(present: &std::collections::HashSet<String>) -> Vec<(String, String)> {
+    let reference = RegionReference::embedded();
+    let mut districts: Vec<_> = reference.districts.iter().collect();
+    districts.sort_by_key(|d| d.sort_order);
+    let mut scopes: Vec<(String, String)> = vec![("Профсоюз".into(), "national".into())];
+    scopes.extend(districts.iter().map(|d| (d.name.clone(), format!("district:{}", d.district_code))));
+    scopes.extend(reference.regions.iter().map(|r| (r.name.clone(), format!("region:{}", r.region_code))));
+    scopes.retain(|(_, k)| present.contains(k));
+    scopes
+}
+
+/// «Движение членов»: the union, the districts and the regions (rows), and
+/// for each comparison (year, quarter) a block of member_flows' columns,
+/// titled from the mart's schema, as numbers. A comparison without its
+/// earlier snapshot says so in its block's title; its flows stay empty.
+fn write_flows(sheet: &mut Worksheet, as_of: chrono::NaiveDate, flows: &[MemberFlow]) -> Result<(), XlsxError> {
+    let formats = Formats::new();
+    let key = |f: &MemberFlow| scope_key(&f.scope, f.federal_district.as_deref(), f.region_code.as_deref());
+    let rows: HashMap<(String, &str), &MemberFlow> =
+        flows.iter().map(|f| ((key(f), f.compared_period.as_str()), f)).collect();
+    let scopes = scopes_present(&flows.iter().map(key).collect());
+    let periods: Vec<(&str, &str)> = [("year", "За год"), ("quarter", "За квартал")]
+        .into_iter()
+        .filter(|(p, _)| flows.iter().any(|f| f.compared_period == *p))
+        .collect();
+    let titles: Vec<String> = FLOW_COLUMNS
+        .iter()
+        .map(|c| column_title("member_flows", c).map_or_else(|| c.to_string(), |t| t.title))
+        .collect();
+    let width = FLOW_COLUMNS.len() as u16;
+    sheet.write_string_with_format(0, 0, "Организация", &formats.header)?;
+    sheet.write_string_with_format(1, 0, "", &formats.header)?;
+    for (b, (period, words)) in periods.iter().enumerate() {
+        let first = 1 + b as u16 * width;
+        // Every row of a comparison has the same earlier snapshot.
+        let since = flows.iter().find(|f| f.compared_period == *period).and_then(|f| f.compared_to);
+        let title = match since {
+            Some(d) => format!("{words}: с {} по {}", d.format("%d.%m.%Y"), as_of.format("%d.%m.%Y")),
+            None => format!("{words}: снимка для сравнения нет"),
+        };
+        sheet.merge_range(0, first, 0, first + width - 1, &title, &formats.header)?;
+        for (i, t) in titles.iter().enumerate() {
+            sheet.write_string_with_format(1, first + i as u16, t, &formats.header)?;
+        }
+    }
+    for (r, (name, scope)) in scopes.iter().enumerate() {
+        let row = r as u32 + 2;
+        sheet.write_string(row, 0, xlsx_text(name))?;
+        for (b, (period, _)) in periods.iter().enumerate() {
+            let Some(f) = rows.get(&(scope.clone(), *period)) else { continue };
+            for (i, column) in FLOW_COLUMNS.iter().enumerate() {
+                if let Some(v) = flow_value(f, column) {
+                    sheet.write_number_with_format(row, 1 + b as u16 * width + i as u16, v as f64, &formats.int)?;
+                }
+            }
+        }
+    }
+    sheet.set_column_width(0, 48)?;
+    for c in 1..=(periods.len() as u16 * width) {
+        sheet.set_column_width(c, 13)?;
+    }
+    sheet.set_row_height(1, 60)?;
     sheet.set_freeze_panes(2, 1)?;
     sheet.set_landscape();
     sheet.set_paper_size(9);

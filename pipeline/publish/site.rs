@@ -2,6 +2,7 @@
 //! pages rendered into a folder. Layout and words are the templates'; this
 //! module decides which rows go where and in what order.
 
+mod flows;
 mod monitoring;
 mod pages;
 

@@ -110,6 +110,12 @@ fn in_words(column: &str, cell: Cell) -> Cell {
         ("indicator", i) => HeadlineIndicator::find(i).map(|h| h.title.as_str()),
         ("scope", "national") => Some("Профсоюз"),
         ("scope", "region") => Some("региональная организация"),
+        ("scope", "district") => Some("федеральный округ"),
+        ("compared_period", "year") => Some("за год"),
+        ("compared_period", "quarter") => Some("за квартал"),
+        ("change_group", "grew") => Some("рост"),
+        ("change_group", "fell") => Some("снижение"),
+        ("change_group", "unchanged") => Some("без изменения"),
         ("unit", "organizations") => Some("организации"),
         ("unit", "members") => Some("члены Профсоюза"),
         ("unit", "gap") => Some("расхождение с отчётом"),
@@ -158,6 +164,7 @@ mod tests {
         assert_eq!(words("indicator", "members"), "Члены Профсоюза в реестре");
         assert_eq!(words("indicator", "cards_refused"), "Отказались от электронного билета");
         assert_eq!(words("scope", "national"), "Профсоюз");
+        assert_eq!(words("compared_period", "quarter"), "за квартал");
         assert_eq!(words("region_code", "members"), "members", "only the columns of codes");
         // The indicators with words are the mart's rows, one each.
         let sql = include_str!("../../queries/marts/national_changes.sql");
@@ -237,8 +244,8 @@ mod tests {
     #[test]
     fn the_rows_publishing_reads_are_columns_of_their_marts() {
         use crate::publish::marts::{
-            CoverageBand, District, National, NationalChange, ProfcardsMonth, ProfcardsSpan, ProfcardsYear, QualityRow,
-            Region, RegionsSummary, WorklistRegion, WorklistRow,
+            CoverageBand, District, MemberFlow, MemberFlowGroup, National, NationalChange, ProfcardsMonth,
+            ProfcardsSpan, ProfcardsYear, QualityRow, Region, RegionsSummary, WorklistRegion, WorklistRow,
         };
         rows_fit::<National>("national").unwrap();
         rows_fit::<Region>("regions").unwrap();
@@ -252,6 +259,8 @@ mod tests {
         rows_fit::<WorklistRegion>("worklist_regions").unwrap();
         rows_fit::<ProfcardsSpan>("profcards_summary").unwrap();
         rows_fit::<NationalChange>("national_changes").unwrap();
+        rows_fit::<MemberFlow>("member_flows").unwrap();
+        rows_fit::<MemberFlowGroup>("member_flow_groups").unwrap();
     }
 
     #[test]

@@ -14,6 +14,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../dashboards/templates/base.html")),
     ("macros.html", include_str!("../../dashboards/templates/macros.html")),
     ("charts.html", include_str!("../../dashboards/templates/charts.html")),
+    ("flows.html", include_str!("../../dashboards/templates/flows.html")),
     ("index.html", include_str!("../../dashboards/templates/index.html")),
     ("coverage.html", include_str!("../../dashboards/templates/coverage.html")),
     ("reports.html", include_str!("../../dashboards/templates/reports.html")),

@@ -9,6 +9,7 @@ mod bundles;
 mod cli;
 mod decree_calibration;
 mod exports;
+mod flows_pages;
 mod fuzz_ingest;
 mod gate;
 mod generate_roundtrip;

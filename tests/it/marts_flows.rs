@@ -52,88 +52,14 @@ fn identity_holds(f: &[i64]) -> bool {
     f[0] + f[1] + f[2] - f[3] - f[4] + f[5] - f[6] == f[9]
 }
 
-const Q: &str = "2023-09-30";
-
-/// C is the marts' snapshot; D differs from it by one member of each flow.
-/// On record at C (2022-11-21), region 23: M1, M2, M3, M4, M6, M9 (M5
-/// registers on D, M7 after it). At D:
-/// - M5 registered on D: joined;
-/// - M8 added at D, registered 2022-06-01 (before C), absent at C: registered late;
-/// - M3 (left 2023-01-01) and M6 (left on D): left the record;
-/// - M2 (of P7, an organization D's export lacks too) missing from D's
-///   export: gone from the export;
-/// - M4 moves from P2 (region 23) to P61 (region 61, the same district SFD);
-/// - M1 moves from P1 to P5 (both region 23) and from working to student;
-/// - M9 (P6, pensioner, registered 2015) is at D registered 2023-03-01,
-///   after C though on record at C: a recycled id, staying where it is.
-///
-/// Region 23: 6 + 1 + 1 − 2 − 1 + 0 − 1 = 4 (M1, M5, M8, M9); region 61:
-/// 0 + 1 (M4 moved in) = 1; SFD and the union: 6 + 1 + 1 − 2 − 1 = 5, the
-/// move to Rostov being inside them (moved within: M1 and M4).
-///
-/// The quarter before D's is represented by Q (2023-09-30), whose snapshot
-/// is D's but for: M1 at P5 still working, M4 still at P2, M2 present, M5
-/// and M8 absent. On record at Q: M1, M2, M4, M6 (leaves on D), M9
-/// (registered 2023-03-01); M3 left 2023-01-01. From Q to D, region 23:
-/// 5 + 1 (M5) + 1 (M8, registered before Q) − 1 (M6) − 1 (M2) − 1 (M4 out)
-/// = 4, M1's category changing; M9 is no recycled id against Q.
+/// Every flow of `flow_snapshots()` (whose members are described there),
+/// worked out by hand.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_flow_is_the_one_worked_out_by_hand() {
     let tmp = tempfile::tempdir().unwrap();
     let wh = tmp.path().join("wh");
-    let mut c = marts_snapshot();
-    add_region(&mut c, "61", "Ростовская областная организация Профсоюза");
-    {
-        let members = c.get_mut("members").unwrap();
-        let m4 = members.rows.iter().position(|r| r[0] == "M4").unwrap();
-        let mut m9 = members.rows[m4].clone();
-        m9[0] = "M9".into();
-        m9[1] = "P6".into();
-        m9[3] = "2015-01-01".into();
-        members.rows.push(m9);
-        // M2 is in P7, an organization D's export lacks altogether.
-        let m2 = members.rows.iter().position(|r| r[0] == "M2").unwrap();
-        members.set(m2, "org_id", "P7");
-        let orgs = c.get_mut("organizations").unwrap();
-        let p5 = orgs.rows.iter().position(|r| r[0] == "P5").unwrap();
-        let mut p7 = orgs.rows[p5].clone();
-        p7[0] = "P7".into();
-        p7[4] = "ППО школы № 7".into();
-        orgs.rows.push(p7);
-    }
-    let at = |members: &Rows, id: &str| members.rows.iter().position(|r| r[0] == id).unwrap();
-    let mut q = c.clone();
-    {
-        let members = q.get_mut("members").unwrap();
-        let m1 = at(members, "M1");
-        members.set(m1, "org_id", "P5");
-        let m9 = at(members, "M9");
-        members.set(m9, "registered_on", "2023-03-01");
-        let m5 = at(members, "M5");
-        members.rows.remove(m5);
-    }
-    let mut d = c.clone();
-    {
-        let members = d.get_mut("members").unwrap();
-        let m1 = at(members, "M1");
-        members.set(m1, "org_id", "P5");
-        members.set(m1, "category", "student");
-        let m4 = at(members, "M4");
-        members.set(m4, "org_id", "P61");
-        let m9 = at(members, "M9");
-        members.set(m9, "registered_on", "2023-03-01");
-        let mut late = members.rows[m1].clone();
-        late[0] = "M8".into();
-        late[1] = "P1".into();
-        late[3] = "2022-06-01".into();
-        members.rows.push(late);
-        let m2 = at(members, "M2");
-        members.rows.remove(m2);
-        let orgs = d.get_mut("organizations").unwrap();
-        orgs.rows.retain(|r| r[0] != "P7");
-    }
-    for (date, tables) in [(C, &c), (Q, &q), (D, &d)] {
-        let snap = write_snapshot(&tmp.path().join(date), date, tables, PLAIN);
+    for (date, tables) in flow_snapshots() {
+        let snap = write_snapshot(tmp.path(), date, &tables, PLAIN);
         run_ingest(&snap, &wh).await.unwrap();
         compute_mart(&wh, date, "national").await;
     }

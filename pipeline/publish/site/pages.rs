@@ -222,9 +222,11 @@ impl<'a> Site<'a> {
             district.coverage_pct.map(|p| (p, format!("Округ: {}", ru.percent(p, 1)))),
         );
         let quarterly = self.quarterly_section(Scope::District(&district.federal_district));
+        let flows = self.flows_section(None, Some(&district.federal_district), &own);
         context! {
             d => district,
             n => &self.marts.national,
+            flows => flows,
             regions => own,
             chart => chart,
             quarterly => quarterly,
@@ -258,6 +260,7 @@ impl<'a> Site<'a> {
             trend => trend,
             reports_rank => region.row.auto_reports_rank,
             quarterly => self.quarterly_section(Scope::Region(code)),
+            flows => self.flows_section(Some(code), None, &[]),
             bundle_zip => self.bundle_link("region", code),
         }
     }
