@@ -19,7 +19,7 @@ import sys
 import time
 import tomllib
 
-from shared import duckdb_reference, national_columns, query_order
+from shared import PAST_MARTS, duckdb_reference, mart_columns, query_order
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 engine, snapshot, work, d = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -30,6 +30,10 @@ P = datetime.date(D.year, (D.month - 1) // 3 * 3 + 1, 1)
 TABLES = ["organizations", "members", "stat_reports", "official_stats", "profcards_purchases"]
 contract = {t: tomllib.load(open(f"{root}/schemas/snapshot/{t}.toml", "rb")) for t in TABLES}
 order = query_order(root)
+# The columns of queries/pairs/member_pairs.sql's result.
+PAIRS = [("compared_period", "Utf8"), ("then_date", "Date32"), ("region_then", "Utf8"), ("region_now", "Utf8"),
+         ("district_then", "Utf8"), ("district_now", "Utf8"), ("flow", "Utf8"), ("category_then", "Utf8"),
+         ("category_now", "Utf8"), ("recycled", "Boolean"), ("org_then", "Utf8"), ("org_now", "Utf8"), ("n", "Int64")]
 
 
 def stored(col):
@@ -62,10 +66,15 @@ if engine == "duckdb":
         con.execute(f"CREATE VIEW {t}_prev AS SELECT * FROM {t} WHERE false")
     marks["csv → parquet"] = time.perf_counter() - started
     duckdb_reference(con, root)
-    con.execute(f"""CREATE TABLE params AS SELECT DATE '{D}' AS d, DATE '{P}' AS p,
-        (SELECT max(stats_as_of) FROM official_stats WHERE stats_as_of <= DATE '{D}') AS b, CAST(NULL AS DATE) AS c""")
     duck_mart_type = {"Int64": "BIGINT", "Float64": "DOUBLE", "Utf8": "VARCHAR", "Date32": "DATE", "Boolean": "BOOLEAN"}
-    con.execute("CREATE TABLE prev_national (" + ", ".join(f'"{c}" {duck_mart_type[t]}' for c, t in national_columns(root)) + ")")
+    con.execute(f"""CREATE TABLE params AS SELECT DATE '{D}' AS d, DATE '{P}' AS p,
+        (SELECT max(stats_as_of) FROM official_stats WHERE stats_as_of <= DATE '{D}') AS b, CAST(NULL AS DATE) AS c,
+        CAST(NULL AS DATE) AS q""")
+    # One snapshot, no earlier one to pair members with: reestr's member_pairs
+    # (queries/pairs/, run by compute per comparison) is empty too.
+    con.execute("CREATE TABLE member_pairs (" + ", ".join(f'"{c}" {duck_mart_type[t]}' for c, t in PAIRS) + ")")
+    for table, mart in PAST_MARTS.items():
+        con.execute(f"CREATE TABLE {table} (" + ", ".join(f'"{c}" {duck_mart_type[t]}' for c, t in mart_columns(root, mart)) + ")")
     for kind, name in order:
         sql = query_text(kind, name).rstrip().rstrip(";")
         if kind == "views":
@@ -100,9 +109,11 @@ elif engine == "polars":
     ).with_columns(pl.col("sort_order").cast(pl.Int64))
     ctx.register("federal_districts", districts.lazy())
     b = pl.scan_parquet(f"{work}/official_stats.parquet").filter(pl.col("stats_as_of") <= D).select(pl.col("stats_as_of").max()).collect().item()
-    ctx.register("params", pl.DataFrame({"d": [D], "p": [P], "b": [b], "c": [None]}, schema={"d": pl.Date, "p": pl.Date, "b": pl.Date, "c": pl.Date}).lazy())
+    ctx.register("params", pl.DataFrame({"d": [D], "p": [P], "b": [b], "c": [None], "q": [None]}, schema={"d": pl.Date, "p": pl.Date, "b": pl.Date, "c": pl.Date, "q": pl.Date}).lazy())
     pl_mart_type = {"Int64": pl.Int64, "Float64": pl.Float64, "Utf8": pl.String, "Date32": pl.Date, "Boolean": pl.Boolean}
-    ctx.register("prev_national", pl.DataFrame(schema={c: pl_mart_type[t] for c, t in national_columns(root)}).lazy())
+    ctx.register("member_pairs", pl.DataFrame(schema={c: pl_mart_type[t] for c, t in PAIRS}).lazy())
+    for table, mart in PAST_MARTS.items():
+        ctx.register(table, pl.DataFrame(schema={c: pl_mart_type[t] for c, t in mart_columns(root, mart)}).lazy())
     for kind, name in order:
         sql = re.sub(r"--.*", "", query_text(kind, name))
         made = re.match(r"\s*CREATE (VIEW|TABLE) (\w+) AS", sql)

@@ -63,9 +63,14 @@ def duckdb_reference(con, root):
         FROM read_csv('{root}/schemas/reference/federal_districts.csv', all_varchar=true)""")
 
 
-def national_columns(root):
-    """(name, Arrow type) of the national mart, from schemas/marts/national.toml."""
+def mart_columns(root, mart):
+    """(name, Arrow type) of a mart, from schemas/marts/<mart>.toml."""
     import tomllib
 
-    schema = tomllib.load(open(f"{root}/schemas/marts/national.toml", "rb"))
+    schema = tomllib.load(open(f"{root}/schemas/marts/{mart}.toml", "rb"))
     return [(c["name"], c["type"]) for c in schema["columns"]]
+
+
+# The marts of earlier dates compute reads, as the tables it registers them
+# as: with one snapshot and no history they are empty.
+PAST_MARTS = {"prev_national": "national", "past_history_kpis": "history_kpis", "past_data_quality": "data_quality"}

@@ -223,5 +223,5 @@ SELECT
     CAST(m.orgs_affected AS BIGINT) AS orgs_affected
 FROM measured m
 CROSS JOIN params p
-ORDER BY CASE m.scope WHEN 'national' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
-    m.region_code NULLS FIRST, m.federal_district NULLS FIRST, m.position;
+ORDER BY CAST(CASE m.scope WHEN 'national' THEN 0 WHEN 'district' THEN 1 ELSE 2 END AS BIGINT),
+    m.region_code NULLS FIRST, m.federal_district NULLS FIRST, CAST(m.position AS BIGINT);

@@ -68,23 +68,17 @@ to_now AS (
     WHERE key_now IS NOT NULL
     GROUP BY compared_period, scope, key_now
 ),
-moves AS (
-    SELECT
-        compared_period, scope, key_now AS scope_key,
-        sum(n) AS moved_in, CAST(NULL AS BIGINT) AS moved_out, CAST(NULL AS BIGINT) AS moved_within
+moves_in AS (
+    SELECT compared_period, scope, key_now AS scope_key, sum(n) AS moved_in
     FROM stays WHERE key_then <> key_now GROUP BY compared_period, scope, key_now
-    UNION ALL
-    SELECT compared_period, scope, key_then, NULL, sum(n), NULL
-    FROM stays WHERE key_then <> key_now GROUP BY compared_period, scope, key_then
-    UNION ALL
-    SELECT compared_period, scope, key_then, NULL, NULL, sum(n)
-    FROM stays WHERE key_then = key_now AND flow = 'moved' GROUP BY compared_period, scope, key_then
 ),
-moved AS (
-    SELECT compared_period, scope, scope_key,
-           sum(moved_in) AS moved_in, sum(moved_out) AS moved_out, sum(moved_within) AS moved_within
-    FROM moves
-    GROUP BY compared_period, scope, scope_key
+moves_out AS (
+    SELECT compared_period, scope, key_then AS scope_key, sum(n) AS moved_out
+    FROM stays WHERE key_then <> key_now GROUP BY compared_period, scope, key_then
+),
+moves_within AS (
+    SELECT compared_period, scope, key_then AS scope_key, sum(n) AS moved_within
+    FROM stays WHERE key_then = key_now AND flow = 'moved' GROUP BY compared_period, scope, key_then
 ),
 -- D's own count, also without an earlier snapshot.
 counts AS (
@@ -113,16 +107,19 @@ flows AS (
         CAST(coalesce(n.registered_late, 0) AS BIGINT) AS registered_late,
         CAST(coalesce(t.left_record, 0) AS BIGINT) AS left_record,
         CAST(coalesce(t.gone_from_export, 0) AS BIGINT) AS gone_from_export,
-        CAST(coalesce(m.moved_in, 0) AS BIGINT) AS moved_in,
-        CAST(coalesce(m.moved_out, 0) AS BIGINT) AS moved_out,
-        CAST(coalesce(m.moved_within, 0) AS BIGINT) AS moved_within,
+        CAST(coalesce(mi.moved_in, 0) AS BIGINT) AS moved_in,
+        CAST(coalesce(mo.moved_out, 0) AS BIGINT) AS moved_out,
+        CAST(coalesce(mw.moved_within, 0) AS BIGINT) AS moved_within,
         CAST(coalesce(n.category_changed, 0) AS BIGINT) AS category_changed
     FROM periods pr
     CROSS JOIN scopes s
     LEFT JOIN counts k ON k.scope = s.scope AND k.scope_key = s.scope_key
     LEFT JOIN from_then t ON t.compared_period = pr.compared_period AND t.scope = s.scope AND t.scope_key = s.scope_key
     LEFT JOIN to_now n ON n.compared_period = pr.compared_period AND n.scope = s.scope AND n.scope_key = s.scope_key
-    LEFT JOIN moved m ON m.compared_period = pr.compared_period AND m.scope = s.scope AND m.scope_key = s.scope_key
+    LEFT JOIN moves_in mi ON mi.compared_period = pr.compared_period AND mi.scope = s.scope AND mi.scope_key = s.scope_key
+    LEFT JOIN moves_out mo ON mo.compared_period = pr.compared_period AND mo.scope = s.scope AND mo.scope_key = s.scope_key
+    LEFT JOIN moves_within mw
+        ON mw.compared_period = pr.compared_period AND mw.scope = s.scope AND mw.scope_key = s.scope_key
 )
 SELECT
     p.d AS as_of,
