@@ -60,8 +60,11 @@ paired AS (
         t.category AS category_then,
         CASE WHEN d.on_record THEN d.category END AS category_now,
         coalesce(t.member_id IS NOT NULL AND d.on_record AND d.after_then, false) AS recycled,
-        CASE WHEN t.member_id IS NOT NULL AND d.member_id IS NULL THEN t.org_id END AS org_then,
-        CASE WHEN t.member_id IS NOT NULL AND d.on_record AND d.after_then THEN d.org_id END AS org_now
+        -- Plain text, not the join's dictionary: after the join a batch's
+        -- dictionary is every organization of its side, and grouping by it
+        -- would encode them all for every batch (quadratic in the members).
+        CAST(CASE WHEN t.member_id IS NOT NULL AND d.member_id IS NULL THEN t.org_id END AS VARCHAR) AS org_then,
+        CAST(CASE WHEN t.member_id IS NOT NULL AND d.on_record AND d.after_then THEN d.org_id END AS VARCHAR) AS org_now
     FROM at_then t
     FULL OUTER JOIN in_d d ON d.member_id = t.member_id
     WHERE t.member_id IS NOT NULL OR d.on_record
@@ -70,7 +73,7 @@ counted AS (
     SELECT
         region_then, region_now, flow,
         CAST(category_then AS VARCHAR) AS category_then, CAST(category_now AS VARCHAR) AS category_now,
-        recycled, CAST(org_then AS VARCHAR) AS org_then, CAST(org_now AS VARCHAR) AS org_now, count(*) AS n
+        recycled, org_then, org_now, count(*) AS n
     FROM paired
     GROUP BY region_then, region_now, flow, category_then, category_now, recycled, org_then, org_now
 )
