@@ -427,11 +427,19 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
             }
         }
     }
+    wide_sheet(sheet, blocks.len() as u16 * width, 12, (0, 45))
+}
+
+/// The layout of a sheet of scopes by blocks of columns (Мониторинг,
+/// Движение членов): names in a wide first column, `columns` figures of
+/// `width`, the two header rows (one of them `tall`: row and height) frozen
+/// and repeated, landscape A4, one page wide.
+fn wide_sheet(sheet: &mut Worksheet, columns: u16, width: u16, tall: (u32, u16)) -> Result<(), XlsxError> {
     sheet.set_column_width(0, 48)?;
-    for c in 1..=(blocks.len() as u16 * width) {
-        sheet.set_column_width(c, 12)?;
+    for c in 1..=columns {
+        sheet.set_column_width(c, width)?;
     }
-    sheet.set_row_height(0, 45)?;
+    sheet.set_row_height(tall.0, tall.1)?;
     sheet.set_freeze_panes(2, 1)?;
     sheet.set_landscape();
     sheet.set_paper_size(9);
@@ -546,17 +554,7 @@ fn write_flows(sheet: &mut Worksheet, as_of: chrono::NaiveDate, flows: &[MemberF
             }
         }
     }
-    sheet.set_column_width(0, 48)?;
-    for c in 1..=(periods.len() as u16 * width) {
-        sheet.set_column_width(c, 13)?;
-    }
-    sheet.set_row_height(1, 60)?;
-    sheet.set_freeze_panes(2, 1)?;
-    sheet.set_landscape();
-    sheet.set_paper_size(9);
-    sheet.set_repeat_rows(0, 1)?;
-    sheet.set_print_fit_to_pages(1, 0);
-    Ok(())
+    wide_sheet(sheet, periods.len() as u16 * width, 13, (1, 60))
 }
 
 /// The worklist columns people see, in order.

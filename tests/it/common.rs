@@ -500,6 +500,26 @@ pub async fn published_snapshots(dir: &Path, snapshots: &[(&str, BTreeMap<&'stat
     wh
 }
 
+/// The member_flows row of a comparison ("year" or "quarter") and scope:
+/// `("national", None)`, `("district", Some("SFD"))`, `("region", Some("23"))`.
+pub fn flow_row(b: &RecordBatch, period: &str, scope: &str, code: Option<&str>) -> usize {
+    let periods = column_text(b, "compared_period");
+    let scopes = column_text(b, "scope");
+    let districts = column_text(b, "federal_district");
+    let regions = column_text(b, "region_code");
+    (0..b.num_rows())
+        .find(|&i| {
+            periods[i] == period
+                && scopes[i] == scope
+                && match scope {
+                    "national" => true,
+                    "district" => Some(districts[i].as_str()) == code && regions[i] == "∅",
+                    _ => Some(regions[i].as_str()) == code,
+                }
+        })
+        .unwrap_or_else(|| panic!("no row {period} {scope} {code:?}"))
+}
+
 /// The snapshot of the quarter before D's in `flow_snapshots()`.
 pub const Q: &str = "2023-09-30";
 

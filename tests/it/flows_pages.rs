@@ -12,22 +12,13 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 
 use crate::common::*;
 
-/// The row of member_flows of a comparison and a region (or, `None`, the
+/// The member_flows row of a comparison and a region (or, `None`, the
 /// district SFD).
-fn flow_row(b: &RecordBatch, period: &str, region: Option<&str>) -> usize {
-    let periods = column_text(b, "compared_period");
-    let scopes = column_text(b, "scope");
-    let regions = column_text(b, "region_code");
-    let districts = column_text(b, "federal_district");
-    (0..b.num_rows())
-        .find(|&i| {
-            periods[i] == period
-                && match region {
-                    Some(code) => regions[i] == code,
-                    None => scopes[i] == "district" && districts[i] == "SFD",
-                }
-        })
-        .unwrap_or_else(|| panic!("no {period} row of {region:?}"))
+fn region_row(b: &RecordBatch, period: &str, region: Option<&str>) -> usize {
+    match region {
+        Some(code) => flow_row(b, period, "region", Some(code)),
+        None => flow_row(b, period, "district", Some("SFD")),
+    }
 }
 
 /// A change as the pages write it: `+1`, `−2` (U+2212), `0`.
@@ -95,7 +86,7 @@ async fn the_region_and_district_pages_show_the_flows_of_the_mart() {
     let tmp = tempfile::tempdir().unwrap();
     let wh = published_snapshots(tmp.path(), &flow_snapshots()).await;
     let b = read_mart(&wh, "member_flows", D);
-    let (year, quarter) = (flow_row(&b, "year", Some("23")), flow_row(&b, "quarter", Some("23")));
+    let (year, quarter) = (region_row(&b, "year", Some("23")), region_row(&b, "quarter", Some("23")));
 
     let page = std::fs::read_to_string(wh.join("site/regions/23.html")).unwrap();
     let section = between(&page, "<h2 id=\"flows\">", "<h2 id=\"quality\">");
@@ -132,7 +123,7 @@ async fn the_region_and_district_pages_show_the_flows_of_the_mart() {
     // move to Rostov stays inside SFD), and a table of its regions.
     let page = std::fs::read_to_string(wh.join("site/districts/SFD.html")).unwrap();
     let section = between(&page, "<h2 id=\"flows\">", "<h2>Округ по кварталам</h2>");
-    let (dy, dq) = (flow_row(&b, "year", None), flow_row(&b, "quarter", None));
+    let (dy, dq) = (region_row(&b, "year", None), region_row(&b, "quarter", None));
     let table = visible_text(between(section, "<table class=\"data flows\">", "</table>"));
     let words = ("Пришли из других округов", "Ушли в другие округа", "сменили организацию внутри округа");
     assert_eq!(table, expected_table(&b, &[(dy, YEAR), (dq, QUARTER)], words));
@@ -142,7 +133,7 @@ async fn the_region_and_district_pages_show_the_flows_of_the_mart() {
     assert_eq!(regions.matches("<tr><td>").count(), sfd, "one row per region of the district");
     let rows: Vec<String> = regions.split("<tr>").skip(2).map(visible_text).collect();
     for (code, name) in [("23", "Краснодарский край"), ("61", "Ростовская область")] {
-        let i = flow_row(&b, "year", Some(code));
+        let i = region_row(&b, "year", Some(code));
         let v = |c: &str| int(&b, c, i).unwrap();
         let expected = format!(
             "{name} {} {} {} {} {} {} {} {} {}",
@@ -251,7 +242,7 @@ async fn the_workbook_and_the_machine_files_hold_the_flows() {
         let cells = &rows.iter().find(|r| r.0 == name).unwrap_or_else(|| panic!("no row {name}")).1;
         let mut expected = Vec::new();
         for period in ["year", "quarter"] {
-            let i = flow_row(&b, period, region);
+            let i = region_row(&b, period, region);
             expected.extend(SHEET_COLUMNS.iter().map(|c| int(&b, c, i).map(|v| v as f64)));
         }
         assert_eq!(cells, &expected, "{name}");

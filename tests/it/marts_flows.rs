@@ -23,26 +23,6 @@ const FLOWS: [&str; 11] = [
     "scope",
 ];
 
-/// The row of a comparison ("year" or "quarter") and scope:
-/// `("national", None)`, `("district", Some("SFD"))`, `("region", Some("23"))`.
-fn row(b: &RecordBatch, period: &str, scope: &str, code: Option<&str>) -> usize {
-    let periods = column_text(b, "compared_period");
-    let scopes = column_text(b, "scope");
-    let districts = column_text(b, "federal_district");
-    let regions = column_text(b, "region_code");
-    (0..b.num_rows())
-        .find(|&i| {
-            periods[i] == period
-                && scopes[i] == scope
-                && match scope {
-                    "national" => true,
-                    "district" => Some(districts[i].as_str()) == code && regions[i] == "∅",
-                    _ => Some(regions[i].as_str()) == code,
-                }
-        })
-        .unwrap_or_else(|| panic!("no row {period} {scope} {code:?}"))
-}
-
 fn flows(b: &RecordBatch, i: usize) -> Vec<i64> {
     FLOWS[..10].iter().map(|c| int(b, c, i).unwrap_or_else(|| panic!("{c} is null"))).collect()
 }
@@ -66,8 +46,8 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
     let b = read_mart(&wh, "member_flows", D);
     assert_eq!(b.num_rows(), 2 * (1 + 8 + 85), "two comparisons: the union, 8 districts, 85 regions");
     let compared_to = column_text(&b, "compared_to");
-    assert_eq!(compared_to[row(&b, "year", "national", None)], C);
-    assert_eq!(compared_to[row(&b, "quarter", "national", None)], Q);
+    assert_eq!(compared_to[flow_row(&b, "year", "national", None)], C);
+    assert_eq!(compared_to[flow_row(&b, "quarter", "national", None)], Q);
     //                                  prev joined late left gone in out within cat members
     let year_23 = vec![6, 1, 1, 2, 1, 0, 1, 1, 1, 4];
     let year_sfd = vec![6, 1, 1, 2, 1, 0, 0, 2, 1, 5];
@@ -88,7 +68,7 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
         ("quarter", "national", None, quarter_sfd),
         ("quarter", "region", Some("77"), untouched),
     ] {
-        let i = row(&b, period, scope, code);
+        let i = flow_row(&b, period, scope, code);
         assert_eq!(flows(&b, i), expected, "{period} {scope} {code:?}");
     }
     for i in 0..b.num_rows() {
@@ -215,7 +195,7 @@ async fn every_flow_is_the_one_worked_out_by_hand() {
     // Without a comparison snapshot every flow is null, members still counted.
     let first = read_mart(&wh, "member_flows", C);
     for period in ["year", "quarter"] {
-        let i = row(&first, period, "region", Some("23"));
+        let i = flow_row(&first, period, "region", Some("23"));
         assert_eq!(int(&first, "members", i), Some(6));
         for column in FLOWS[..9].iter().chain(&["net_change"]) {
             assert_eq!(int(&first, column, i), None, "{column} without an earlier snapshot");
@@ -238,7 +218,7 @@ async fn the_identity_holds_on_the_full_demo() {
     // The quarter's earlier members are the regions mart of its snapshot.
     let quarter = read_mart(wh, "regions", "2023-09-30");
     let quarter_codes = column_text(&quarter, "region_code");
-    assert_eq!(column_text(&b, "compared_to")[row(&b, "quarter", "national", None)], "2023-09-30");
+    assert_eq!(column_text(&b, "compared_to")[flow_row(&b, "quarter", "national", None)], "2023-09-30");
     for (i, period) in column_text(&b, "compared_period").iter().enumerate() {
         let f = flows(&b, i);
         assert!(identity_holds(&f), "row {i}: {f:?}");
@@ -254,7 +234,7 @@ async fn the_identity_holds_on_the_full_demo() {
             }
         }
     }
-    let n = flows(&b, row(&b, "year", "national", None));
+    let n = flows(&b, flow_row(&b, "year", "national", None));
     assert!(n[1] > 100_000 && n[3] > 10_000, "joined {} and left {}", n[1], n[3]);
     assert_eq!((n[5], n[6]), (0, 0), "nobody moves into or out of the union");
     // The demo's world also has members entered late and members missing
@@ -272,7 +252,7 @@ async fn the_identity_holds_on_the_full_demo() {
     // Balkaria, Kamchatka, Magadan): the same count at C and D, with members
     // joining and leaving all the same.
     for code in ["07", "41", "49"] {
-        let f = flows(&b, row(&b, "year", "region", Some(code)));
+        let f = flows(&b, flow_row(&b, "year", "region", Some(code)));
         assert_eq!(f[0], f[9], "{code}: unchanged");
         assert!(f[1] > 0 && f[3] > 0, "{code}: joined {} and left {}", f[1], f[3]);
     }
