@@ -359,6 +359,18 @@ mod tests {
     }
 
     #[test]
+    fn the_quarter_before_is_its_latest_snapshot_not_held() {
+        let snapshots = [day("2023-06-30"), day("2023-07-01"), day("2023-09-29"), day("2023-09-30"), day("2023-11-21")];
+        // D's quarter ends 2024-01-01; the one before holds (2023-07-01, 2023-10-01].
+        assert_eq!(previous_quarter_date(day("2023-11-21"), &snapshots, &[]), Some(day("2023-09-30")));
+        assert_eq!(previous_quarter_date(day("2023-11-21"), &snapshots, &[day("2023-09-30")]), Some(day("2023-09-29")));
+        // A quarter start is the end of its own quarter: 2023-07-01 belongs
+        // to the quarter ending then, the one before 2023-09-30's.
+        assert_eq!(previous_quarter_date(day("2023-09-30"), &snapshots, &[]), Some(day("2023-07-01")));
+        assert_eq!(previous_quarter_date(day("2023-07-01"), &snapshots, &[]), None);
+    }
+
+    #[test]
     fn comparison_is_the_latest_snapshot_a_year_back() {
         let snapshots = [day("2022-11-20"), day("2022-11-21"), day("2022-11-22"), day("2023-11-21")];
         assert_eq!(comparison_date(day("2023-11-21"), &snapshots), Some(day("2022-11-21")));
