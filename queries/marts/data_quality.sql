@@ -26,14 +26,17 @@
 -- altogether (member_flows' gone_from_export; population: members on record
 -- at C). member_ids_recycled: ids on record at C and at D whose
 -- registered_on at D is after C — not the same membership, so the id was
--- given again or its date rewritten (population: members at D, 0 without C). Both are
--- about the export, never counted as members joining or leaving; zero
--- without C. (An id twice in one snapshot is rejected by ingest as
--- duplicate_id and counted in the rejects.)
+-- given again or its date rewritten (population: members at D, 0 without
+-- C). Both are about the export, never counted as members joining or
+-- leaving; zero without C; org_check_failures has their organizations.
+-- (An id twice in one snapshot is rejected by ingest as duplicate_id and
+-- counted in the rejects.)
 -- orgs_affected: how many organizations a check touches, what the regional
 -- summaries tell the chair to fix: for an organization check the failing
 -- organizations (= affected); for members_in_inactive_org the closed
--- organizations that still hold members; for the other member checks the
+-- organizations that still hold members; for members_gone_from_export and
+-- member_ids_recycled the organizations the worklist lists (at C, at D);
+-- for the other member checks the
 -- organizations whose members fail it, a subdivision's members counting for
 -- its primary organization (org_members.primary_org_id); null for the gap
 -- checks, which are about the totals, not about any organization. National
