@@ -35,28 +35,21 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
-import tomllib
+
+from shared import contract, duckdb_to_parquet, ensure_snapshot, polars_to_parquet, report_period, timed
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-TABLES = ["organizations", "members", "stat_reports", "official_stats", "profcards_purchases"]
 REGIONAL = ["members", "auto_reports", "primary_without_members"]
 NATIONAL = ["cards_issued", "joined_online"]
-
-
-def report_period(D):
-    """P: the latest quarter start on or before D."""
-    return datetime.date(D.year, (D.month - 1) // 3 * 3 + 1, 1)
 
 
 def peer(engine, snapshot, work, d):
     os.makedirs(work, exist_ok=True)
     D = datetime.date.fromisoformat(d)
     P = report_period(D)
-    contract = {t: tomllib.load(open(f"{root}/schemas/snapshot/{t}.toml", "rb")) for t in TABLES}
-    stored = lambda col: col.get("stored_as", col["name"])  # noqa: E731
+    tables = contract(root)
     started = time.perf_counter()
     marks = {}
     kpis = {}
@@ -66,17 +59,7 @@ def peer(engine, snapshot, work, d):
 
         con = duckdb.connect()
         con.execute("SET threads TO 2")
-        duck_type = {"text": "VARCHAR", "enum": "VARCHAR", "region_code": "VARCHAR", "date": "DATE",
-                     "bool": "BOOLEAN", "int": "BIGINT", "money": "DECIMAL(18,2)"}
-        for t in TABLES:
-            cols = contract[t]["columns"]
-            types = ", ".join(f"'{c['name']}': '{duck_type[c['type']]}'" for c in cols)
-            select = ", ".join(f'"{c["name"]}" AS "{stored(c)}"' for c in cols)
-            out = f"{work}/{t}.parquet"
-            con.execute(f"""COPY (SELECT {select} FROM read_csv('{snapshot}/{t}.csv', header=true, delim=',',
-                                quote='"', dateformat='%Y-%m-%d', columns={{{types}}}))
-                            TO '{out}' (FORMAT parquet, COMPRESSION zstd)""")
-            con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{out}')")
+        duckdb_to_parquet(con, tables, snapshot, work)
         marks["csv → parquet"] = time.perf_counter() - started
         con.execute(f"""CREATE TABLE active AS SELECT org_id, parent_id, level, region_code FROM organizations
             WHERE registered_on <= DATE '{D}' AND (excluded_on IS NULL OR excluded_on > DATE '{D}')""")
@@ -114,16 +97,9 @@ def peer(engine, snapshot, work, d):
     elif engine == "polars":
         import polars as pl
 
-        pl_type = {"text": pl.String, "enum": pl.String, "region_code": pl.String, "date": pl.Date,
-                   "bool": pl.Boolean, "int": pl.Int64, "money": pl.Decimal(18, 2)}
-        for t in TABLES:
-            cols = contract[t]["columns"]
-            (pl.scan_csv(f"{snapshot}/{t}.csv", schema={c["name"]: pl_type[c["type"]] for c in cols},
-                         separator=",", quote_char='"', encoding="utf8")
-               .rename({c["name"]: stored(c) for c in cols})
-               .sink_parquet(f"{work}/{t}.parquet", compression="zstd"))
+        scans = polars_to_parquet(tables, snapshot, work)
         marks["csv → parquet"] = time.perf_counter() - started
-        scan = lambda t: pl.scan_parquet(f"{work}/{t}.parquet")  # noqa: E731
+        scan = scans.__getitem__
         c = pl.col
         orgs = scan("organizations").select("org_id", "parent_id", "level", "region_code", "registered_on",
                                             "excluded_on").collect()
@@ -215,17 +191,8 @@ def main():
     d = "2023-11-21"
     binary = os.environ.get("REESTR_BIN") or os.path.join(
         os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release", "reestr")
-    data = os.path.join(root, "bench-data", f"scale-{scale}")
-    snapshot = os.path.join(data, "snapshot")
-    if not os.path.exists(os.path.join(snapshot, "members.csv")):
-        subprocess.run([binary, "-q", "generate", "--out", snapshot, "--as-of", d, "--scale", scale], check=True)
-
-    def timed(name, command):
-        out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(f"{name} failed:\n{out.stdout}\n{out.stderr}")
-        seconds, kb = out.stderr.strip().splitlines()[-1].split()
-        return float(seconds), int(kb) / 1024, out.stdout.strip()
+    snapshot = ensure_snapshot(root, binary, scale, d)
+    data = os.path.dirname(snapshot)
 
     runs = {"reestr": [], "duckdb": [], "polars": []}
     work = {n: os.path.join(data, f"floor-{n}") for n in runs}

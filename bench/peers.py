@@ -17,27 +17,22 @@ import os
 import re
 import sys
 import time
-import tomllib
 
-from shared import PAST_MARTS, duckdb_reference, mart_columns, query_order
+from shared import (PAST_MARTS, TABLES, contract, duckdb_reference, duckdb_to_parquet, mart_columns,
+                    polars_to_parquet, query_order, report_period)
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 engine, snapshot, work, d = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 check = sys.argv[sys.argv.index("--check") + 1] if "--check" in sys.argv else None
 os.makedirs(work, exist_ok=True)
 D = datetime.date.fromisoformat(d)
-P = datetime.date(D.year, (D.month - 1) // 3 * 3 + 1, 1)
-TABLES = ["organizations", "members", "stat_reports", "official_stats", "profcards_purchases"]
-contract = {t: tomllib.load(open(f"{root}/schemas/snapshot/{t}.toml", "rb")) for t in TABLES}
+P = report_period(D)
+tables = contract(root)
 order = query_order(root)
 # The columns of queries/pairs/member_pairs.sql's result.
 PAIRS = [("compared_period", "Utf8"), ("then_date", "Date32"), ("region_then", "Utf8"), ("region_now", "Utf8"),
          ("district_then", "Utf8"), ("district_now", "Utf8"), ("flow", "Utf8"), ("category_then", "Utf8"),
          ("category_now", "Utf8"), ("recycled", "Boolean"), ("org_then", "Utf8"), ("org_now", "Utf8"), ("n", "Int64")]
-
-
-def stored(col):
-    return col.get("stored_as", col["name"])
 
 
 def query_text(kind, name):
@@ -53,16 +48,8 @@ if engine == "duckdb":
 
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    duck_type = {"text": "VARCHAR", "enum": "VARCHAR", "region_code": "VARCHAR", "date": "DATE",
-                 "bool": "BOOLEAN", "int": "BIGINT", "money": "DECIMAL(18,2)"}
+    duckdb_to_parquet(con, tables, snapshot, work)
     for t in TABLES:
-        cols = contract[t]["columns"]
-        types = ", ".join(f"'{c['name']}': '{duck_type[c['type']]}'" for c in cols)
-        select = ", ".join(f'"{c["name"]}" AS "{stored(c)}"' for c in cols)
-        out = f"{work}/{t}.parquet"
-        con.execute(f"""COPY (SELECT {select} FROM read_csv('{snapshot}/{t}.csv', header=true, columns={{{types}}}))
-                        TO '{out}' (FORMAT parquet, COMPRESSION zstd)""")
-        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{out}')")
         con.execute(f"CREATE VIEW {t}_prev AS SELECT * FROM {t} WHERE false")
     marks["csv → parquet"] = time.perf_counter() - started
     duckdb_reference(con, root)
@@ -87,17 +74,8 @@ if engine == "duckdb":
 elif engine == "polars":
     import polars as pl
 
-    pl_type = {"text": pl.String, "enum": pl.String, "region_code": pl.String, "date": pl.Date,
-               "bool": pl.Boolean, "int": pl.Int64, "money": pl.Decimal(18, 2)}
     ctx = pl.SQLContext()
-    for t in TABLES:
-        cols = contract[t]["columns"]
-        schema = {c["name"]: pl_type[c["type"]] for c in cols}
-        out = f"{work}/{t}.parquet"
-        (pl.scan_csv(f"{snapshot}/{t}.csv", schema=schema)
-           .rename({c["name"]: stored(c) for c in cols})
-           .sink_parquet(out, compression="zstd"))
-        frame = pl.scan_parquet(out)
+    for t, frame in polars_to_parquet(tables, snapshot, work).items():
         ctx.register(t, frame)
         ctx.register(f"{t}_prev", frame.head(0))
     marks["csv → parquet"] = time.perf_counter() - started

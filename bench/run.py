@@ -12,27 +12,17 @@ duckdb and polars, and /usr/bin/time.
 import os
 import shutil
 import statistics
-import subprocess
 import sys
+
+from shared import ensure_snapshot, timed
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 scale = sys.argv[1] if len(sys.argv) > 1 else "1"
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 d = "2023-11-21"
 binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release", "reestr")
-data = os.path.join(root, "bench-data", f"scale-{scale}")
-snapshot = os.path.join(data, "snapshot")
-if not os.path.exists(os.path.join(snapshot, "members.csv")):
-    subprocess.run([binary, "-q", "generate", "--out", snapshot, "--as-of", d, "--scale", scale], check=True)
-
-
-def timed(name, command):
-    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"{name} failed:\n{out.stdout}\n{out.stderr}")
-    seconds, kb = out.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kb) / 1024
-
+snapshot = ensure_snapshot(root, binary, scale, d)
+data = os.path.dirname(snapshot)
 
 runs = {"reestr": [], "duckdb": [], "polars": []}
 for r in range(rounds):
@@ -43,7 +33,7 @@ for r in range(rounds):
             command = [binary, "-q", "run", "--no-publish", "--snapshot", snapshot, "--warehouse", work, "--as-of", d]
         else:
             command = ["python3", os.path.join(root, "bench", "peers.py"), name, snapshot, work, d]
-        runs[name].append(timed(name, command))
+        runs[name].append(timed(name, command)[:2])
         print(f"round {r + 1}: {name} {runs[name][-1][0]:.2f} s, {runs[name][-1][1]:.0f} MB", file=sys.stderr)
 
 median = {n: (statistics.median(t for t, _ in v), statistics.median(m for _, m in v)) for n, v in runs.items()}

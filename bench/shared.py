@@ -1,7 +1,81 @@
-"""What the benchmark scripts share: reestr's query order and its reference
-tables, registered in DuckDB as reestr registers them."""
+"""What the benchmark scripts share: the snapshot they run on and how a run
+is timed, the typed CSV → Parquet conversion every peer does first,
+reestr's query order and its reference tables, registered in DuckDB as
+reestr registers them."""
+import datetime
+import os
 import re
+import subprocess
 import sys
+import tomllib
+
+TABLES = ["organizations", "members", "stat_reports", "official_stats", "profcards_purchases"]
+
+
+def report_period(D):
+    """P: the latest quarter start on or before D."""
+    return datetime.date(D.year, (D.month - 1) // 3 * 3 + 1, 1)
+
+
+def ensure_snapshot(root, binary, scale, d):
+    """The plain snapshot of `scale` under bench-data/ (generated once)."""
+    snapshot = os.path.join(root, "bench-data", f"scale-{scale}", "snapshot")
+    if not os.path.exists(os.path.join(snapshot, "members.csv")):
+        subprocess.run([binary, "-q", "generate", "--out", snapshot, "--as-of", d, "--scale", scale], check=True)
+    return snapshot
+
+
+def timed(name, command):
+    """Wall seconds, peak RSS in MB (GNU time) and stdout of a command; exits on failure."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{name} failed:\n{out.stdout}\n{out.stderr}")
+    seconds, kb = out.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kb) / 1024, out.stdout.strip()
+
+
+def contract(root):
+    """The snapshot tables' contracts (schemas/snapshot/*.toml), by table."""
+    return {t: tomllib.load(open(f"{root}/schemas/snapshot/{t}.toml", "rb")) for t in TABLES}
+
+
+def stored(col):
+    """A contract column's name in the warehouse."""
+    return col.get("stored_as", col["name"])
+
+
+def duckdb_to_parquet(con, tables, snapshot, work):
+    """Every table's CSV into zstd Parquet under `work`, each column parsed
+    with its contract type, and a view of each over its Parquet."""
+    duck_type = {"text": "VARCHAR", "enum": "VARCHAR", "region_code": "VARCHAR", "date": "DATE",
+                 "bool": "BOOLEAN", "int": "BIGINT", "money": "DECIMAL(18,2)"}
+    for t in TABLES:
+        cols = tables[t]["columns"]
+        types = ", ".join(f"'{c['name']}': '{duck_type[c['type']]}'" for c in cols)
+        select = ", ".join(f'"{c["name"]}" AS "{stored(c)}"' for c in cols)
+        out = f"{work}/{t}.parquet"
+        con.execute(f"""COPY (SELECT {select} FROM read_csv('{snapshot}/{t}.csv', header=true, delim=',',
+                            quote='"', dateformat='%Y-%m-%d', columns={{{types}}}))
+                        TO '{out}' (FORMAT parquet, COMPRESSION zstd)""")
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{out}')")
+
+
+def polars_to_parquet(tables, snapshot, work):
+    """The same in polars (lazy scan_csv → sink_parquet); returns the lazy
+    scans of the Parquet files, by table."""
+    import polars as pl
+
+    pl_type = {"text": pl.String, "enum": pl.String, "region_code": pl.String, "date": pl.Date,
+               "bool": pl.Boolean, "int": pl.Int64, "money": pl.Decimal(18, 2)}
+    scans = {}
+    for t in TABLES:
+        cols = tables[t]["columns"]
+        (pl.scan_csv(f"{snapshot}/{t}.csv", schema={c["name"]: pl_type[c["type"]] for c in cols},
+                     separator=",", quote_char='"', encoding="utf8")
+           .rename({c["name"]: stored(c) for c in cols})
+           .sink_parquet(f"{work}/{t}.parquet", compression="zstd"))
+        scans[t] = pl.scan_parquet(f"{work}/{t}.parquet")
+    return scans
 
 
 def _identifiers(sql):

@@ -299,15 +299,17 @@ async fn member_pairs(
         Field::new("buckets", DataType::Int64, false),
     ]));
     let query = |source| ComputeError::Query { name: format!("member_pairs ({period})"), source };
+    // Without the date the query is only planned, once, for its schema.
+    let buckets = if then.is_some() { PAIR_BUCKETS } else { 1 };
     let (mut planned, mut batches) = (None, Vec::new());
-    for bucket in 0..PAIR_BUCKETS {
+    for bucket in 0..buckets {
         let row = RecordBatch::try_new(
             schema.clone(),
             vec![
                 Arc::new(StringArray::from(vec![period])),
                 Arc::new(Date32Array::from(vec![then.map(days_from_date)])),
                 Arc::new(Int64Array::from(vec![bucket])),
-                Arc::new(Int64Array::from(vec![PAIR_BUCKETS])),
+                Arc::new(Int64Array::from(vec![buckets])),
             ],
         )
         .map_err(ComputeError::arrow)?;
@@ -324,9 +326,6 @@ async fn member_pairs(
             }
         }
         planned = Some(plan);
-        if then.is_none() {
-            break;
-        }
     }
     for table in ["members_then", "organizations_then", "comparison"] {
         ctx.deregister_table(table).map_err(engine)?;

@@ -369,17 +369,16 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
         })
         .collect();
     quarters.dedup();
-    let key = scope_key;
     let coverage: HashMap<(String, chrono::NaiveDate), f64> = kpis
         .iter()
         .filter_map(|k| {
             let v = k.coverage_pct?;
-            Some(((key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
+            Some(((scope_key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()), k.quarter_end), v))
         })
         .collect();
     // Rows: the union, the districts in their order, the regions by code.
     let scopes = scopes_present(
-        &kpis.iter().map(|k| key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref())).collect(),
+        &kpis.iter().map(|k| scope_key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref())).collect(),
     );
     let checks: HashMap<(&str, String, chrono::NaiveDate), f64> = quality
         .iter()
@@ -388,7 +387,7 @@ fn write_monitoring(sheet: &mut Worksheet, kpis: &[QuarterKpis], quality: &[Quar
             Some((
                 (
                     k.check.as_str(),
-                    key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()),
+                    scope_key(&k.scope, k.federal_district.as_deref(), k.region_code.as_deref()),
                     k.quarter_end,
                 ),
                 v,
@@ -557,11 +556,11 @@ fn write_flows(sheet: &mut Worksheet, as_of: chrono::NaiveDate, flows: &[MemberF
     wide_sheet(sheet, periods.len() as u16 * width, 13, (1, 60))
 }
 
-/// The worklist columns people see, in order.
 /// Member checks the worklist lists organizations for (the organization
 /// checks all are): worklist.sql's source, org_check_failures, has them.
 const MEMBER_CHECKS_LISTED: [&str; 3] = ["members_in_inactive_org", "members_gone_from_export", "member_ids_recycled"];
 
+/// The worklist columns people see, in order.
 const WORKLIST_HEADER: [&str; 7] = [
     "Код организации",
     "Наименование",
@@ -623,8 +622,8 @@ fn worklist_xlsx(region: &str, rows: &[&WorklistRow], movement: &[&QuarterCheck]
     }
     let moved = |check: &str| movement.iter().find(|q| q.check == check);
     // Fixed since the quarter before: a check the worklist lists organizations
-    // for (the organization checks and members in closed organizations), none
-    // found now, some then.
+    // for (the organization checks and MEMBER_CHECKS_LISTED), none found now,
+    // some then.
     let listed = |q: &QuarterCheck| q.unit == "organizations" || MEMBER_CHECKS_LISTED.contains(&q.check.as_str());
     let fixed: Vec<&&QuarterCheck> = movement
         .iter()
