@@ -42,14 +42,16 @@ impl StopToken {
     /// still whole (every one is swapped in or committed).
     pub fn trip_on_signals(&self) {
         let token = self.clone();
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-                else {
-                    return;
-                };
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            // Registered here, before returning, not in the task: a task runs
+            // when a worker gets to it, and a signal before that (the command
+            // already under way) would kill the process outright.
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                return;
+            };
+            tokio::spawn(async move {
                 loop {
                     tokio::select! {
                         _ = term.recv() => {}
@@ -62,8 +64,10 @@ impl StopToken {
                     tracing::warn!("stop requested: finishing at the next safe point (signal again to exit now)");
                     token.request();
                 }
-            }
-        });
+            });
+        }
+        #[cfg(not(unix))]
+        let _ = token;
     }
 }
 
